@@ -1,0 +1,10 @@
+import { webDatabase } from "@/lib/db/web-database";
+import { handleApi } from "@/lib/http/handle-api";
+import { cancelRun } from "@/lib/runs/cancel-run";
+
+export const dynamic = "force-dynamic";
+
+export const POST = handleApi(async (_request: Request, context: { params: Promise<{ id: string }> }) => {
+  const { id } = await context.params;
+  return Response.json(cancelRun(webDatabase(), id));
+});

@@ -1,0 +1,5 @@
+import { RunConsole } from "@/components/run-console";
+
+export default function HomePage() {
+  return <RunConsole />;
+}

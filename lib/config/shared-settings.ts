@@ -1,0 +1,51 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+/** Settings both processes read; each process's own config module composes these. */
+export const sharedSettingsSchema = z.object({
+  DATA_DIR: z.string().default("./data"),
+  DATABASE_PATH: z.string().optional(),
+  WORKER_SECRET: z.string().min(16).optional(),
+});
+
+export type SharedSettings = {
+  dataDir: string;
+  databasePath: string;
+  workerSecret: string;
+};
+
+export function resolveSharedSettings(env: z.infer<typeof sharedSettingsSchema>): SharedSettings {
+  const dataDir = path.resolve(/*turbopackIgnore: true*/ env.DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  return {
+    dataDir,
+    databasePath: path.resolve(/*turbopackIgnore: true*/ env.DATABASE_PATH ?? path.join(dataDir, "sandpit.db")),
+    workerSecret: env.WORKER_SECRET ?? readOrCreateSecret(path.join(/*turbopackIgnore: true*/ dataDir, "worker.secret")),
+  };
+}
+
+/** The worker authenticates to the web server with a secret both read from DATA_DIR, so no one has to configure it. */
+function readOrCreateSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const secret = randomBytes(32).toString("base64url");
+  try {
+    writeFileSync(file, secret, { mode: 0o600, flag: "wx" });
+    return secret;
+  } catch {
+    // The other process won the race to create it.
+    return readFileSync(file, "utf8").trim();
+  }
+}
+
+export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, processName: string): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`Invalid ${processName} configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);

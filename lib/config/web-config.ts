@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "./shared-settings";
+
+/** The web process's one validated configuration (Next.js routes, server actions and the Socket.IO server). */
+const webEnvSchema = sharedSettingsSchema.extend({
+  PORT: positiveInt(3000),
+  HOST: z.string().default("127.0.0.1"),
+  PUBLIC_URL: z.string().url().optional(),
+  MAX_REQUEST_BYTES: positiveInt(1024 * 1024),
+  RUN_TIMEOUT_DEFAULT_S: positiveInt(10),
+  RUN_TIMEOUT_MAX_S: positiveInt(300),
+  RUN_MEMORY_DEFAULT_MB: positiveInt(256),
+  RUN_MEMORY_MAX_MB: positiveInt(4096),
+  WAIT_MARGIN_S: positiveInt(15),
+});
+
+export type WebConfig = ReturnType<typeof loadWebConfig>;
+
+function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = parseEnv(webEnvSchema, env, "web");
+  return {
+    ...resolveSharedSettings(parsed),
+    port: parsed.PORT,
+    host: parsed.HOST,
+    publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/$/, ""),
+    maxRequestBytes: parsed.MAX_REQUEST_BYTES,
+    runLimits: {
+      timeoutDefaultS: parsed.RUN_TIMEOUT_DEFAULT_S,
+      timeoutMaxS: parsed.RUN_TIMEOUT_MAX_S,
+      memoryDefaultMb: parsed.RUN_MEMORY_DEFAULT_MB,
+      memoryMaxMb: parsed.RUN_MEMORY_MAX_MB,
+    },
+    waitMarginMs: parsed.WAIT_MARGIN_S * 1000,
+  };
+}
+
+const globalKey = Symbol.for("sandpit.webConfig");
+type GlobalWithConfig = typeof globalThis & { [globalKey]?: WebConfig };
+
+export function webConfig(): WebConfig {
+  const holder = globalThis as GlobalWithConfig;
+  return (holder[globalKey] ??= loadWebConfig());
+}

@@ -1,0 +1,21 @@
+import Database from "better-sqlite3";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import path from "node:path";
+import * as schema from "./schema";
+
+export type SandpitDb = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+const migrationsFolder = path.resolve(/*turbopackIgnore: true*/ process.cwd(), "drizzle");
+
+/** Opens the database in WAL mode (web and worker write concurrently) and applies pending migrations. */
+export function openDatabase(databasePath: string): SandpitDb {
+  const sqlite = new Database(databasePath);
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma("foreign_keys = ON");
+  const db = drizzle(sqlite, { schema }) as SandpitDb;
+  migrate(db, { migrationsFolder });
+  return db;
+}

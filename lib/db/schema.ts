@@ -1,0 +1,63 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "timed_out", "cancelled", "error"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "timed_out", "cancelled", "error"];
+
+export const runs = sqliteTable(
+  "runs",
+  {
+    // Monotonic position in the queue: FIFO order without trusting clocks.
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull().unique(),
+    runtime: text("runtime").notNull(),
+    code: text("code").notNull(),
+    stdin: text("stdin").notNull().default(""),
+    timeoutMs: integer("timeout_ms").notNull(),
+    memoryMb: integer("memory_mb").notNull(),
+    cpus: integer("cpus_milli").notNull().default(1000),
+    status: text("status", { enum: RUN_STATUSES }).notNull().default("queued"),
+    exitCode: integer("exit_code"),
+    oomKilled: integer("oom_killed", { mode: "boolean" }).notNull().default(false),
+    truncated: integer("truncated", { mode: "boolean" }).notNull().default(false),
+    error: text("error"),
+    workerId: text("worker_id"),
+    containerRuntime: text("container_runtime"),
+    attempts: integer("attempts").notNull().default(0),
+    cancelRequested: integer("cancel_requested", { mode: "boolean" }).notNull().default(false),
+    outputBytes: integer("output_bytes").notNull().default(0),
+    queuedAt: integer("queued_at").notNull(),
+    claimedAt: integer("claimed_at"),
+    startedAt: integer("started_at"),
+    firstOutputAt: integer("first_output_at"),
+    finishedAt: integer("finished_at"),
+  },
+  (table) => [index("runs_status_seq").on(table.status, table.seq)],
+);
+
+/** Output kept as numbered chunks so a late viewer can replay from any offset. */
+export const runChunks = sqliteTable(
+  "run_chunks",
+  {
+    runId: text("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    seq: integer("seq").notNull(),
+    stream: text("stream", { enum: ["stdout", "stderr"] }).notNull(),
+    data: text("data").notNull(),
+    at: integer("at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.runId, table.seq] })],
+);
+
+export const workers = sqliteTable("workers", {
+  id: text("id").primaryKey(),
+  hostname: text("hostname").notNull(),
+  pid: integer("pid").notNull(),
+  startedAt: integer("started_at").notNull(),
+  heartbeatAt: integer("heartbeat_at").notNull().default(sql`0`),
+});
+
+export type RunRow = typeof runs.$inferSelect;
+export type RunChunkRow = typeof runChunks.$inferSelect;

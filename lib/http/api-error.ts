@@ -1,0 +1,25 @@
+/** One error vocabulary for the domain, mapped to HTTP status in one place (toErrorResponse). */
+export type ApiErrorCode = "validation" | "not_found" | "too_large" | "conflict" | "rate_limited" | "unauthorized";
+
+const statusByCode: Record<ApiErrorCode, number> = {
+  validation: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return statusByCode[this.code];
+  }
+}

@@ -1,0 +1,51 @@
+import { ApiError } from "./api-error";
+
+/** Wraps a route handler: ApiErrors become their status with `{error}`, anything else a logged 500. */
+export function handleApi<Args extends unknown[]>(handler: (...args: Args) => Promise<Response> | Response) {
+  return async (...args: Args): Promise<Response> => {
+    try {
+      return await handler(...args);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}
+
+export function errorResponse(error: unknown): Response {
+  if (error instanceof ApiError) {
+    return Response.json({ error: error.message, code: error.code }, { status: error.status });
+  }
+  console.error("[api] unexpected error", error);
+  return Response.json({ error: "internal error", code: "internal" }, { status: 500 });
+}
+
+/** Reads a JSON body, refusing bodies over the limit before buffering them whole. */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw new ApiError("too_large", `request body is over the ${maxBytes}-byte limit`);
+  const contentType = request.headers.get("content-type") ?? "";
+  if (contentType && !/^application\/(.+\+)?json\b/i.test(contentType)) {
+    throw new ApiError("validation", "send the body as JSON with content-type: application/json");
+  }
+  const reader = request.body?.getReader();
+  if (!reader) throw new ApiError("validation", "request body is required");
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new ApiError("too_large", `request body is over the ${maxBytes}-byte limit`);
+    }
+    parts.push(value);
+  }
+  const text = Buffer.concat(parts).toString("utf8");
+  if (!text.trim()) throw new ApiError("validation", "request body is required");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError("validation", "request body is not valid JSON");
+  }
+}

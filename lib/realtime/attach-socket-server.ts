@@ -1,0 +1,81 @@
+import { timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, Server as HttpServer } from "node:http";
+import { Server as SocketServer } from "socket.io";
+import type { SandpitDb } from "@/lib/db/open-database";
+import { findRun, isTerminal, listChunks, toChunkEvent, toEndEvent } from "@/lib/runs/run-view";
+import { CHANNELS, roomForRun, runEventSchema, subscribeRequestSchema, WORKER_NAMESPACE, type WorkerCommand } from "./events";
+import { announceRunEnd, installWorkerCommander } from "./web-bus";
+
+/** Browsers may connect only from this site; `Origin: null` (sandboxed frames) and other sites are refused. */
+export function isAllowedOrigin(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true; // not a browser: SDKs, the worker
+  if (origin === "null") return false;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function secretsMatch(given: unknown, expected: string): boolean {
+  if (typeof given !== "string") return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Socket.IO on the web server: browsers join one room per run and get a replay then live chunks;
+ * workers connect to /worker with the shared secret, publish run events and receive commands.
+ */
+export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, workerSecret: string): SocketServer {
+  const io = new SocketServer(httpServer, {
+    serveClient: false,
+    // Leave other upgrade requests (Next.js dev HMR) alone.
+    destroyUpgrade: false,
+    allowRequest: (request, callback) => callback(null, isAllowedOrigin(request)),
+    maxHttpBufferSize: 2 * 1024 * 1024,
+  });
+
+  io.on("connection", (socket) => {
+    socket.on(CHANNELS.subscribe, (payload: unknown, ack?: (reply: unknown) => void) => {
+      const parsed = subscribeRequestSchema.safeParse(payload);
+      if (!parsed.success) return ack?.({ ok: false, error: "invalid subscribe request" });
+      const { runId, afterSeq } = parsed.data;
+      const run = findRun(db, runId);
+      if (!run) return ack?.({ ok: false, error: "run not found" });
+      // Joining and replaying in one synchronous step means no live chunk can slip in between;
+      // a chunk written to the database but not yet relayed arrives twice and the client drops it by seq.
+      socket.join(roomForRun(runId));
+      for (const chunk of listChunks(db, runId, afterSeq)) socket.emit(CHANNELS.runEvent, toChunkEvent(chunk));
+      const latest = findRun(db, runId)!;
+      if (isTerminal(latest.status)) socket.emit(CHANNELS.runEvent, toEndEvent(latest));
+      ack?.({ ok: true, status: latest.status });
+    });
+    socket.on(CHANNELS.unsubscribe, (payload: unknown) => {
+      const parsed = subscribeRequestSchema.safeParse(payload);
+      if (parsed.success) socket.leave(roomForRun(parsed.data.runId));
+    });
+  });
+
+  const workers = io.of(WORKER_NAMESPACE);
+  workers.use((socket, next) => {
+    if (secretsMatch(socket.handshake.auth?.secret, workerSecret)) return next();
+    next(new Error("unauthorized"));
+  });
+  workers.on("connection", (socket) => {
+    socket.on(CHANNELS.runEvent, (payload: unknown) => {
+      const parsed = runEventSchema.safeParse(payload);
+      if (!parsed.success) return;
+      const event = parsed.data;
+      io.to(roomForRun(event.runId)).emit(CHANNELS.runEvent, event);
+      if (event.type === "end") announceRunEnd(event);
+    });
+  });
+
+  installWorkerCommander((command: WorkerCommand) => {
+    workers.emit(CHANNELS.workerCommand, command);
+  });
+  return io;
+}

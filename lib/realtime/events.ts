@@ -1,0 +1,72 @@
+import { z } from "zod";
+import { RUN_STATUSES } from "@/lib/db/schema";
+
+/**
+ * The one realtime contract, shared by worker, web server and browser.
+ * Every message about a run travels as a RunEvent on the "run:event" channel.
+ */
+export const outputStreamSchema = z.enum(["stdout", "stderr"]);
+export type OutputStream = z.infer<typeof outputStreamSchema>;
+
+export const runChunkEventSchema = z.object({
+  type: z.literal("chunk"),
+  runId: z.string(),
+  seq: z.number().int().nonnegative(),
+  stream: outputStreamSchema,
+  data: z.string(),
+  at: z.number(),
+});
+
+export const runStartedEventSchema = z.object({
+  type: z.literal("started"),
+  runId: z.string(),
+  startedAt: z.number(),
+  containerRuntime: z.string(),
+});
+
+export const runEndEventSchema = z.object({
+  type: z.literal("end"),
+  runId: z.string(),
+  status: z.enum(RUN_STATUSES),
+  exitCode: z.number().int().nullable(),
+  oomKilled: z.boolean(),
+  truncated: z.boolean(),
+  error: z.string().nullable(),
+  queuedAt: z.number(),
+  startedAt: z.number().nullable(),
+  firstOutputAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+  durationMs: z.number().nullable(),
+});
+
+export const runEventSchema = z.discriminatedUnion("type", [runChunkEventSchema, runStartedEventSchema, runEndEventSchema]);
+
+export type RunChunkEvent = z.infer<typeof runChunkEventSchema>;
+export type RunStartedEvent = z.infer<typeof runStartedEventSchema>;
+export type RunEndEvent = z.infer<typeof runEndEventSchema>;
+export type RunEvent = z.infer<typeof runEventSchema>;
+
+/** Browser → server: join a run's room, replaying every chunk after `afterSeq`. */
+export const subscribeRequestSchema = z.object({
+  runId: z.string().min(1).max(64),
+  afterSeq: z.number().int().min(-1).default(-1),
+});
+export type SubscribeRequest = z.input<typeof subscribeRequestSchema>;
+
+/** Server → worker: a control message. */
+export const workerCommandSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("wake") }),
+  z.object({ type: z.literal("cancel"), runId: z.string() }),
+]);
+export type WorkerCommand = z.infer<typeof workerCommandSchema>;
+
+export const CHANNELS = {
+  runEvent: "run:event",
+  subscribe: "run:subscribe",
+  unsubscribe: "run:unsubscribe",
+  workerCommand: "worker:command",
+} as const;
+
+export const WORKER_NAMESPACE = "/worker";
+
+export const roomForRun = (runId: string) => `run:${runId}`;

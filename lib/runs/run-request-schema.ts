@@ -1,0 +1,66 @@
+import { z } from "zod";
+import { RUNTIME_NAMES } from "@/lib/runtimes/catalog";
+import { parseMemoryMb } from "./parse-memory";
+
+export type RunLimitSettings = {
+  timeoutDefaultS: number;
+  timeoutMaxS: number;
+  memoryDefaultMb: number;
+  memoryMaxMb: number;
+};
+
+export const MIN_MEMORY_MB = 32;
+export const MAX_CODE_BYTES = 512 * 1024;
+
+/** Validates a run request; the same schema serves the HTTP API and server actions. */
+export function runRequestSchema(limits: RunLimitSettings) {
+  return z
+    .object({
+      runtime: z.enum(RUNTIME_NAMES, {
+        error: (issue) =>
+          issue.input === undefined
+            ? "runtime is required"
+            : `unknown runtime ${JSON.stringify(issue.input)}; expected one of ${RUNTIME_NAMES.join(", ")}`,
+      }),
+      code: z
+        .string({ error: "code is required and must be a string" })
+        .min(1, "code must not be empty")
+        .refine((code) => Buffer.byteLength(code) <= MAX_CODE_BYTES, `code must be at most ${MAX_CODE_BYTES} bytes`),
+      stdin: z.string({ error: "stdin must be a string" }).default(""),
+      timeout: z
+        .number({ error: "timeout must be a number of seconds" })
+        .positive("timeout must be positive")
+        .max(limits.timeoutMaxS, `timeout must be at most ${limits.timeoutMaxS} seconds`)
+        .default(limits.timeoutDefaultS),
+      memory: z
+        .union([z.string(), z.number()], { error: 'memory must be like "512MB", "1GB", "256Mi" or a number of MB' })
+        .optional()
+        .transform((value, ctx) => {
+          if (value === undefined) return limits.memoryDefaultMb;
+          const mb = parseMemoryMb(value);
+          if (mb === null) {
+            ctx.addIssue({ code: "custom", message: `memory ${JSON.stringify(value)} is not like "512MB", "1GB", "256Mi" or a number of MB` });
+            return z.NEVER;
+          }
+          if (mb < MIN_MEMORY_MB || mb > limits.memoryMaxMb) {
+            ctx.addIssue({ code: "custom", message: `memory must be between ${MIN_MEMORY_MB} MB and ${limits.memoryMaxMb} MB` });
+            return z.NEVER;
+          }
+          return mb;
+        }),
+    })
+    .strict();
+}
+
+export type RunRequest = z.infer<ReturnType<typeof runRequestSchema>>;
+
+/** Turns a zod failure into one readable sentence naming the fields. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      if (issue.code === "unrecognized_keys") return `unknown field(s): ${issue.keys.join(", ")}`;
+      const field = issue.path.join(".");
+      return field && !issue.message.startsWith(field) ? `${field}: ${issue.message}` : issue.message;
+    })
+    .join("; ");
+}

@@ -1,0 +1,48 @@
+import { eq } from "drizzle-orm";
+import os from "node:os";
+import type { SandpitDb } from "@/lib/db/open-database";
+import { workers } from "@/lib/db/schema";
+
+const STALE_AFTER_MS = 15_000;
+
+export function registerWorker(db: SandpitDb, workerId: string): void {
+  const now = Date.now();
+  db.insert(workers)
+    .values({ id: workerId, hostname: os.hostname(), pid: process.pid, startedAt: now, heartbeatAt: now })
+    .onConflictDoUpdate({ target: workers.id, set: { heartbeatAt: now, pid: process.pid } })
+    .run();
+}
+
+export function heartbeat(db: SandpitDb, workerId: string): void {
+  db.update(workers).set({ heartbeatAt: Date.now() }).where(eq(workers.id, workerId)).run();
+}
+
+export function unregisterWorker(db: SandpitDb, workerId: string): void {
+  db.delete(workers).where(eq(workers.id, workerId)).run();
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Workers that are alive: a fresh heartbeat, and on this host a process that still exists
+ * (so a worker killed a moment ago is known dead at once, not after its heartbeat goes stale).
+ */
+export function liveWorkerIds(db: SandpitDb): Set<string> {
+  const now = Date.now();
+  const host = os.hostname();
+  const live = new Set<string>();
+  for (const worker of db.select().from(workers).all()) {
+    const fresh = now - worker.heartbeatAt < STALE_AFTER_MS;
+    const running = worker.hostname !== host || processAlive(worker.pid);
+    if (fresh && running) live.add(worker.id);
+    else db.delete(workers).where(eq(workers.id, worker.id)).run();
+  }
+  return live;
+}

@@ -1,0 +1,29 @@
+import { createServer } from "node:http";
+import next from "next";
+import { webConfig } from "@/lib/config/web-config";
+import { webDatabase } from "@/lib/db/web-database";
+import { attachSocketServer } from "@/lib/realtime/attach-socket-server";
+
+/** The web process: Next.js (pages, API, server actions) and Socket.IO on one port. */
+async function main() {
+  const config = webConfig();
+  const dev = process.argv.includes("--dev");
+  const app = next({ dev, hostname: config.host, port: config.port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const httpServer = createServer((request, response) => void handle(request, response));
+  const db = webDatabase();
+  attachSocketServer(httpServer, db, config.workerSecret);
+  if (dev) httpServer.on("upgrade", app.getUpgradeHandler());
+  httpServer.listen(config.port, config.host, () => {
+    console.log(`[web] listening on http://${config.host}:${config.port} (${dev ? "dev" : "production"})`);
+  });
+  const shutdown = () => httpServer.close(() => process.exit(0));
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+}
+
+main().catch((error) => {
+  console.error("[web] failed to start:", error);
+  process.exit(1);
+});

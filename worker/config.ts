@@ -1,0 +1,46 @@
+import os from "node:os";
+import { z } from "zod";
+import { parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "@/lib/config/shared-settings";
+
+/** The worker process's one validated configuration. */
+const workerEnvSchema = sharedSettingsSchema.extend({
+  WEB_URL: z.string().url().default("http://127.0.0.1:3000"),
+  WORKER_ID: z.string().min(1).max(64).optional(),
+  WORKER_CONCURRENCY: positiveInt(os.availableParallelism()),
+  SANDBOX_RUNTIME: z.enum(["auto", "runc", "runsc"]).default("auto"),
+  DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+  IMAGE_PREFIX: z.string().default("sandpit/"),
+  OUTPUT_LIMIT_BYTES: positiveInt(1024 * 1024),
+  SANDBOX_PIDS_LIMIT: positiveInt(128),
+  SANDBOX_CPUS: z.coerce.number().positive().max(64).default(1),
+  SANDBOX_TMPFS_MB: positiveInt(64),
+  SANDBOX_NOFILE: positiveInt(256),
+  SANDBOX_FSIZE_MB: positiveInt(64),
+  QUEUE_POLL_MS: positiveInt(1000),
+  WORKER_HEARTBEAT_MS: positiveInt(2000),
+});
+
+export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
+
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = parseEnv(workerEnvSchema, env, "worker");
+  return {
+    ...resolveSharedSettings(parsed),
+    webUrl: parsed.WEB_URL.replace(/\/$/, ""),
+    workerId: parsed.WORKER_ID ?? `${os.hostname()}-${process.pid}-${Date.now().toString(36)}`,
+    concurrency: parsed.WORKER_CONCURRENCY,
+    sandboxRuntime: parsed.SANDBOX_RUNTIME,
+    dockerSocket: parsed.DOCKER_SOCKET,
+    imagePrefix: parsed.IMAGE_PREFIX,
+    outputLimitBytes: parsed.OUTPUT_LIMIT_BYTES,
+    sandboxLimits: {
+      pidsLimit: parsed.SANDBOX_PIDS_LIMIT,
+      cpus: parsed.SANDBOX_CPUS,
+      tmpfsMb: parsed.SANDBOX_TMPFS_MB,
+      nofile: parsed.SANDBOX_NOFILE,
+      fsizeMb: parsed.SANDBOX_FSIZE_MB,
+    },
+    queuePollMs: parsed.QUEUE_POLL_MS,
+    heartbeatMs: parsed.WORKER_HEARTBEAT_MS,
+  };
+}

@@ -1,0 +1,82 @@
+import { openDatabase } from "@/lib/db/open-database";
+import { heartbeat, registerWorker, unregisterWorker } from "@/lib/workers/worker-registry";
+import { loadWorkerConfig } from "./config";
+import { DockerEngine } from "./engine/docker-engine";
+import { RunQueueLoop } from "./queue/run-queue-loop";
+import { reapOrphans } from "./recovery/reap-orphans";
+import { DEFAULT_HARDENING } from "./sandbox/hardening-policy";
+import { chooseContainerRuntime } from "./sandbox/choose-container-runtime";
+import { WebLink } from "./web-link";
+
+const REAP_INTERVAL_MS = 10_000;
+
+/** The worker process: the only one that talks to Docker. */
+async function main() {
+  const config = loadWorkerConfig();
+  const db = openDatabase(config.databasePath);
+  const engine = new DockerEngine(config.dockerSocket);
+  await waitForDocker(engine);
+  const containerRuntime = await chooseContainerRuntime(engine, config.sandboxRuntime);
+
+  registerWorker(db, config.workerId);
+  let loop: RunQueueLoop | undefined;
+  const link = new WebLink(config.webUrl, config.workerSecret, (command) => {
+    if (command.type === "wake") loop?.pump();
+    else loop?.cancel(command.runId);
+  });
+  const publish = link.publish.bind(link);
+
+  await reapOrphans(db, engine, publish);
+  loop = new RunQueueLoop(
+    db,
+    {
+      db,
+      engine,
+      policy: { ...DEFAULT_HARDENING, ...config.sandboxLimits },
+      workerId: config.workerId,
+      imagePrefix: config.imagePrefix,
+      containerRuntime,
+      outputLimitBytes: config.outputLimitBytes,
+      publish,
+    },
+    config.concurrency,
+    config.queuePollMs,
+  );
+  loop.start();
+  console.log(`[worker] ${config.workerId} ready: ${containerRuntime}, concurrency ${config.concurrency}`);
+
+  const heartbeatTimer = setInterval(() => heartbeat(db, config.workerId), config.heartbeatMs);
+  const reapTimer = setInterval(() => {
+    reapOrphans(db, engine, publish).catch((error) => console.error("[worker] reaping failed:", error));
+  }, REAP_INTERVAL_MS);
+
+  const shutdown = async () => {
+    console.log("[worker] shutting down: finishing active runs");
+    loop!.stop();
+    clearInterval(reapTimer);
+    const deadline = Date.now() + 30_000;
+    while (loop!.activeRunIds().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    clearInterval(heartbeatTimer);
+    unregisterWorker(db, config.workerId);
+    link.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+}
+
+async function waitForDocker(engine: DockerEngine): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await engine.ping();
+    } catch (error) {
+      if (attempt % 10 === 0) console.warn("[worker] waiting for the Docker engine:", (error as Error).message);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+main().catch((error) => {
+  console.error("[worker] fatal:", error);
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+import { and, eq, inArray } from "drizzle-orm";
+import type { SandpitDb } from "@/lib/db/open-database";
+import { runs } from "@/lib/db/schema";
+import type { RunEvent } from "@/lib/realtime/events";
+import { recoverOrphanedRuns } from "@/lib/runs/recover-orphaned-runs";
+import { toEndEvent } from "@/lib/runs/run-view";
+import { liveWorkerIds } from "@/lib/workers/worker-registry";
+import type { ContainerEngine } from "../engine/container-engine";
+import { reapStrayRunscSandboxes } from "./reap-runsc-sandboxes";
+
+/**
+ * Settles what dead workers left behind: their runs end (or go back to the queue once if they never
+ * started), and every sandbox container that belongs to no live run is removed.
+ */
+export async function reapOrphans(db: SandpitDb, engine: ContainerEngine, publish: (event: RunEvent) => void): Promise<void> {
+  const live = liveWorkerIds(db);
+  const { requeued, failed } = recoverOrphanedRuns(db, live);
+  for (const run of failed) {
+    console.warn(`[worker] run ${run.id} was orphaned by worker ${run.workerId}: ${run.status}`);
+    publish(toEndEvent(run));
+  }
+  if (requeued.length) console.warn(`[worker] re-queued ${requeued.length} run(s) that never started`);
+
+  const containers = await engine.listManaged();
+  const runIds = containers.map((container) => container.runId).filter((id): id is string => Boolean(id));
+  const liveRunIds = new Set(
+    runIds.length
+      ? db
+          .select({ id: runs.id, workerId: runs.workerId })
+          .from(runs)
+          .where(and(inArray(runs.id, runIds), eq(runs.status, "running")))
+          .all()
+          .filter((run) => run.workerId !== null && live.has(run.workerId))
+          .map((run) => run.id)
+      : [],
+  );
+  const stray = containers.filter((container) => !container.runId || !liveRunIds.has(container.runId));
+  await Promise.all(stray.map((container) => engine.remove(container.id).catch(() => {})));
+  if (stray.length) console.warn(`[worker] removed ${stray.length} orphaned sandbox container(s)`);
+  await reapStrayRunscSandboxes(engine);
+}

@@ -1,0 +1,70 @@
+import type Dockerode from "dockerode";
+import { SANDBOX_UID, type HardeningPolicy } from "./hardening-policy";
+
+export type SandboxRequest = {
+  runId: string;
+  workerId: string;
+  image: string;
+  memoryMb: number;
+  containerRuntime: "runc" | "runsc";
+};
+
+export const LABELS = {
+  managed: "sandpit.managed",
+  run: "sandpit.run",
+  worker: "sandpit.worker",
+} as const;
+
+const MB = 1024 * 1024;
+
+/** The one function that decides how a sandbox container is created. */
+export function buildContainerSpec(request: SandboxRequest, policy: HardeningPolicy): Dockerode.ContainerCreateOptions {
+  const memoryBytes = request.memoryMb * MB;
+  const tmpfs = (extra: string) => `rw,nosuid,nodev,exec,size=${policy.tmpfsMb}m,${extra}`;
+  return {
+    Image: request.image,
+    User: policy.user,
+    WorkingDir: policy.workDir,
+    Env: policy.env,
+    // stdin carries the code, then the program's own input (see images/*/run); attached before start.
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    StdinOnce: true,
+    Tty: false,
+    NetworkDisabled: true,
+    Labels: {
+      [LABELS.managed]: "1",
+      [LABELS.run]: request.runId,
+      [LABELS.worker]: request.workerId,
+    },
+    HostConfig: {
+      Runtime: request.containerRuntime,
+      NetworkMode: policy.network,
+      ReadonlyRootfs: policy.readOnlyRoot,
+      Tmpfs: {
+        [policy.workDir]: tmpfs(`uid=${SANDBOX_UID},gid=${SANDBOX_UID},mode=0700`),
+        "/tmp": tmpfs("mode=1777"),
+      },
+      CapDrop: policy.capDrop,
+      SecurityOpt: policy.securityOpt,
+      PidsLimit: policy.pidsLimit,
+      Memory: memoryBytes,
+      // Equal to Memory: no swap, so a memory bomb is OOM-killed instead of thrashing the host.
+      MemorySwap: memoryBytes,
+      NanoCpus: Math.round(policy.cpus * 1e9),
+      Ulimits: [
+        { Name: "nofile", Soft: policy.nofile, Hard: policy.nofile },
+        { Name: "fsize", Soft: policy.fsizeMb * MB, Hard: policy.fsizeMb * MB },
+      ],
+      OomScoreAdj: policy.oomScoreAdj,
+      IpcMode: "private",
+      ShmSize: 16 * MB,
+      // Output is streamed over attach and kept by Sandpit; Docker keeping a second copy on disk is waste.
+      LogConfig: { Type: "none", Config: {} },
+      AutoRemove: false, // we read OOMKilled before removing
+      Privileged: false,
+    },
+  };
+}
