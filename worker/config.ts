@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import os from "node:os";
 import { z } from "zod";
 import { parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "@/lib/config/shared-settings";
@@ -6,6 +7,7 @@ import { parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } fr
 const workerEnvSchema = sharedSettingsSchema.extend({
   WEB_URL: z.string().url().default("http://127.0.0.1:3000"),
   WORKER_ID: z.string().min(1).max(64).optional(),
+  INSTANCE_ID: z.string().min(1).max(64).optional(),
   WORKER_CONCURRENCY: positiveInt(os.availableParallelism()),
   SANDBOX_RUNTIME: z.enum(["auto", "runc", "runsc"]).default("auto"),
   DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
@@ -24,8 +26,11 @@ export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(workerEnvSchema, env, "worker");
+  const shared = resolveSharedSettings(parsed);
   return {
-    ...resolveSharedSettings(parsed),
+    ...shared,
+    // Workers sharing a database are one installation; another database on the same Docker host is another.
+    instanceId: parsed.INSTANCE_ID ?? createHash("sha256").update(shared.databasePath).digest("hex").slice(0, 16),
     webUrl: parsed.WEB_URL.replace(/\/$/, ""),
     workerId: parsed.WORKER_ID ?? `${os.hostname()}-${process.pid}-${Date.now().toString(36)}`,
     concurrency: parsed.WORKER_CONCURRENCY,

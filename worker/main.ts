@@ -14,7 +14,7 @@ const REAP_INTERVAL_MS = 10_000;
 async function main() {
   const config = loadWorkerConfig();
   const db = openDatabase(config.databasePath);
-  const engine = new DockerEngine(config.dockerSocket);
+  const engine = new DockerEngine(config.dockerSocket, config.instanceId);
   await waitForDocker(engine);
   const containerRuntime = await chooseContainerRuntime(engine, config.sandboxRuntime);
 
@@ -34,6 +34,7 @@ async function main() {
       engine,
       policy: { ...DEFAULT_HARDENING, ...config.sandboxLimits },
       workerId: config.workerId,
+      instanceId: config.instanceId,
       imagePrefix: config.imagePrefix,
       containerRuntime,
       outputLimitBytes: config.outputLimitBytes,

@@ -10,7 +10,10 @@ const isAlreadyStopped = (error: unknown) => [304, 404, 409].includes((error as 
 export class DockerEngine implements ContainerEngine {
   private readonly docker: Dockerode;
 
-  constructor(socketPath: string) {
+  constructor(
+    socketPath: string,
+    private readonly instanceId: string,
+  ) {
     this.docker = new Dockerode({ socketPath });
   }
 
@@ -60,7 +63,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async listManaged(): Promise<ManagedContainer[]> {
-    const containers = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=1`] } });
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=1`, `${LABELS.instance}=${this.instanceId}`] } });
     return containers.map((container) => ({
       id: container.Id,
       runId: container.Labels[LABELS.run],

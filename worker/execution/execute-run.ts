@@ -15,6 +15,7 @@ export type ExecutionDeps = {
   engine: ContainerEngine;
   policy: HardeningPolicy;
   workerId: string;
+  instanceId: string;
   imagePrefix: string;
   containerRuntime: "runc" | "runsc";
   outputLimitBytes: number;
@@ -46,7 +47,7 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
     if (!isRuntimeName(run.runtime)) throw new Error(`unknown runtime ${run.runtime}`);
     const image = deps.imagePrefix + RUNTIMES[run.runtime].image.split("/").pop();
     const spec = buildContainerSpec(
-      { runId: run.id, workerId: deps.workerId, image, memoryMb: run.memoryMb, containerRuntime: deps.containerRuntime },
+      { runId: run.id, workerId: deps.workerId, instanceId: deps.instanceId, image, memoryMb: run.memoryMb, containerRuntime: deps.containerRuntime },
       deps.policy,
     );
 

@@ -4,6 +4,7 @@ import { SANDBOX_UID, type HardeningPolicy } from "./hardening-policy";
 export type SandboxRequest = {
   runId: string;
   workerId: string;
+  instanceId: string;
   image: string;
   memoryMb: number;
   containerRuntime: "runc" | "runsc";
@@ -11,6 +12,8 @@ export type SandboxRequest = {
 
 export const LABELS = {
   managed: "sandpit.managed",
+  /** One Sandpit installation (database) per value, so two installations on one Docker host never reap each other's sandboxes. */
+  instance: "sandpit.instance",
   run: "sandpit.run",
   worker: "sandpit.worker",
 } as const;
@@ -36,6 +39,7 @@ export function buildContainerSpec(request: SandboxRequest, policy: HardeningPol
     NetworkDisabled: true,
     Labels: {
       [LABELS.managed]: "1",
+      [LABELS.instance]: request.instanceId,
       [LABELS.run]: request.runId,
       [LABELS.worker]: request.workerId,
     },

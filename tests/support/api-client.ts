@@ -1,0 +1,38 @@
+/** Minimal HTTP helpers for tests, speaking the public API exactly as a script would. */
+export type RunView = {
+  id: string;
+  runtime: string;
+  status: string;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  oomKilled: boolean;
+  durationMs: number | null;
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+};
+
+export async function postRun(baseUrl: string, body: unknown): Promise<{ status: number; json: any }> {
+  const response = await fetch(`${baseUrl}/api/v1/runs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+export async function getRun(baseUrl: string, id: string, wait = false): Promise<RunView> {
+  const response = await fetch(`${baseUrl}/api/v1/runs/${id}${wait ? "?wait=1" : ""}`);
+  if (!response.ok) throw new Error(`GET run ${id}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+/** Queues a run and waits for its end. */
+export async function runToEnd(baseUrl: string, body: Record<string, unknown>): Promise<RunView> {
+  const created = await postRun(baseUrl, body);
+  if (created.status !== 201) throw new Error(`POST run: ${created.status} ${JSON.stringify(created.json)}`);
+  return getRun(baseUrl, created.json.id, true);
+}

@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+/**
+ * A real Sandpit for tests: the production web server and one or more workers as child processes,
+ * on a private port and a private SQLite database.
+ */
+export type ContainerRuntime = "runc" | "runsc";
+
+export type StackOptions = {
+  containerRuntime: ContainerRuntime;
+  workers?: number;
+  workerEnv?: Record<string, string>;
+  webEnv?: Record<string, string>;
+};
+
+export type Stack = {
+  baseUrl: string;
+  dataDir: string;
+  workers: ChildProcess[];
+  startWorker(extraEnv?: Record<string, string>): Promise<ChildProcess>;
+  killWorker(worker: ChildProcess, signal?: NodeJS.Signals): Promise<void>;
+  logs(): string;
+  stop(): Promise<void>;
+};
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+function launch(script: string, env: Record<string, string>, log: string[], label: string): ChildProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", NODE_ENV: "production", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const append = (data: Buffer) => log.push(`[${label}] ${data.toString()}`);
+  child.stdout!.on("data", append);
+  child.stderr!.on("data", append);
+  return child;
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, log: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}\n${log.join("")}`)), timeoutMs);
+    const onData = (data: Buffer) => {
+      seen += data.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        child.stdout!.off("data", onData);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`process exited (${code}) before ${pattern}\n${log.join("")}`));
+    });
+  });
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "sandpit-test-"));
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const log: string[] = [];
+  const shared = { DATA_DIR: dataDir };
+  const web = launch("server.ts", { ...shared, PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: baseUrl, ...options.webEnv }, log, "web");
+  await waitForLine(web, /listening on/, 60_000, log);
+
+  const workers: ChildProcess[] = [];
+  const startWorker = async (extraEnv: Record<string, string> = {}) => {
+    const worker = launch(
+      "worker/main.ts",
+      {
+        ...shared,
+        WEB_URL: baseUrl,
+        SANDBOX_RUNTIME: options.containerRuntime,
+        WORKER_CONCURRENCY: "2",
+        ...options.workerEnv,
+        ...extraEnv,
+      },
+      log,
+      `worker-${workers.length}`,
+    );
+    workers.push(worker);
+    await waitForLine(worker, /ready:/, 60_000, log);
+    return worker;
+  };
+  for (let index = 0; index < (options.workers ?? 1); index++) await startWorker();
+
+  const killWorker = async (worker: ChildProcess, signal: NodeJS.Signals = "SIGKILL") => {
+    if (worker.exitCode !== null || worker.signalCode !== null) return;
+    const exited = new Promise((resolve) => worker.once("exit", resolve));
+    worker.kill(signal);
+    await exited;
+  };
+
+  return {
+    baseUrl,
+    dataDir,
+    workers,
+    startWorker,
+    killWorker,
+    logs: () => log.join(""),
+    async stop() {
+      await Promise.all(workers.map((worker) => killWorker(worker, "SIGTERM")));
+      const exited = new Promise((resolve) => web.once("exit", resolve));
+      web.kill("SIGTERM");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      web.kill("SIGKILL");
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { buildContainerSpec } from "@/worker/sandbox/build-container-spec";
+import { DEFAULT_HARDENING } from "@/worker/sandbox/hardening-policy";
+
+describe("buildContainerSpec", () => {
+  const spec = buildContainerSpec(
+    { runId: "run1", workerId: "w1", instanceId: "i1", image: "sandpit/python", memoryMb: 256, containerRuntime: "runsc" },
+    DEFAULT_HARDENING,
+  );
+
+  it("applies every hardening setting", () => {
+    expect(spec.User).toBe("1000:1000");
+    expect(spec.NetworkDisabled).toBe(true);
+    expect(spec.HostConfig).toMatchObject({
+      Runtime: "runsc",
+      NetworkMode: "none",
+      ReadonlyRootfs: true,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      PidsLimit: 128,
+      Memory: 256 * 1024 * 1024,
+      MemorySwap: 256 * 1024 * 1024,
+      NanoCpus: 1e9,
+      OomScoreAdj: 1000,
+      Privileged: false,
+    });
+    expect(spec.HostConfig!.Ulimits).toEqual([
+      { Name: "nofile", Soft: 256, Hard: 256 },
+      { Name: "fsize", Soft: 64 * 1024 * 1024, Hard: 64 * 1024 * 1024 },
+    ]);
+    expect(spec.HostConfig!.Tmpfs!["/sandbox"]).toMatch(/size=64m/);
+    expect(spec.HostConfig!.Binds).toBeUndefined();
+    expect(JSON.stringify(spec.HostConfig!.SecurityOpt)).not.toMatch(/unconfined/);
+  });
+
+  it("passes only the policy's environment and labels the container with its run", () => {
+    expect(spec.Env).toEqual(DEFAULT_HARDENING.env);
+    expect(spec.Labels).toEqual({ "sandpit.managed": "1", "sandpit.instance": "i1", "sandpit.run": "run1", "sandpit.worker": "w1" });
+  });
+});
