@@ -3,8 +3,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 stamp=.next/sandpit-source-hash
-want=$(find app components lib public next.config.ts postcss.config.mjs package-lock.json tsconfig.json \
-    -type f 2>/dev/null | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+inputs=()
+for path in app components lib public proxy.ts next.config.ts postcss.config.mjs package-lock.json tsconfig.json; do
+    [[ -e $path ]] && inputs+=("$path")
+done
+want=$(find "${inputs[@]}" -type f | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
 if [[ -f $stamp && -f .next/BUILD_ID && $(cat "$stamp") == "$want" ]]; then
     echo "web: build up to date"
     exit 0

@@ -6,6 +6,7 @@ import { RunQueueLoop } from "./queue/run-queue-loop";
 import { reapOrphans } from "./recovery/reap-orphans";
 import { DEFAULT_HARDENING } from "./sandbox/hardening-policy";
 import { chooseContainerRuntime } from "./sandbox/choose-container-runtime";
+import { detectGpus } from "./sandbox/detect-gpus";
 import { WebLink } from "./web-link";
 
 const REAP_INTERVAL_MS = 10_000;
@@ -18,7 +19,7 @@ async function main() {
   await waitForDocker(engine);
   const containerRuntime = await chooseContainerRuntime(engine, config.sandboxRuntime);
 
-  registerWorker(db, config.workerId);
+  registerWorker(db, config.workerId, await detectGpus(engine));
   let loop: RunQueueLoop | undefined;
   const link = new WebLink(config.webUrl, config.workerSecret, (command) => {
     if (command.type === "wake") loop?.pump();
@@ -36,6 +37,7 @@ async function main() {
       workerId: config.workerId,
       instanceId: config.instanceId,
       imagePrefix: config.imagePrefix,
+      modelsDir: config.modelsDir,
       containerRuntime,
       outputLimitBytes: config.outputLimitBytes,
       publish,

@@ -8,12 +8,14 @@ export const sharedSettingsSchema = z.object({
   DATA_DIR: z.string().default("./data"),
   DATABASE_PATH: z.string().optional(),
   WORKER_SECRET: z.string().min(16).optional(),
+  MODELS_DIR: z.string().optional(),
 });
 
 export type SharedSettings = {
   dataDir: string;
   databasePath: string;
   workerSecret: string;
+  modelsDir: string;
 };
 
 export function resolveSharedSettings(env: z.infer<typeof sharedSettingsSchema>): SharedSettings {
@@ -23,6 +25,7 @@ export function resolveSharedSettings(env: z.infer<typeof sharedSettingsSchema>)
     dataDir,
     databasePath: path.resolve(/*turbopackIgnore: true*/ env.DATABASE_PATH ?? path.join(dataDir, "sandpit.db")),
     workerSecret: env.WORKER_SECRET ?? readOrCreateSecret(path.join(/*turbopackIgnore: true*/ dataDir, "worker.secret")),
+    modelsDir: path.resolve(/*turbopackIgnore: true*/ env.MODELS_DIR ?? path.join(dataDir, "models")),
   };
 }
 

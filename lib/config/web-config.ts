@@ -1,3 +1,4 @@
+import os from "node:os";
 import { z } from "zod";
 import { parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "./shared-settings";
 
@@ -11,26 +12,42 @@ const webEnvSchema = sharedSettingsSchema.extend({
   RUN_TIMEOUT_MAX_S: positiveInt(300),
   RUN_MEMORY_DEFAULT_MB: positiveInt(256),
   RUN_MEMORY_MAX_MB: positiveInt(4096),
+  RUN_VCPUS_MAX: z.coerce.number().positive().default(os.availableParallelism()),
   WAIT_MARGIN_S: positiveInt(15),
+  // Runs queued from the playground / embeds, per client address: a burst, then so many a minute.
+  RUN_RATE_LIMIT_BURST: positiveInt(20),
+  RUN_RATE_LIMIT_PER_MINUTE: positiveInt(30),
+  EMBED_RATE_LIMIT_BURST: positiveInt(10),
+  EMBED_RATE_LIMIT_PER_MINUTE: positiveInt(15),
 });
 
 export type WebConfig = ReturnType<typeof loadWebConfig>;
 
 function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(webEnvSchema, env, "web");
+  const shared = resolveSharedSettings(parsed);
   return {
-    ...resolveSharedSettings(parsed),
+    ...shared,
     port: parsed.PORT,
     host: parsed.HOST,
     publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/$/, ""),
     maxRequestBytes: parsed.MAX_REQUEST_BYTES,
-    runLimits: {
-      timeoutDefaultS: parsed.RUN_TIMEOUT_DEFAULT_S,
-      timeoutMaxS: parsed.RUN_TIMEOUT_MAX_S,
-      memoryDefaultMb: parsed.RUN_MEMORY_DEFAULT_MB,
-      memoryMaxMb: parsed.RUN_MEMORY_MAX_MB,
-    },
     waitMarginMs: parsed.WAIT_MARGIN_S * 1000,
+    /** What createRun needs: the request limits and where models live. */
+    runSettings: {
+      limits: {
+        timeoutDefaultS: parsed.RUN_TIMEOUT_DEFAULT_S,
+        timeoutMaxS: parsed.RUN_TIMEOUT_MAX_S,
+        memoryDefaultMb: parsed.RUN_MEMORY_DEFAULT_MB,
+        memoryMaxMb: parsed.RUN_MEMORY_MAX_MB,
+        vcpusMax: parsed.RUN_VCPUS_MAX,
+      },
+      modelsDir: shared.modelsDir,
+    },
+    rateLimits: {
+      playground: { capacity: parsed.RUN_RATE_LIMIT_BURST, refillPerMinute: parsed.RUN_RATE_LIMIT_PER_MINUTE },
+      embed: { capacity: parsed.EMBED_RATE_LIMIT_BURST, refillPerMinute: parsed.EMBED_RATE_LIMIT_PER_MINUTE },
+    },
   };
 }
 

@@ -17,6 +17,7 @@ export const runs = sqliteTable(
     timeoutMs: integer("timeout_ms").notNull(),
     memoryMb: integer("memory_mb").notNull(),
     cpus: integer("cpus_milli").notNull().default(1000),
+    model: text("model"),
     status: text("status", { enum: RUN_STATUSES }).notNull().default("queued"),
     exitCode: integer("exit_code"),
     oomKilled: integer("oom_killed", { mode: "boolean" }).notNull().default(false),
@@ -57,6 +58,7 @@ export const workers = sqliteTable("workers", {
   pid: integer("pid").notNull(),
   startedAt: integer("started_at").notNull(),
   heartbeatAt: integer("heartbeat_at").notNull().default(sql`0`),
+  gpus: integer("gpus").notNull().default(0),
 });
 
 export type RunRow = typeof runs.$inferSelect;

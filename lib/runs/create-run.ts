@@ -2,15 +2,21 @@ import type { SandpitDb } from "@/lib/db/open-database";
 import { runs } from "@/lib/db/schema";
 import { ApiError } from "@/lib/http/api-error";
 import { newRunId } from "@/lib/ids/new-run-id";
+import { resolveModelPath } from "@/lib/models/list-models";
 import { describeIssues, runRequestSchema, type RunLimitSettings } from "./run-request-schema";
+
+export type RunSettings = { limits: RunLimitSettings; modelsDir: string };
 
 export type CreatedRun = { id: string; status: "queued" };
 
 /** Validates and queues a run. Throws ApiError("validation") with a readable message on bad input. */
-export function createRun(db: SandpitDb, limits: RunLimitSettings, input: unknown): CreatedRun {
-  const parsed = runRequestSchema(limits).safeParse(input);
+export function createRun(db: SandpitDb, settings: RunSettings, input: unknown): CreatedRun {
+  const parsed = runRequestSchema(settings.limits).safeParse(input);
   if (!parsed.success) throw new ApiError("validation", describeIssues(parsed.error));
   const request = parsed.data;
+  if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
+    throw new ApiError("validation", `model: ${JSON.stringify(request.model)} is not in the model store`);
+  }
   const id = newRunId();
   db.insert(runs)
     .values({
@@ -20,6 +26,8 @@ export function createRun(db: SandpitDb, limits: RunLimitSettings, input: unknow
       stdin: request.stdin,
       timeoutMs: Math.round(request.timeout * 1000),
       memoryMb: request.memory,
+      cpus: Math.round(request.vcpus * 1000),
+      model: request.model ?? null,
       status: "queued",
       queuedAt: Date.now(),
     })

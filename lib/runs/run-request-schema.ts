@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { RUNTIME_NAMES } from "@/lib/runtimes/catalog";
+import { MODEL_NAME_PATTERN } from "@/lib/models/model-name";
 import { parseMemoryMb } from "./parse-memory";
 
 export type RunLimitSettings = {
@@ -7,6 +8,7 @@ export type RunLimitSettings = {
   timeoutMaxS: number;
   memoryDefaultMb: number;
   memoryMaxMb: number;
+  vcpusMax: number;
 };
 
 export const MIN_MEMORY_MB = 32;
@@ -16,6 +18,7 @@ export const MAX_CODE_BYTES = 512 * 1024;
 export function runRequestSchema(limits: RunLimitSettings) {
   return z
     .object({
+      ...resourceFields(limits),
       runtime: z.enum(RUNTIME_NAMES, {
         error: (issue) =>
           issue.input === undefined
@@ -27,29 +30,44 @@ export function runRequestSchema(limits: RunLimitSettings) {
         .min(1, "code must not be empty")
         .refine((code) => Buffer.byteLength(code) <= MAX_CODE_BYTES, `code must be at most ${MAX_CODE_BYTES} bytes`),
       stdin: z.string({ error: "stdin must be a string" }).default(""),
-      timeout: z
-        .number({ error: "timeout must be a number of seconds" })
-        .positive("timeout must be positive")
-        .max(limits.timeoutMaxS, `timeout must be at most ${limits.timeoutMaxS} seconds`)
-        .default(limits.timeoutDefaultS),
-      memory: z
-        .union([z.string(), z.number()], { error: 'memory must be like "512MB", "1GB", "256Mi" or a number of MB' })
-        .optional()
-        .transform((value, ctx) => {
-          if (value === undefined) return limits.memoryDefaultMb;
-          const mb = parseMemoryMb(value);
-          if (mb === null) {
-            ctx.addIssue({ code: "custom", message: `memory ${JSON.stringify(value)} is not like "512MB", "1GB", "256Mi" or a number of MB` });
-            return z.NEVER;
-          }
-          if (mb < MIN_MEMORY_MB || mb > limits.memoryMaxMb) {
-            ctx.addIssue({ code: "custom", message: `memory must be between ${MIN_MEMORY_MB} MB and ${limits.memoryMaxMb} MB` });
-            return z.NEVER;
-          }
-          return mb;
-        }),
     })
     .strict();
+}
+
+/** Limits shared by runs and sandboxes. */
+export function resourceFields(limits: RunLimitSettings) {
+  return {
+    timeout: z
+      .number({ error: "timeout must be a number of seconds" })
+      .positive("timeout must be positive")
+      .max(limits.timeoutMaxS, `timeout must be at most ${limits.timeoutMaxS} seconds`)
+      .default(limits.timeoutDefaultS),
+    memory: z
+      .union([z.string(), z.number()], { error: 'memory must be like "512MB", "1GB", "256Mi" or a number of MB' })
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined) return limits.memoryDefaultMb;
+        const mb = parseMemoryMb(value);
+        if (mb === null) {
+          ctx.addIssue({ code: "custom", message: `memory ${JSON.stringify(value)} is not like "512MB", "1GB", "256Mi" or a number of MB` });
+          return z.NEVER;
+        }
+        if (mb < MIN_MEMORY_MB || mb > limits.memoryMaxMb) {
+          ctx.addIssue({ code: "custom", message: `memory must be between ${MIN_MEMORY_MB} MB and ${limits.memoryMaxMb} MB` });
+          return z.NEVER;
+        }
+        return mb;
+      }),
+    vcpus: z
+      .number({ error: "vcpus must be a number" })
+      .min(0.1, "vcpus must be at least 0.1")
+      .max(limits.vcpusMax, `vcpus must be at most ${limits.vcpusMax}`)
+      .default(1),
+    model: z
+      .string({ error: "model must be a string" })
+      .regex(MODEL_NAME_PATTERN, "model must be a folder name in the model store, like Qwen or Qwen/Qwen3-8B")
+      .optional(),
+  };
 }
 
 export type RunRequest = z.infer<ReturnType<typeof runRequestSchema>>;

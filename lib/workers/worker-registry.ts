@@ -5,11 +5,11 @@ import { workers } from "@/lib/db/schema";
 
 const STALE_AFTER_MS = 15_000;
 
-export function registerWorker(db: SandpitDb, workerId: string): void {
+export function registerWorker(db: SandpitDb, workerId: string, gpus: number): void {
   const now = Date.now();
   db.insert(workers)
-    .values({ id: workerId, hostname: os.hostname(), pid: process.pid, startedAt: now, heartbeatAt: now })
-    .onConflictDoUpdate({ target: workers.id, set: { heartbeatAt: now, pid: process.pid } })
+    .values({ id: workerId, hostname: os.hostname(), pid: process.pid, startedAt: now, heartbeatAt: now, gpus })
+    .onConflictDoUpdate({ target: workers.id, set: { heartbeatAt: now, pid: process.pid, gpus } })
     .run();
 }
 

@@ -30,7 +30,28 @@ describe("buildContainerSpec", () => {
     ]);
     expect(spec.HostConfig!.Tmpfs!["/sandbox"]).toMatch(/size=64m/);
     expect(spec.HostConfig!.Binds).toBeUndefined();
+    expect(spec.HostConfig!.Mounts).toEqual([]);
     expect(JSON.stringify(spec.HostConfig!.SecurityOpt)).not.toMatch(/unconfined/);
+  });
+
+  it("mounts a chosen model read-only and nothing else, with the run's CPU share", () => {
+    const withModel = buildContainerSpec(
+      {
+        runId: "run1",
+        workerId: "w1",
+        instanceId: "i1",
+        image: "sandpit/python",
+        memoryMb: 256,
+        cpus: 0.5,
+        model: { hostPath: "/srv/models/Qwen/Qwen3-8B", name: "Qwen/Qwen3-8B" },
+        containerRuntime: "runc",
+      },
+      DEFAULT_HARDENING,
+    );
+    expect(withModel.HostConfig!.NanoCpus).toBe(5e8);
+    expect(withModel.HostConfig!.Mounts).toEqual([
+      { Type: "bind", Source: "/srv/models/Qwen/Qwen3-8B", Target: "/models/Qwen/Qwen3-8B", ReadOnly: true },
+    ]);
   });
 
   it("passes only the policy's environment and labels the container with its run", () => {

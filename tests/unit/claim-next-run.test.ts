@@ -7,7 +7,7 @@ import { claimNextRun } from "@/lib/runs/claim-next-run";
 import { createRun } from "@/lib/runs/create-run";
 import { recoverOrphanedRuns } from "@/lib/runs/recover-orphaned-runs";
 
-const limits = { timeoutDefaultS: 10, timeoutMaxS: 300, memoryDefaultMb: 256, memoryMaxMb: 4096 };
+const settings = { limits: { timeoutDefaultS: 10, timeoutMaxS: 300, memoryDefaultMb: 256, memoryMaxMb: 4096, vcpusMax: 2 }, modelsDir: "/nonexistent" };
 
 function freshDb() {
   return openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
@@ -18,7 +18,7 @@ describe("claimNextRun", () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db");
     const a = openDatabase(file);
     const b = openDatabase(file);
-    const ids = Array.from({ length: 10 }, (_, index) => createRun(a, limits, { runtime: "bash", code: `echo ${index}` }).id);
+    const ids = Array.from({ length: 10 }, (_, index) => createRun(a, settings, { runtime: "bash", code: `echo ${index}` }).id);
     const claimed: string[] = [];
     for (let turn = 0; turn < 12; turn++) {
       const run = claimNextRun(turn % 2 ? a : b, `w${turn % 2}`, "runc");
@@ -29,7 +29,7 @@ describe("claimNextRun", () => {
 
   it("re-queues an orphaned run that never started, once, and fails one that had started", () => {
     const db = freshDb();
-    const neverStarted = createRun(db, limits, { runtime: "bash", code: "true" }).id;
+    const neverStarted = createRun(db, settings, { runtime: "bash", code: "true" }).id;
     claimNextRun(db, "dead", "runc");
     let result = recoverOrphanedRuns(db, new Set());
     expect(result.requeued.map((run) => run.id)).toEqual([neverStarted]);
@@ -43,7 +43,7 @@ describe("claimNextRun", () => {
 
   it("leaves the runs of live workers alone", () => {
     const db = freshDb();
-    createRun(db, limits, { runtime: "bash", code: "true" });
+    createRun(db, settings, { runtime: "bash", code: "true" });
     claimNextRun(db, "alive", "runc");
     expect(recoverOrphanedRuns(db, new Set(["alive"]))).toEqual({ requeued: [], failed: [] });
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { describeIssues, runRequestSchema } from "@/lib/runs/run-request-schema";
 
-const limits = { timeoutDefaultS: 10, timeoutMaxS: 300, memoryDefaultMb: 256, memoryMaxMb: 4096 };
+const limits = { timeoutDefaultS: 10, timeoutMaxS: 300, memoryDefaultMb: 256, memoryMaxMb: 4096, vcpusMax: 2 };
 const schema = runRequestSchema(limits);
 
 describe("runRequestSchema", () => {
@@ -12,6 +12,7 @@ describe("runRequestSchema", () => {
       stdin: "",
       timeout: 10,
       memory: 256,
+      vcpus: 1,
     });
   });
 

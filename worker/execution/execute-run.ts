@@ -3,6 +3,7 @@ import type { RunRow } from "@/lib/db/schema";
 import type { RunEvent } from "@/lib/realtime/events";
 import { appendRunOutput, finishRun, isCancelRequested, markRunStarted, type RunOutcome } from "@/lib/runs/record-run-progress";
 import { toEndEvent } from "@/lib/runs/run-view";
+import { resolveModelPath } from "@/lib/models/list-models";
 import { RUNTIMES, isRuntimeName } from "@/lib/runtimes/catalog";
 import type { ContainerEngine, StartedContainer } from "../engine/container-engine";
 import { buildContainerSpec } from "../sandbox/build-container-spec";
@@ -17,6 +18,7 @@ export type ExecutionDeps = {
   workerId: string;
   instanceId: string;
   imagePrefix: string;
+  modelsDir: string;
   containerRuntime: "runc" | "runsc";
   outputLimitBytes: number;
   publish: (event: RunEvent) => void;
@@ -46,8 +48,23 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
   try {
     if (!isRuntimeName(run.runtime)) throw new Error(`unknown runtime ${run.runtime}`);
     const image = deps.imagePrefix + RUNTIMES[run.runtime].image.split("/").pop();
+    let model: { hostPath: string; name: string } | undefined;
+    if (run.model) {
+      const hostPath = resolveModelPath(deps.modelsDir, run.model);
+      if (!hostPath) throw new Error(`model ${run.model} is no longer in the model store`);
+      model = { hostPath, name: run.model };
+    }
     const spec = buildContainerSpec(
-      { runId: run.id, workerId: deps.workerId, instanceId: deps.instanceId, image, memoryMb: run.memoryMb, containerRuntime: deps.containerRuntime },
+      {
+        runId: run.id,
+        workerId: deps.workerId,
+        instanceId: deps.instanceId,
+        image,
+        memoryMb: run.memoryMb,
+        cpus: run.cpus / 1000,
+        model,
+        containerRuntime: deps.containerRuntime,
+      },
       deps.policy,
     );
 

@@ -7,8 +7,14 @@ export type SandboxRequest = {
   instanceId: string;
   image: string;
   memoryMb: number;
+  /** Per-run CPU share; the policy's `cpus` applies when absent. */
+  cpus?: number;
+  /** A model folder from the store, mounted read-only. */
+  model?: { hostPath: string; name: string };
   containerRuntime: "runc" | "runsc";
 };
+
+export const MODELS_MOUNT = "/models";
 
 export const LABELS = {
   managed: "sandpit.managed",
@@ -57,7 +63,11 @@ export function buildContainerSpec(request: SandboxRequest, policy: HardeningPol
       Memory: memoryBytes,
       // Equal to Memory: no swap, so a memory bomb is OOM-killed instead of thrashing the host.
       MemorySwap: memoryBytes,
-      NanoCpus: Math.round(policy.cpus * 1e9),
+      NanoCpus: Math.round((request.cpus ?? policy.cpus) * 1e9),
+      // The only host path a sandbox ever sees: the chosen model, read-only.
+      Mounts: request.model
+        ? [{ Type: "bind", Source: request.model.hostPath, Target: `${MODELS_MOUNT}/${request.model.name}`, ReadOnly: true }]
+        : [],
       Ulimits: [
         { Name: "nofile", Soft: policy.nofile, Hard: policy.nofile },
         { Name: "fsize", Soft: policy.fsizeMb * MB, Hard: policy.fsizeMb * MB },

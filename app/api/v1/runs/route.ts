@@ -9,7 +9,7 @@ export const dynamic = "force-dynamic";
 export const POST = handleApi(async (request: Request) => {
   const config = webConfig();
   const body = await readJsonBody(request, config.maxRequestBytes);
-  const run = createRun(webDatabase(), config.runLimits, body);
+  const run = createRun(webDatabase(), config.runSettings, body);
   webBus().commandWorkers({ type: "wake" });
   return Response.json({ ...run, url: `${config.publicUrl}/r/${run.id}` }, { status: 201 });
 });

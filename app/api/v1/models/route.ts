@@ -1,0 +1,12 @@
+import { webConfig } from "@/lib/config/web-config";
+import { webDatabase } from "@/lib/db/web-database";
+import { handleApi } from "@/lib/http/handle-api";
+import { listModels } from "@/lib/models/list-models";
+import { gpuAvailability } from "@/lib/workers/gpu-availability";
+
+export const dynamic = "force-dynamic";
+
+export const GET = handleApi(() => {
+  const { modelsDir } = webConfig();
+  return Response.json({ models: listModels(modelsDir), modelsDir, gpu: gpuAvailability(webDatabase()) });
+});
