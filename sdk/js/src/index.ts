@@ -1,0 +1,21 @@
+/**
+ * Sandpit TypeScript SDK: hardened sandboxes that keep state between runs.
+ *
+ *   import { Sandpit, CPUSandbox } from "@sandpit/sdk";
+ *   await Sandpit({ apiToken, baseUrl });
+ *   const sandbox = await CPUSandbox.create({ runtime: "node", code: "console.log('hi')" });
+ *   const result = await sandbox.run();
+ *   await sandbox.delete();
+ */
+export { Sandpit, Buildfunctions, Client, configure, getDefaultClient, DEFAULT_BASE_URL } from "./client.js";
+export type { ClientOptions, User } from "./client.js";
+
+export { Sandbox, CPUSandbox, GPUSandbox } from "./sandbox.js";
+export type { SandboxInfo, RunResult, RunOptions, RunState, UploadOptions } from "./sandbox.js";
+
+export type { SandboxOptions, GPUSandboxOptions, EnvVariables, Runtime, Language } from "./options.js";
+export type { OutputCallback } from "./stream.js";
+
+export { SandpitError, AuthError, NotFoundError, ValidationError, ConflictError, RateLimitError, TimeoutError } from "./errors.js";
+
+export { looksLikePath, SOURCE_EXTENSIONS } from "./code-source.js";

@@ -1,0 +1,160 @@
+import { resolveCode, resolveModel, resolveRequirements } from "./code-source.js";
+import { ValidationError } from "./errors.js";
+
+export const RUNTIMES = ["python", "node", "deno", "go", "shell", "bash"] as const;
+export const LANGUAGES = ["python", "javascript", "typescript", "go", "shell"] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+export type Language = (typeof LANGUAGES)[number];
+
+export type EnvVariables = { key: string; value: string }[] | Record<string, string | number | boolean>;
+
+/** Options of `CPUSandbox.create()`; names as in the Buildfunctions SDK. */
+export type SandboxOptions = {
+  /** Label; default `sandbox-<id prefix>`. */
+  name?: string;
+  /** `python` | `javascript` | `typescript` | `go` | `shell`; implies the runtime (javascript needs `runtime`). */
+  language?: Language;
+  /** `python` | `node` | `deno` | `go` | `shell` | `bash`. */
+  runtime?: Runtime;
+  /** Source text, a path to a local file (relative, absolute or `~/…`), or a command (`python main.py "x"`). */
+  code?: string;
+  /** `"512MB"`, `"2GB"`, `"1Gi"` or a number of MB; default 256 MB. */
+  memory?: string | number;
+  /** Lifetime in seconds (default 60, max 3600); the sandbox is removed when it runs out. */
+  timeout?: number;
+  /** CPUs, 0.1–16 (default 1). */
+  vcpus?: number;
+  /** Environment of every run: `{KEY: "v"}` or `[{key, value}]`. */
+  envVariables?: EnvVariables;
+  /** pip (python) or npm (node, deno) packages: list, requirements.txt text, or a path to a requirements file. */
+  requirements?: string | string[];
+  /** Deno permission flags from the server's allow-list (`--allow-read`, …). */
+  denoFlags?: string[];
+  /** Model folder name under the operator's MODELS_DIR, or a local path whose folder name is used. */
+  model?: string;
+  /** Per-sandbox connection; default: the configured/last client, then the environment. */
+  apiToken?: string;
+  baseUrl?: string;
+};
+
+export type GPUSandboxOptions = SandboxOptions & {
+  /** GPU type (`"T4"`, `"A100"`, …) or `"any"` (default). */
+  gpu?: string;
+};
+
+const MEMORY_PATTERN = /^\s*\d+(\.\d+)?\s*(b|k|kb|ki|kib|m|mb|mi|mib|g|gb|gi|gib)?\s*$/i;
+const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function fail(field: string, message: string): never {
+  throw new ValidationError(`${field}: ${message}`, { field });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const KNOWN_OPTIONS = new Set([
+  "name", "language", "runtime", "code", "memory", "timeout", "vcpus", "envVariables", "requirements",
+  "denoFlags", "model", "gpu", "apiToken", "baseUrl", "files",
+]);
+
+/** Checks the options and turns them into the body of `POST /api/v1/sandboxes`. */
+export function buildCreateBody(options: GPUSandboxOptions, kind: "cpu" | "gpu"): Record<string, unknown> {
+  if (!isRecord(options)) fail("options", "expected an object of sandbox options");
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) fail(key, `unknown option (known: ${[...KNOWN_OPTIONS].join(", ")})`);
+  }
+  const body: Record<string, unknown> = {};
+  const files: { path: string; content: string }[] = [];
+
+  if (options.name !== undefined) {
+    if (typeof options.name !== "string" || !options.name.trim() || options.name.length > 100) fail("name", "expected a non-empty string of at most 100 characters");
+    body.name = options.name;
+  }
+  if (options.runtime !== undefined) {
+    if (!RUNTIMES.includes(options.runtime as Runtime)) fail("runtime", `expected one of ${RUNTIMES.join(", ")}`);
+    body.runtime = options.runtime;
+  }
+  if (options.language !== undefined) {
+    if (!LANGUAGES.includes(options.language as Language)) fail("language", `expected one of ${LANGUAGES.join(", ")}`);
+    body.language = options.language;
+    if (options.language === "javascript" && options.runtime === undefined) fail("runtime", "language javascript needs runtime node or deno");
+  }
+  if (options.runtime === undefined && options.language === undefined) fail("runtime", "say which runtime: set runtime or language");
+  if (kind === "gpu") {
+    const runtime = options.runtime ?? options.language;
+    if (runtime !== "python") fail(options.runtime !== undefined ? "runtime" : "language", "GPU sandboxes run python only");
+  }
+  if (options.code !== undefined) {
+    if (typeof options.code !== "string") fail("code", "expected source text, a file path or a command");
+    const resolved = resolveCode(options.code);
+    body.code = resolved.code;
+    files.push(...resolved.files);
+  }
+  if (options.memory !== undefined) {
+    const memory = options.memory;
+    const ok = typeof memory === "number" ? Number.isFinite(memory) && memory > 0 : typeof memory === "string" && MEMORY_PATTERN.test(memory);
+    if (!ok) fail("memory", `expected a size such as "512MB", "2GB", "1Gi" or a number of MB, got ${JSON.stringify(memory)}`);
+    body.memory = memory;
+  }
+  if (options.timeout !== undefined) {
+    const timeout = options.timeout;
+    if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0 || timeout > 3600) fail("timeout", "expected seconds, a number above 0 and at most 3600");
+    body.timeout = timeout;
+  }
+  if (options.vcpus !== undefined) {
+    const vcpus = options.vcpus;
+    if (typeof vcpus !== "number" || !Number.isFinite(vcpus) || vcpus < 0.1 || vcpus > 16) fail("vcpus", "expected a number from 0.1 to 16");
+    body.vcpus = vcpus;
+  }
+  if (options.envVariables !== undefined) {
+    const given = options.envVariables;
+    let pairs: [unknown, unknown][];
+    if (Array.isArray(given)) {
+      pairs = given.map((entry) => {
+        if (!isRecord(entry)) fail("envVariables", "expected [{key, value}] or {KEY: value}");
+        return [entry.key, entry.value];
+      });
+    } else if (isRecord(given)) {
+      pairs = Object.entries(given);
+    } else {
+      fail("envVariables", "expected [{key, value}] or {KEY: value}");
+    }
+    const env: { key: string; value: string }[] = [];
+    for (const [key, value] of pairs) {
+      if (typeof key !== "string" || !ENV_KEY_PATTERN.test(key)) fail("envVariables", `bad variable name ${JSON.stringify(key)}`);
+      if (!["string", "number", "boolean"].includes(typeof value)) fail("envVariables", `value of ${key} must be a string`);
+      env.push({ key, value: String(value) });
+    }
+    body.envVariables = env;
+  }
+  if (options.requirements !== undefined) {
+    const requirements = options.requirements;
+    if (typeof requirements === "string") body.requirements = resolveRequirements(requirements);
+    else if (Array.isArray(requirements) && requirements.every((item) => typeof item === "string" && item.trim())) body.requirements = requirements;
+    else fail("requirements", "expected a list of package names or requirements.txt text");
+  }
+  if (options.denoFlags !== undefined) {
+    const flags = options.denoFlags;
+    if (!Array.isArray(flags) || !flags.every((flag) => typeof flag === "string" && flag.startsWith("--"))) fail("denoFlags", 'expected a list of flags such as ["--allow-read"]');
+    body.denoFlags = flags;
+  }
+  if (options.model !== undefined) {
+    if (typeof options.model !== "string" || !options.model.trim()) fail("model", "expected a model name or path");
+    body.model = resolveModel(options.model);
+  }
+  if (kind === "gpu") {
+    const gpu = options.gpu ?? "any";
+    if (typeof gpu !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(gpu)) fail("gpu", 'expected a GPU type such as "T4" or "any"');
+    body.gpu = gpu;
+  } else if (options.gpu !== undefined) {
+    fail("gpu", "use GPUSandbox for a GPU");
+  }
+  const extra = (options as { files?: unknown }).files;
+  if (extra !== undefined) {
+    if (!Array.isArray(extra)) fail("files", "expected [{path, content(base64)}]");
+    files.push(...(extra as { path: string; content: string }[]));
+  }
+  if (files.length) body.files = files;
+  return body;
+}

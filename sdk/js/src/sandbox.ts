@@ -1,0 +1,228 @@
+import { readFile } from "node:fs/promises";
+import { Client, getDefaultClient } from "./client.js";
+import { expandHome } from "./code-source.js";
+import { SandpitError, TimeoutError, ValidationError } from "./errors.js";
+import { buildCreateBody, type GPUSandboxOptions, type SandboxOptions } from "./options.js";
+import { followRun, StreamUnavailable, type Delivered, type OutputCallback } from "./stream.js";
+
+/** What the server says about a sandbox. */
+export type SandboxInfo = {
+  id: string;
+  name: string;
+  runtime: string;
+  language?: string | null;
+  status: "ready" | "deleted" | "expired" | "error" | string;
+  createdAt?: string;
+  expiresAt?: string;
+  timeout?: number;
+  memoryMb?: number;
+  vcpus?: number;
+  requirementsCached?: boolean;
+  [key: string]: unknown;
+};
+
+export type RunState = "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled" | "error";
+
+/** The result of `sandbox.run()`. */
+export type RunResult<R = any> = {
+  runId: string;
+  /** The handler's return (Lambda-style `body`, parsed when JSON), or a script's stdout. */
+  response: R;
+  /** HTTP-like: a Lambda-style `statusCode`, else 200 (500 for a script that exited non-zero). */
+  status: number;
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  durationMs: number | null;
+  truncated: boolean;
+  state: RunState;
+  error?: string | null;
+};
+
+export type RunOptions = {
+  /** Called with each piece of stdout as it is printed (before `run()` returns). */
+  onStdout?: OutputCallback;
+  /** Called with each piece of stderr as it is printed. */
+  onStderr?: OutputCallback;
+  /** Run this command instead of the sandbox's code (`python other.py`). */
+  command?: string;
+  /** Text on the program's standard input (scripts). */
+  stdin?: string;
+  /** Time limit for this run in seconds. */
+  timeout?: number;
+};
+
+export type UploadOptions = {
+  /** The local file to send (relative, absolute or `~/…`). */
+  localPath: string;
+  /** Where it goes, relative to `/sandbox`. */
+  filePath: string;
+};
+
+/** Extra seconds the SDK waits beyond a run's own limit before giving up on the server. */
+const CLIENT_MARGIN_S = 30;
+
+/** One sandbox: a container that keeps its files between runs until `delete()` or its timeout. */
+export class Sandbox {
+  readonly client: Client;
+  info: SandboxInfo;
+
+  protected constructor(client: Client, info: SandboxInfo) {
+    this.client = client;
+    this.info = info;
+  }
+
+  get id(): string {
+    return this.info.id;
+  }
+  get name(): string {
+    return this.info.name;
+  }
+  get runtime(): string {
+    return this.info.runtime;
+  }
+  get status(): string {
+    return this.info.status;
+  }
+  /** True when the requirements came from the server's cache instead of a fresh install. */
+  get requirementsCached(): boolean {
+    return this.info.requirementsCached === true;
+  }
+
+  protected static async createWith(options: GPUSandboxOptions, kind: "cpu" | "gpu"): Promise<{ client: Client; info: SandboxInfo }> {
+    const body = buildCreateBody(options, kind);
+    const client =
+      options.apiToken !== undefined || options.baseUrl !== undefined
+        ? new Client({
+            apiToken: options.apiToken ?? getDefaultClient().apiToken,
+            baseUrl: options.baseUrl ?? getDefaultClient().baseUrl,
+          })
+        : getDefaultClient();
+    // Creating waits for the container and any requirements install.
+    const info = await client.request<SandboxInfo>("POST", "/api/v1/sandboxes", { body, timeoutMs: 15 * 60_000 });
+    return { client, info };
+  }
+
+  /** Re-reads the sandbox's state from the server. */
+  async refresh(): Promise<SandboxInfo> {
+    this.info = await this.client.request<SandboxInfo>("GET", `/api/v1/sandboxes/${encodeURIComponent(this.id)}`);
+    return this.info;
+  }
+
+  /**
+   * Runs the sandbox's code (or `options.command`) with `input` as the handler's event. With
+   * `onStdout`/`onStderr` the output is streamed to them while it runs; otherwise one request waits.
+   * Throws {@link TimeoutError} (`kind: "run"`) when the run hits its time limit.
+   */
+  async run<R = any>(input?: unknown, options: RunOptions = {}): Promise<RunResult<R>> {
+    const { onStdout, onStderr, command, stdin, timeout } = options;
+    const body: Record<string, unknown> = {};
+    if (input !== undefined) body.input = input;
+    if (command !== undefined) {
+      if (typeof command !== "string" || !command.trim()) throw new ValidationError("command: expected a non-empty string", { field: "command" });
+      body.command = command;
+    }
+    if (stdin !== undefined) {
+      if (typeof stdin !== "string") throw new ValidationError("stdin: expected a string", { field: "stdin" });
+      body.stdin = stdin;
+    }
+    if (timeout !== undefined) {
+      if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0) throw new ValidationError("timeout: expected seconds above 0", { field: "timeout" });
+      body.timeout = timeout;
+    }
+    for (const [field, callback] of [["onStdout", onStdout], ["onStderr", onStderr]] as const) {
+      if (callback !== undefined && typeof callback !== "function") throw new ValidationError(`${field}: expected a function`, { field });
+    }
+    const limitS = timeout ?? this.info.timeout ?? 60;
+    const waitMs = (limitS + CLIENT_MARGIN_S) * 1000;
+    const runsPath = `/api/v1/sandboxes/${encodeURIComponent(this.id)}/runs`;
+
+    let raw: Record<string, unknown>;
+    if (!onStdout && !onStderr) {
+      raw = await this.client.request("POST", `${runsPath}?wait=1`, { body, timeoutMs: waitMs });
+    } else {
+      const started = await this.client.request<{ runId: string }>("POST", runsPath, { body });
+      const delivered: Delivered = { stdout: 0, stderr: 0 };
+      try {
+        await followRun(this.client.baseUrl, this.client.apiToken, started.runId, { onStdout, onStderr }, delivered, waitMs);
+      } catch (error) {
+        if (!(error instanceof StreamUnavailable)) throw error;
+        // No socket: wait over HTTP and hand the callbacks what they missed, below.
+      }
+      raw = await this.client.request("GET", `${runsPath}/${encodeURIComponent(started.runId)}?wait=1`, { timeoutMs: waitMs });
+      const stdout = typeof raw.stdout === "string" ? raw.stdout : "";
+      const stderr = typeof raw.stderr === "string" ? raw.stderr : "";
+      if (onStdout && stdout.length > delivered.stdout) await onStdout(stdout.slice(delivered.stdout));
+      if (onStderr && stderr.length > delivered.stderr) await onStderr(stderr.slice(delivered.stderr));
+    }
+    const result = toRunResult<R>(raw);
+    if (result.state === "timed_out") {
+      throw new TimeoutError(`run ${result.runId} in sandbox ${this.name} hit its time limit (${limitS} s)`, { kind: "run", result });
+    }
+    return result;
+  }
+
+  /** Copies a local file into the sandbox (`POST /files`, base64). */
+  async upload(options: UploadOptions): Promise<{ path: string; size: number }> {
+    if (!options || typeof options.localPath !== "string" || !options.localPath) throw new ValidationError("localPath: expected a file path", { field: "localPath" });
+    if (typeof options.filePath !== "string" || !options.filePath) throw new ValidationError("filePath: expected a path inside the sandbox", { field: "filePath" });
+    let data: Buffer;
+    try {
+      data = await readFile(expandHome(options.localPath));
+    } catch (error) {
+      throw new ValidationError(`localPath: cannot read ${options.localPath} (${(error as Error).message})`, { field: "localPath", cause: error });
+    }
+    return this.client.request("POST", `/api/v1/sandboxes/${encodeURIComponent(this.id)}/files`, {
+      body: { path: options.filePath, content: data.toString("base64") },
+    });
+  }
+
+  /** Stops and removes the sandbox (idempotent). */
+  async delete(): Promise<void> {
+    const answer = await this.client.request<{ status?: string }>("DELETE", `/api/v1/sandboxes/${encodeURIComponent(this.id)}`);
+    if (answer?.status) this.info = { ...this.info, status: answer.status };
+  }
+}
+
+function toRunResult<R>(raw: Record<string, unknown>): RunResult<R> {
+  if (!raw || typeof raw !== "object" || typeof raw.runId !== "string") {
+    throw new SandpitError(`unexpected run result from server: ${JSON.stringify(raw).slice(0, 300)}`);
+  }
+  return {
+    runId: raw.runId,
+    response: raw.response as R,
+    status: typeof raw.status === "number" ? raw.status : Number(raw.status ?? 0),
+    stdout: typeof raw.stdout === "string" ? raw.stdout : "",
+    stderr: typeof raw.stderr === "string" ? raw.stderr : "",
+    exitCode: typeof raw.exitCode === "number" ? raw.exitCode : null,
+    durationMs: typeof raw.durationMs === "number" ? raw.durationMs : null,
+    truncated: raw.truncated === true,
+    state: raw.state as RunState,
+    error: (raw.error as string | null | undefined) ?? null,
+  };
+}
+
+/** A sandbox on CPUs. */
+export class CPUSandbox extends Sandbox {
+  /** Creates a sandbox and returns once it is ready (requirements installed). */
+  static async create(options: SandboxOptions): Promise<CPUSandbox> {
+    const { client, info } = await Sandbox.createWith(options, "cpu");
+    return new CPUSandbox(client, info);
+  }
+
+  /** A handle to an existing sandbox by id. */
+  static async connect(id: string, options: { apiToken?: string; baseUrl?: string } = {}): Promise<CPUSandbox> {
+    const client = options.apiToken !== undefined || options.baseUrl !== undefined ? new Client(options) : getDefaultClient();
+    const info = await client.request<SandboxInfo>("GET", `/api/v1/sandboxes/${encodeURIComponent(id)}`);
+    return new CPUSandbox(client, info);
+  }
+}
+
+/** A sandbox with a GPU (python only); needs a Sandpit worker with an NVIDIA GPU. */
+export class GPUSandbox extends Sandbox {
+  /** Creates a GPU sandbox; `gpu` and `model` are checked here and passed on. */
+  static async create(options: GPUSandboxOptions): Promise<GPUSandbox> {
+    const { client, info } = await Sandbox.createWith(options, "gpu");
+    return new GPUSandbox(client, info);
+  }
+}
