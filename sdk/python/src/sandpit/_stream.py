@@ -1,0 +1,100 @@
+"""Follows one run over Socket.IO and hands its output to callbacks, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from typing import Any, Callable, Optional
+
+import socketio
+
+from ._errors import SandpitError, TimeoutError
+
+OutputCallback = Callable[[str], Any]
+
+
+class StreamUnavailable(Exception):
+    """The socket never connected: the caller falls back to waiting over HTTP."""
+
+
+async def _call(callback: Optional[OutputCallback], data: str) -> None:
+    if callback is None:
+        return
+    outcome = callback(data)
+    if inspect.isawaitable(outcome):
+        await outcome
+
+
+async def follow_run(
+    base_url: str,
+    api_token: Optional[str],
+    run_id: str,
+    on_stdout: Optional[OutputCallback],
+    on_stderr: Optional[OutputCallback],
+    delivered: dict[str, int],
+    deadline_s: float,
+) -> None:
+    """Subscribes (replaying from the start), awaits each callback in turn, returns after the ``end`` event."""
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    state = {"last_seq": -1}
+    sio = socketio.AsyncClient(reconnection=True, reconnection_attempts=5, logger=False, engineio_logger=False)
+
+    def on_ack(reply: Any = None) -> None:
+        if isinstance(reply, dict) and reply.get("ok") is False:
+            queue.put_nowait({"type": "_refused", "error": reply.get("error")})
+
+    async def subscribe() -> None:
+        try:
+            await sio.emit("run:subscribe", {"runId": run_id, "afterSeq": state["last_seq"], "token": api_token}, callback=on_ack)
+        except Exception as error:  # pragma: no cover - the reconnect handler retries
+            queue.put_nowait({"type": "_refused", "error": repr(error)})
+
+    async def on_connect() -> None:
+        asyncio.ensure_future(subscribe())
+
+    async def on_event(event: Any) -> None:
+        if isinstance(event, dict) and event.get("runId") == run_id:
+            queue.put_nowait(event)
+
+    sio.on("connect", on_connect)
+    sio.on("run:event", on_event)
+    try:
+        await sio.connect(
+            base_url,
+            transports=["websocket"],
+            socketio_path="socket.io",
+            auth={"token": api_token} if api_token else None,
+            wait_timeout=10,
+        )
+    except socketio.exceptions.ConnectionError as error:
+        raise StreamUnavailable(str(error)) from error
+    try:
+        end = time.monotonic() + deadline_s
+        while True:
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"run {run_id}: no end event within {deadline_s:g} s", kind="client")
+            try:
+                event = await asyncio.wait_for(queue.get(), timeout=remaining)
+            except asyncio.TimeoutError:
+                continue
+            kind = event.get("type")
+            if kind == "chunk":
+                seq = event.get("seq", -1)
+                if not isinstance(seq, int) or seq <= state["last_seq"]:
+                    continue  # replayed twice around the subscribe
+                state["last_seq"] = seq
+                stream = "stderr" if event.get("stream") == "stderr" else "stdout"
+                data = str(event.get("data", ""))
+                delivered[stream] += len(data)
+                await _call(on_stderr if stream == "stderr" else on_stdout, data)
+            elif kind == "end":
+                return
+            elif kind == "_refused":
+                raise SandpitError(f"run {run_id}: subscribe refused: {event.get('error') or 'unknown reason'}")
+    finally:
+        try:
+            await sio.disconnect()
+        except Exception:  # pragma: no cover
+            pass
