@@ -145,7 +145,7 @@ export function buildCreateBody(options: GPUSandboxOptions, kind: "cpu" | "gpu")
   }
   if (kind === "gpu") {
     const gpu = options.gpu ?? "any";
-    if (typeof gpu !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(gpu)) fail("gpu", 'expected a GPU type such as "T4" or "any"');
+    if (typeof gpu !== "string" || !/^[A-Za-z0-9_-]{1,32}$/.test(gpu)) fail("gpu", 'expected a GPU type such as "T4" or "any"');
     body.gpu = gpu;
   } else if (options.gpu !== undefined) {
     fail("gpu", "use GPUSandbox for a GPU");

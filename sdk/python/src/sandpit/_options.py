@@ -23,7 +23,7 @@ OPTION_ALIASES = {
 }
 _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(b|k|kb|ki|kib|m|mb|mi|mib|g|gb|gi|gib)?\s*$", re.IGNORECASE)
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_GPU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+_GPU = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 def _fail(field: str, message: str) -> None:

@@ -1,0 +1,27 @@
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+
+/** The repository root (the server, its scripts and the shared test harness live there). */
+export const repoRoot = path.resolve(import.meta.dirname, "../../..");
+
+/** `npx tsx scripts/token.ts create NAME` against the stack's database; the token is the last stdout line. */
+export function createToken(dataDir: string, name = "test-user"): string {
+  const stdout = execFileSync("npx", ["tsx", "scripts/token.ts", "create", name], {
+    cwd: repoRoot,
+    env: { ...process.env, DATA_DIR: dataDir },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines = stdout.trim().split("\n");
+  const token = lines[lines.length - 1]?.trim();
+  if (!token) throw new Error(`no token printed: ${stdout}`);
+  return token;
+}
+
+/** Containers Docker still has for a sandbox (running or not). */
+export function containersForSandbox(id: string): string[] {
+  const out = execFileSync("docker", ["ps", "-a", "-q", "--filter", `label=sandpit.sandbox=${id}`], { encoding: "utf8" });
+  return out.split("\n").filter(Boolean);
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,167 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { resolveCode, resolveModel } from "../src/code-source.js";
+import { errorFromResponse } from "../src/errors.js";
+import { buildCreateBody } from "../src/options.js";
+import {
+  AuthError,
+  Buildfunctions,
+  Client,
+  ConflictError,
+  CPUSandbox,
+  GPUSandbox,
+  looksLikePath,
+  NotFoundError,
+  RateLimitError,
+  Sandpit,
+  SandpitError,
+  TimeoutError,
+  ValidationError,
+} from "../src/index.js";
+
+function validationField(action: () => unknown): string | undefined {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return (error as ValidationError).field;
+  }
+  throw new Error("expected a ValidationError");
+}
+
+describe("client options", () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it("takes the explicit option, then the environment, then the default", () => {
+    delete process.env.SANDPIT_API_TOKEN;
+    delete process.env.SANDPIT_BASE_URL;
+    expect(new Client().baseUrl).toBe("http://localhost:3000");
+    process.env.SANDPIT_API_TOKEN = "env-token";
+    process.env.SANDPIT_BASE_URL = "http://127.0.0.1:9/";
+    expect(new Client()).toMatchObject({ apiToken: "env-token", baseUrl: "http://127.0.0.1:9" });
+    expect(new Client({ apiToken: "given", baseUrl: "http://127.0.0.1:8" })).toMatchObject({ apiToken: "given", baseUrl: "http://127.0.0.1:8" });
+  });
+
+  it("exports Buildfunctions as the same function as Sandpit", () => {
+    expect(Buildfunctions).toBe(Sandpit);
+  });
+
+  it("refuses to send a request without a token", async () => {
+    delete process.env.SANDPIT_API_TOKEN;
+    await expect(new Client({ baseUrl: "http://127.0.0.1:9" }).request("GET", "/api/v1/me")).rejects.toBeInstanceOf(AuthError);
+  });
+
+  it("reports an unreachable server as a SandpitError", async () => {
+    await expect(Sandpit({ apiToken: "x", baseUrl: "http://127.0.0.1:9" })).rejects.toBeInstanceOf(SandpitError);
+  });
+});
+
+describe("error mapping", () => {
+  it("maps HTTP statuses to typed errors", () => {
+    const headers = new Headers({ "retry-after": "7" });
+    expect(errorFromResponse(400, { error: "bad", field: "memory" })).toMatchObject({ field: "memory", message: "bad", status: 400 });
+    expect(errorFromResponse(400, {})).toBeInstanceOf(ValidationError);
+    expect(errorFromResponse(401, { error: "no" })).toBeInstanceOf(AuthError);
+    expect(errorFromResponse(403, { error: "no" })).toBeInstanceOf(AuthError);
+    expect(errorFromResponse(404, { error: "gone" })).toBeInstanceOf(NotFoundError);
+    expect(errorFromResponse(409, { error: "expired" })).toBeInstanceOf(ConflictError);
+    const limited = errorFromResponse(429, { error: "slow down" }, headers);
+    expect(limited).toBeInstanceOf(RateLimitError);
+    expect((limited as RateLimitError).retryAfter).toBe(7);
+    expect(errorFromResponse(504, "gateway timeout")).toBeInstanceOf(TimeoutError);
+    const other = errorFromResponse(500, "<html>oops</html>");
+    expect(other).toBeInstanceOf(SandpitError);
+    expect(other.message).toContain("oops");
+    for (const error of [limited, other]) expect(error).toBeInstanceOf(Error);
+  });
+});
+
+describe("code given inline or as a path", () => {
+  let dir: string;
+  const cwd = process.cwd();
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "sandpit-sdk-unit-"));
+    writeFileSync(path.join(dir, "hello.py"), "print('from file')\n");
+    mkdirSync(path.join(dir, "models", "Qwen3-8B"), { recursive: true });
+    process.chdir(dir);
+  });
+  afterEach(() => process.chdir(cwd));
+
+  it("tells paths from code", () => {
+    for (const value of ["/abs/file.py", "./x.js", "../y.ts", "~/z.sh", "main.py", "dir/main.go", "/a b/c.py"]) expect(looksLikePath(value), value).toBe(true);
+    for (const value of ["print('hi')", "console.log(1)", "// comment only", "/* c */ x()", "python main.py", "echo hi.sh extra", "a.py\nb.py", "x=1; y.py"])
+      expect(looksLikePath(value), value).toBe(false);
+  });
+
+  it("reads relative and absolute paths, keeps inline code, refuses missing files on `code`", () => {
+    expect(resolveCode("./hello.py").code).toBe("print('from file')\n");
+    expect(resolveCode("hello.py").code).toBe("print('from file')\n");
+    expect(resolveCode(path.join(dir, "hello.py")).code).toBe("print('from file')\n");
+    expect(resolveCode("print('inline')").code).toBe("print('inline')");
+    expect(validationField(() => resolveCode("./missing.py"))).toBe("code");
+    expect(validationField(() => resolveCode("missing.py"))).toBe("code");
+  });
+
+  it("expands ~/ against the home directory", () => {
+    const home = os.homedir();
+    const file = mkdtempSync(path.join(home, ".sandpit-sdk-unit-"));
+    writeFileSync(path.join(file, "t.py"), "print(1)");
+    try {
+      expect(resolveCode(`~/${path.relative(home, file)}/t.py`).code).toBe("print(1)");
+    } finally {
+      rmSync(file, { recursive: true, force: true });
+    }
+  });
+
+  it("sends the local files a command names", () => {
+    const resolved = resolveCode('python hello.py "a prompt"');
+    expect(resolved.code).toBe('python hello.py "a prompt"');
+    expect(resolved.files).toEqual([{ path: "hello.py", content: Buffer.from("print('from file')\n").toString("base64") }]);
+  });
+
+  it("turns a model path into its folder name and refuses a missing one", () => {
+    expect(resolveModel("./models/Qwen3-8B")).toBe("Qwen3-8B");
+    expect(resolveModel(path.join(dir, "models/Qwen3-8B"))).toBe("Qwen3-8B");
+    expect(resolveModel("Qwen3-8B")).toBe("Qwen3-8B");
+    expect(validationField(() => resolveModel("./models/nope"))).toBe("model");
+  });
+});
+
+describe("option checks before any request", () => {
+  it("names the offending field", () => {
+    const base = { runtime: "python" as const, code: "print(1)" };
+    expect(validationField(() => buildCreateBody({ ...base, memory: "lots" }, "cpu"))).toBe("memory");
+    expect(validationField(() => buildCreateBody({ ...base, timeout: -1 }, "cpu"))).toBe("timeout");
+    expect(validationField(() => buildCreateBody({ ...base, vcpus: 99 }, "cpu"))).toBe("vcpus");
+    expect(validationField(() => buildCreateBody({ ...base, runtime: "cobol" as never }, "cpu"))).toBe("runtime");
+    expect(validationField(() => buildCreateBody({ code: "x" }, "cpu"))).toBe("runtime");
+    expect(validationField(() => buildCreateBody({ language: "javascript" }, "cpu"))).toBe("runtime");
+    expect(validationField(() => buildCreateBody({ ...base, envVariables: { "BAD-KEY": "1" } }, "cpu"))).toBe("envVariables");
+    expect(validationField(() => buildCreateBody({ ...base, memroy: "1GB" } as never, "cpu"))).toBe("memroy");
+    expect(validationField(() => buildCreateBody({ ...base, gpu: "T4" } as never, "cpu"))).toBe("gpu");
+    expect(validationField(() => buildCreateBody({ ...base, gpu: "T 4" }, "gpu"))).toBe("gpu");
+    expect(validationField(() => buildCreateBody({ runtime: "node", code: "1" }, "gpu"))).toBe("runtime");
+  });
+
+  it("builds the request body", () => {
+    expect(
+      buildCreateBody(
+        { name: "n", language: "python", memory: "512MB", timeout: 30, vcpus: 0.5, envVariables: { A: 1 }, requirements: ["requests"] },
+        "cpu",
+      ),
+    ).toEqual({ name: "n", language: "python", memory: "512MB", timeout: 30, vcpus: 0.5, envVariables: [{ key: "A", value: "1" }], requirements: ["requests"] });
+    expect(buildCreateBody({ language: "python", gpu: "T4", model: "Qwen3-8B" }, "gpu")).toMatchObject({ gpu: "T4", model: "Qwen3-8B" });
+    expect(buildCreateBody({ language: "python" }, "gpu")).toMatchObject({ gpu: "any" });
+  });
+
+  it("rejects bad options in create() before talking to the server", async () => {
+    const unreachable = { apiToken: "x", baseUrl: "http://127.0.0.1:9" };
+    await expect(CPUSandbox.create({ ...unreachable, runtime: "python", memory: "lots" })).rejects.toMatchObject({ name: "ValidationError", field: "memory" });
+    await expect(GPUSandbox.create({ ...unreachable, language: "python", model: "./no/such/model" })).rejects.toMatchObject({ field: "model" });
+  });
+});
