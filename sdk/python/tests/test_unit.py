@@ -1,0 +1,141 @@
+"""Checks that need no server: options, code paths, error mapping."""
+
+from __future__ import annotations
+
+import base64
+import builtins
+from pathlib import Path
+
+import pytest
+
+import sandpit
+from sandpit import AuthError, ConflictError, NotFoundError, RateLimitError, SandpitError, TimeoutError, ValidationError
+from sandpit._code import looks_like_path, resolve_code, resolve_model
+from sandpit._errors import error_from_response
+from sandpit._options import build_create_body
+
+
+def test_client_options_come_from_option_then_env_then_default(monkeypatch):
+    monkeypatch.delenv("SANDPIT_API_TOKEN", raising=False)
+    monkeypatch.delenv("SANDPIT_BASE_URL", raising=False)
+    assert sandpit.Client().base_url == "http://localhost:3000"
+    monkeypatch.setenv("SANDPIT_API_TOKEN", "env-token")
+    monkeypatch.setenv("SANDPIT_BASE_URL", "http://127.0.0.1:9/")
+    client = sandpit.Client()
+    assert (client.api_token, client.base_url) == ("env-token", "http://127.0.0.1:9")
+    client = sandpit.Client({"apiToken": "given", "baseUrl": "http://127.0.0.1:8"})
+    assert (client.apiToken, client.baseUrl) == ("given", "http://127.0.0.1:8")
+    assert sandpit.Client(api_token="kw").api_token == "kw"
+    assert sandpit.Buildfunctions is sandpit.Sandpit
+
+
+async def test_no_token_is_an_auth_error(monkeypatch):
+    monkeypatch.delenv("SANDPIT_API_TOKEN", raising=False)
+    with pytest.raises(AuthError):
+        await sandpit.Client({"baseUrl": "http://127.0.0.1:9"}).request("GET", "/api/v1/me")
+
+
+async def test_unreachable_server_is_a_sandpit_error():
+    with pytest.raises(SandpitError):
+        await sandpit.Sandpit({"apiToken": "x", "baseUrl": "http://127.0.0.1:9"})
+
+
+def test_error_mapping():
+    error = error_from_response(400, {"error": "bad", "field": "memory"})
+    assert isinstance(error, ValidationError) and error.field == "memory" and error.status == 400 and str(error) == "bad"
+    assert isinstance(error_from_response(401, {}), AuthError)
+    assert isinstance(error_from_response(403, {}), AuthError)
+    assert isinstance(error_from_response(404, {}), NotFoundError)
+    assert isinstance(error_from_response(409, {}), ConflictError)
+    limited = error_from_response(429, {"error": "slow"}, {"retry-after": "7"})
+    assert isinstance(limited, RateLimitError) and limited.retry_after == 7 and limited.retryAfter == 7
+    assert isinstance(error_from_response(504, "x"), TimeoutError)
+    other = error_from_response(500, "<html>oops</html>")
+    assert type(other) is SandpitError and "oops" in str(other)
+    timeout = TimeoutError("t", kind="client")
+    assert isinstance(timeout, SandpitError) and isinstance(timeout, builtins.TimeoutError)
+
+
+@pytest.mark.parametrize("value", ["/abs/file.py", "./x.js", "../y.ts", "~/z.sh", "main.py", "dir/main.go", "/a b/c.py"])
+def test_paths_look_like_paths(value):
+    assert looks_like_path(value)
+
+
+@pytest.mark.parametrize("value", ["print('hi')", "console.log(1)", "// comment", "/* c */ x()", "python main.py", "a.py\nb.py", "x=1; y.py"])
+def test_code_does_not_look_like_a_path(value):
+    assert not looks_like_path(value)
+
+
+def test_code_from_relative_absolute_and_home_paths(tmp_path: Path, monkeypatch):
+    (tmp_path / "hello.py").write_text("print('from file')\n")
+    monkeypatch.chdir(tmp_path)
+    assert resolve_code("./hello.py")[0] == "print('from file')\n"
+    assert resolve_code("hello.py")[0] == "print('from file')\n"
+    assert resolve_code(str(tmp_path / "hello.py"))[0] == "print('from file')\n"
+    assert resolve_code("print('inline')") == ("print('inline')", [])
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert resolve_code("~/hello.py")[0] == "print('from file')\n"
+    for missing in ("./missing.py", "missing.py", "/no/such/file.py"):
+        with pytest.raises(ValidationError) as caught:
+            resolve_code(missing)
+        assert caught.value.field == "code"
+
+
+def test_command_sends_the_files_it_names(tmp_path: Path, monkeypatch):
+    (tmp_path / "inference.py").write_text("print(1)\n")
+    monkeypatch.chdir(tmp_path)
+    code, files = resolve_code('python inference.py "a prompt"')
+    assert code == 'python inference.py "a prompt"'
+    assert files == [{"path": "inference.py", "content": base64.b64encode(b"print(1)\n").decode()}]
+
+
+def test_model_paths(tmp_path: Path, monkeypatch):
+    (tmp_path / "models" / "Qwen3-8B").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert resolve_model("./models/Qwen3-8B") == "Qwen3-8B"
+    assert resolve_model(str(tmp_path / "models" / "Qwen3-8B")) == "Qwen3-8B"
+    assert resolve_model("Qwen3-8B") == "Qwen3-8B"
+    with pytest.raises(ValidationError) as caught:
+        resolve_model("./models/nope")
+    assert caught.value.field == "model"
+
+
+@pytest.mark.parametrize(
+    "options, field",
+    [
+        ({"memory": "lots"}, "memory"),
+        ({"timeout": -1}, "timeout"),
+        ({"timeout": "soon"}, "timeout"),
+        ({"vcpus": 99}, "vcpus"),
+        ({"runtime": "cobol"}, "runtime"),
+        ({"envVariables": {"BAD-KEY": "1"}}, "envVariables"),
+        ({"memroy": "1GB"}, "memroy"),
+        ({"gpu": "T4"}, "gpu"),
+        ({"requirements": 5}, "requirements"),
+    ],
+)
+def test_bad_options_name_the_field(options, field):
+    with pytest.raises(ValidationError) as caught:
+        build_create_body({"runtime": "python", "code": "print(1)", **options}, "cpu")
+    assert caught.value.field == field
+
+
+def test_gpu_options():
+    assert build_create_body({"language": "python", "gpu": "T4", "model": "Qwen3-8B"}, "gpu") == {
+        "language": "python", "gpu": "T4", "model": "Qwen3-8B",
+    }
+    assert build_create_body({"language": "python"}, "gpu")["gpu"] == "any"
+    for options, field in (({"language": "python", "gpu": "T 4"}, "gpu"), ({"runtime": "node"}, "runtime")):
+        with pytest.raises(ValidationError) as caught:
+            build_create_body(options, "gpu")
+        assert caught.value.field == field
+
+
+async def test_create_checks_options_before_any_request():
+    unreachable = {"apiToken": "x", "baseUrl": "http://127.0.0.1:9"}
+    with pytest.raises(ValidationError) as caught:
+        await sandpit.CPUSandbox.create({**unreachable, "runtime": "python", "memory": "lots"})
+    assert caught.value.field == "memory"
+    with pytest.raises(ValidationError) as caught:
+        await sandpit.GPUSandbox.create(language="python", model="./no/such/model", **{"api_token": "x"})
+    assert caught.value.field == "model"
