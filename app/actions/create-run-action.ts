@@ -1,17 +1,34 @@
 "use server";
 
+import { headers } from "next/headers";
+import { z } from "zod";
 import { webConfig } from "@/lib/config/web-config";
 import { webDatabase } from "@/lib/db/web-database";
 import { ApiError } from "@/lib/http/api-error";
+import { clientAddress } from "@/lib/rate-limit/client-address";
+import { rateLimitMessage, takeRunToken } from "@/lib/rate-limit/run-rate-limit";
 import { webBus } from "@/lib/realtime/web-bus";
 import { createRun } from "@/lib/runs/create-run";
 
-export type CreateRunResult = { ok: true; id: string } | { ok: false; error: string };
+export type CreateRunResult = { ok: true; id: string } | { ok: false; error: string; rateLimited?: boolean };
 
-/** Queues a run from the page; the same createRun as POST /api/v1/runs. */
+/** The envelope the page sends; the run fields inside are validated by createRun's own schema. */
+const actionInputSchema = z.object({
+  source: z.enum(["playground", "embed"]).default("playground"),
+  request: z.record(z.string(), z.unknown()),
+});
+
+/** Queues a run from the page or an embed: rate-limited per client, then the same createRun as POST /api/v1/runs. */
 export async function createRunAction(input: unknown): Promise<CreateRunResult> {
+  const envelope = actionInputSchema.safeParse(input);
+  if (!envelope.success) return { ok: false, error: "invalid run request" };
+  const { source, request } = envelope.data;
+
+  const limit = takeRunToken(source, clientAddress(await headers()));
+  if (!limit.ok) return { ok: false, error: rateLimitMessage(limit.retryAfterS), rateLimited: true };
+
   try {
-    const run = createRun(webDatabase(), webConfig().runLimits, input);
+    const run = createRun(webDatabase(), webConfig().runSettings, request);
     webBus().commandWorkers({ type: "wake" });
     return { ok: true, id: run.id };
   } catch (error) {
