@@ -112,7 +112,7 @@ build_one() {  # build_one NAME PARENT_HASH -> sets LAST_HASH
     fi
     local ctx; ctx=$(mktemp -d /tmp/sandpit-build.XXXXXX); tmpdirs+=("$ctx")
     cp -a "$IMAGES/$name/." "$ctx/"
-    [[ -f $ctx/run ]] && chmod 0755 "$ctx/run"
+    for script in run call invoke; do [[ -f $ctx/$script ]] && chmod 0755 "$ctx/$script"; done
     if [[ -f $ctx/npm-package ]]; then
         local spec
         spec=$(tr -d '[:space:]' < "$ctx/npm-package")

@@ -7,6 +7,7 @@ import { reapOrphans } from "./recovery/reap-orphans";
 import { DEFAULT_HARDENING } from "./sandbox/hardening-policy";
 import { chooseContainerRuntime } from "./sandbox/choose-container-runtime";
 import { detectGpus } from "./sandbox/detect-gpus";
+import { SandboxSupervisor } from "./sandboxes/sandbox-supervisor";
 import { WebLink } from "./web-link";
 
 const REAP_INTERVAL_MS = 10_000;
@@ -21,30 +22,30 @@ async function main() {
 
   registerWorker(db, config.workerId, await detectGpus(engine));
   let loop: RunQueueLoop | undefined;
+  let sandboxes: SandboxSupervisor | undefined;
   const link = new WebLink(config.webUrl, config.workerSecret, (command) => {
-    if (command.type === "wake") loop?.pump();
-    else loop?.cancel(command.runId);
+    if (command.type === "wake") {
+      sandboxes?.pump();
+      loop?.pump();
+    } else if (command.type === "cancel") loop?.cancel(command.runId);
+    else void sandboxes?.remove(command.sandboxId, "deleted");
   });
   const publish = link.publish.bind(link);
 
   await reapOrphans(db, engine, publish);
-  loop = new RunQueueLoop(
+  const launchDeps = {
     db,
-    {
-      db,
-      engine,
-      policy: { ...DEFAULT_HARDENING, ...config.sandboxLimits },
-      workerId: config.workerId,
-      instanceId: config.instanceId,
-      imagePrefix: config.imagePrefix,
-      modelsDir: config.modelsDir,
-      containerRuntime,
-      outputLimitBytes: config.outputLimitBytes,
-      publish,
-    },
-    config.concurrency,
-    config.queuePollMs,
-  );
+    engine,
+    policy: { ...DEFAULT_HARDENING, ...config.sandboxLimits },
+    workerId: config.workerId,
+    instanceId: config.instanceId,
+    imagePrefix: config.imagePrefix,
+    modelsDir: config.modelsDir,
+    containerRuntime,
+  };
+  sandboxes = new SandboxSupervisor({ ...launchDeps, publishRun: publish, publishSandbox: link.publishSandbox.bind(link) });
+  sandboxes.start();
+  loop = new RunQueueLoop(db, { ...launchDeps, outputLimitBytes: config.outputLimitBytes, publish }, config.concurrency, config.queuePollMs);
   loop.start();
   console.log(`[worker] ${config.workerId} ready: ${containerRuntime}, concurrency ${config.concurrency}`);
 
@@ -56,6 +57,7 @@ async function main() {
   const shutdown = async () => {
     console.log("[worker] shutting down: finishing active runs");
     loop!.stop();
+    sandboxes!.stop();
     clearInterval(reapTimer);
     const deadline = Date.now() + 30_000;
     while (loop!.activeRunIds().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));

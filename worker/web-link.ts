@@ -1,5 +1,5 @@
 import { io, type Socket } from "socket.io-client";
-import { CHANNELS, WORKER_NAMESPACE, workerCommandSchema, type RunEvent, type WorkerCommand } from "@/lib/realtime/events";
+import { CHANNELS, WORKER_NAMESPACE, workerCommandSchema, type RunEvent, type SandboxEvent, type WorkerCommand } from "@/lib/realtime/events";
 
 /**
  * The worker's connection to the web server: run events go up (the server relays them to browsers),
@@ -28,6 +28,10 @@ export class WebLink {
 
   publish(event: RunEvent): void {
     this.socket.emit(CHANNELS.runEvent, event);
+  }
+
+  publishSandbox(event: SandboxEvent): void {
+    this.socket.emit(CHANNELS.sandboxEvent, event);
   }
 
   close(): void {

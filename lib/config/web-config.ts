@@ -14,6 +14,10 @@ const webEnvSchema = sharedSettingsSchema.extend({
   RUN_MEMORY_MAX_MB: positiveInt(4096),
   RUN_VCPUS_MAX: z.coerce.number().positive().default(os.availableParallelism()),
   WAIT_MARGIN_S: positiveInt(15),
+  SANDBOX_TIMEOUT_MAX_S: positiveInt(3600),
+  SANDBOX_PROVISION_TIMEOUT_S: positiveInt(600),
+  TOKEN_LIVE_SANDBOXES: positiveInt(10),
+  TOKEN_RUNS_PER_MINUTE: positiveInt(120),
   // Runs queued from the playground / embeds, per client address: a burst, then so many a minute.
   RUN_RATE_LIMIT_BURST: positiveInt(20),
   RUN_RATE_LIMIT_PER_MINUTE: positiveInt(30),
@@ -33,6 +37,20 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
     publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/$/, ""),
     maxRequestBytes: parsed.MAX_REQUEST_BYTES,
     waitMarginMs: parsed.WAIT_MARGIN_S * 1000,
+    tokenLimits: { liveSandboxes: parsed.TOKEN_LIVE_SANDBOXES, runsPerMinute: parsed.TOKEN_RUNS_PER_MINUTE },
+    sandboxSettings: {
+      limits: {
+        timeoutDefaultS: parsed.RUN_TIMEOUT_DEFAULT_S,
+        timeoutMaxS: parsed.RUN_TIMEOUT_MAX_S,
+        memoryDefaultMb: parsed.RUN_MEMORY_DEFAULT_MB,
+        memoryMaxMb: parsed.RUN_MEMORY_MAX_MB,
+        vcpusMax: parsed.RUN_VCPUS_MAX,
+        lifetimeMaxS: parsed.SANDBOX_TIMEOUT_MAX_S,
+      },
+      modelsDir: shared.modelsDir,
+      tokenLimits: { liveSandboxes: parsed.TOKEN_LIVE_SANDBOXES, runsPerMinute: parsed.TOKEN_RUNS_PER_MINUTE },
+      provisionTimeoutMs: parsed.SANDBOX_PROVISION_TIMEOUT_S * 1000,
+    },
     /** What createRun needs: the request limits and where models live. */
     runSettings: {
       limits: {

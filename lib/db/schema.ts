@@ -18,6 +18,15 @@ export const runs = sqliteTable(
     memoryMb: integer("memory_mb").notNull(),
     cpus: integer("cpus_milli").notNull().default(1000),
     model: text("model"),
+    /** Set for a run inside a sandbox: it executes in that sandbox's container. */
+    sandboxId: text("sandbox_id"),
+    /** A shell command to run instead of the code (sandbox runs). */
+    command: text("command"),
+    /** JSON event passed to a handler (sandbox runs). */
+    input: text("input"),
+    /** JSON of the handler's result, as the sandbox returned it. */
+    response: text("response"),
+    tokenId: text("token_id"),
     status: text("status", { enum: RUN_STATUSES }).notNull().default("queued"),
     exitCode: integer("exit_code"),
     oomKilled: integer("oom_killed", { mode: "boolean" }).notNull().default(false),
@@ -63,3 +72,53 @@ export const workers = sqliteTable("workers", {
 
 export type RunRow = typeof runs.$inferSelect;
 export type RunChunkRow = typeof runChunks.$inferSelect;
+
+export const SANDBOX_STATUSES = ["creating", "ready", "deleted", "expired", "error"] as const;
+export type SandboxStatus = (typeof SANDBOX_STATUSES)[number];
+
+/** A long-lived hardened container that runs can execute in, until deleted or expired. */
+export const sandboxes = sqliteTable(
+  "sandboxes",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull().unique(),
+    name: text("name").notNull(),
+    tokenId: text("token_id"),
+    runtime: text("runtime").notNull(),
+    language: text("language").notNull(),
+    code: text("code"),
+    command: text("command"),
+    memoryMb: integer("memory_mb").notNull(),
+    cpus: integer("cpus_milli").notNull(),
+    lifetimeMs: integer("lifetime_ms").notNull(),
+    env: text("env").notNull().default("{}"),
+    requirements: text("requirements").notNull().default("[]"),
+    denoFlags: text("deno_flags").notNull().default("[]"),
+    files: text("files").notNull().default("[]"),
+    model: text("model"),
+    gpu: text("gpu"),
+    status: text("status", { enum: SANDBOX_STATUSES }).notNull().default("creating"),
+    error: text("error"),
+    requirementsCached: integer("requirements_cached", { mode: "boolean" }),
+    workerId: text("worker_id"),
+    containerId: text("container_id"),
+    createdAt: integer("created_at").notNull(),
+    readyAt: integer("ready_at"),
+    expiresAt: integer("expires_at").notNull(),
+    endedAt: integer("ended_at"),
+  },
+  (table) => [index("sandboxes_status").on(table.status, table.expiresAt)],
+);
+
+/** API tokens: only the SHA-256 of a token is kept. */
+export const apiTokens = sqliteTable("api_tokens", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  tokenHash: text("token_hash").notNull().unique(),
+  createdAt: integer("created_at").notNull(),
+  lastUsedAt: integer("last_used_at"),
+  revokedAt: integer("revoked_at"),
+});
+
+export type SandboxRow = typeof sandboxes.$inferSelect;
+export type ApiTokenRow = typeof apiTokens.$inferSelect;

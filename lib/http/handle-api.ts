@@ -13,14 +13,16 @@ export function handleApi<Args extends unknown[]>(handler: (...args: Args) => Pr
 
 export function errorResponse(error: unknown): Response {
   if (error instanceof ApiError) {
-    return Response.json({ error: error.message, code: error.code }, { status: error.status });
+    const { field, retryAfterS } = error.details;
+    const headers = retryAfterS !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(retryAfterS))) } : undefined;
+    return Response.json({ error: error.message, code: error.code, ...(field ? { field } : {}) }, { status: error.status, headers });
   }
   console.error("[api] unexpected error", error);
   return Response.json({ error: "internal error", code: "internal" }, { status: 500 });
 }
 
-/** Reads a JSON body, refusing bodies over the limit before buffering them whole. */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+/** Reads a JSON body, refusing bodies over the limit before buffering them whole. `optional`: an empty body is `{}`. */
+export async function readJsonBody(request: Request, maxBytes: number, { optional = false } = {}): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw new ApiError("too_large", `request body is over the ${maxBytes}-byte limit`);
   const contentType = request.headers.get("content-type") ?? "";
@@ -28,7 +30,10 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     throw new ApiError("validation", "send the body as JSON with content-type: application/json");
   }
   const reader = request.body?.getReader();
-  if (!reader) throw new ApiError("validation", "request body is required");
+  if (!reader) {
+    if (optional) return {};
+    throw new ApiError("validation", "request body is required");
+  }
   const parts: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -42,7 +47,10 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     parts.push(value);
   }
   const text = Buffer.concat(parts).toString("utf8");
-  if (!text.trim()) throw new ApiError("validation", "request body is required");
+  if (!text.trim()) {
+    if (optional) return {};
+    throw new ApiError("validation", "request body is required");
+  }
   try {
     return JSON.parse(text);
   } catch {

@@ -3,8 +3,8 @@ import type { IncomingMessage, Server as HttpServer } from "node:http";
 import { Server as SocketServer } from "socket.io";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { findRun, isTerminal, listChunks, toChunkEvent, toEndEvent } from "@/lib/runs/run-view";
-import { CHANNELS, roomForRun, runEventSchema, subscribeRequestSchema, WORKER_NAMESPACE, type WorkerCommand } from "./events";
-import { announceRunEnd, installWorkerCommander } from "./web-bus";
+import { CHANNELS, roomForRun, runEventSchema, sandboxEventSchema, subscribeRequestSchema, WORKER_NAMESPACE, type WorkerCommand } from "./events";
+import { announceRunEnd, announceSandboxChange, installWorkerCommander } from "./web-bus";
 
 /** Browsers may connect only from this site; `Origin: null` (sandboxed frames) and other sites are refused. */
 export function isAllowedOrigin(request: IncomingMessage): boolean {
@@ -71,6 +71,10 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
       const event = parsed.data;
       io.to(roomForRun(event.runId)).emit(CHANNELS.runEvent, event);
       if (event.type === "end") announceRunEnd(event);
+    });
+    socket.on(CHANNELS.sandboxEvent, (payload: unknown) => {
+      const parsed = sandboxEventSchema.safeParse(payload);
+      if (parsed.success) announceSandboxChange(parsed.data);
     });
   });
 

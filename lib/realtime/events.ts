@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RUN_STATUSES } from "@/lib/db/schema";
+import { RUN_STATUSES, SANDBOX_STATUSES } from "@/lib/db/schema";
 
 /**
  * The one realtime contract, shared by worker, web server and browser.
@@ -53,10 +53,20 @@ export const subscribeRequestSchema = z.object({
 });
 export type SubscribeRequest = z.input<typeof subscribeRequestSchema>;
 
+/** Worker → server: a sandbox changed state (ready, error, expired, deleted). */
+export const sandboxEventSchema = z.object({
+  type: z.literal("sandbox"),
+  sandboxId: z.string(),
+  status: z.enum(SANDBOX_STATUSES),
+  error: z.string().nullable(),
+});
+export type SandboxEvent = z.infer<typeof sandboxEventSchema>;
+
 /** Server → worker: a control message. */
 export const workerCommandSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("wake") }),
   z.object({ type: z.literal("cancel"), runId: z.string() }),
+  z.object({ type: z.literal("delete-sandbox"), sandboxId: z.string() }),
 ]);
 export type WorkerCommand = z.infer<typeof workerCommandSchema>;
 
@@ -65,6 +75,7 @@ export const CHANNELS = {
   subscribe: "run:subscribe",
   unsubscribe: "run:unsubscribe",
   workerCommand: "worker:command",
+  sandboxEvent: "sandbox:event",
 } as const;
 
 export const WORKER_NAMESPACE = "/worker";

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { RunEndEvent, WorkerCommand } from "./events";
+import type { RunEndEvent, SandboxEvent, WorkerCommand } from "./events";
 
 /**
  * In-process link between the Next.js bundle (route handlers, server actions) and the custom server
@@ -8,7 +8,7 @@ import type { RunEndEvent, WorkerCommand } from "./events";
 export type WebBus = {
   /** Sends a command to every connected worker. */
   commandWorkers(command: WorkerCommand): void;
-  /** Fires "end" with a RunEndEvent when a run finishes. */
+  /** Fires "end" with a RunEndEvent when a run finishes, "sandbox" with a SandboxEvent when a sandbox changes. */
   runEnds: EventEmitter;
 };
 
@@ -32,4 +32,8 @@ export function installWorkerCommander(commandWorkers: WebBus["commandWorkers"])
 
 export function announceRunEnd(event: RunEndEvent): void {
   webBus().runEnds.emit("end", event);
+}
+
+export function announceSandboxChange(event: SandboxEvent): void {
+  webBus().runEnds.emit("sandbox", event);
 }

@@ -27,7 +27,7 @@ export function appendRunOutput(
   return { type: "chunk", runId, seq, stream, data, at };
 }
 
-export type RunOutcome = Pick<RunRow, "status" | "exitCode" | "oomKilled" | "truncated" | "error">;
+export type RunOutcome = Pick<RunRow, "status" | "exitCode" | "oomKilled" | "truncated" | "error"> & { response?: string | null };
 
 /** Records the end of a run, once: a run already terminal (cancelled while queued, say) is left as it is. */
 export function finishRun(db: SandpitDb, runId: string, outcome: RunOutcome): RunRow | undefined {

@@ -14,9 +14,30 @@ export type StartedContainer = {
 
 export type ContainerExit = { exitCode: number | null; oomKilled: boolean };
 
-export type ManagedContainer = { id: string; runId: string | undefined; workerId: string | undefined; running: boolean };
+export type ManagedContainer = {
+  id: string;
+  runId: string | undefined;
+  sandboxId: string | undefined;
+  workerId: string | undefined;
+  running: boolean;
+};
+
+export type ExecOptions = { cmd: string[]; env?: string[]; user?: string; workingDir?: string };
+
+export type ExecResult = { exitCode: number | null; stdout: string; stderr: string };
+
+export type ImageBuild = { tag: string; labels: Record<string, string>; contextDir: string; networkMode: string };
 
 export interface ContainerEngine {
+  /** Creates and starts a long-lived container (a sandbox) without attaching to it. */
+  startDetached(spec: Dockerode.ContainerCreateOptions): Promise<string>;
+  /** Starts a process in a running container with stdin/stdout/stderr attached. */
+  exec(containerId: string, options: ExecOptions): Promise<StartedContainer>;
+  /** Runs a short process to completion, feeding it `input`, and collects its output. */
+  execCollect(containerId: string, options: ExecOptions, input?: string | Buffer, maxBytes?: number): Promise<ExecResult>;
+  imageExists(tag: string): Promise<boolean>;
+  /** Builds an image from in-memory files; resolves with the build log, rejects with it on failure. */
+  buildImage(build: ImageBuild): Promise<string>;
   registeredRuntimes(): Promise<string[]>;
   start(spec: Dockerode.ContainerCreateOptions): Promise<StartedContainer>;
   kill(id: string): Promise<void>;

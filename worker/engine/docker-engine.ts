@@ -1,7 +1,9 @@
 import Dockerode from "dockerode";
 import type { Duplex } from "node:stream";
+import tarFs from "tar-fs";
 import { LABELS } from "../sandbox/build-container-spec";
-import type { ContainerEngine, ContainerExit, ManagedContainer, StartedContainer } from "./container-engine";
+import type { ContainerEngine, ContainerExit, ExecOptions, ExecResult, ImageBuild, ManagedContainer, StartedContainer } from "./container-engine";
+import { DockerFrameParser } from "../execution/docker-frame-parser";
 
 const isNotFound = (error: unknown) => (error as { statusCode?: number })?.statusCode === 404;
 const isAlreadyStopped = (error: unknown) => [304, 404, 409].includes((error as { statusCode?: number })?.statusCode ?? 0);
@@ -67,6 +69,7 @@ export class DockerEngine implements ContainerEngine {
     return containers.map((container) => ({
       id: container.Id,
       runId: container.Labels[LABELS.run],
+      sandboxId: container.Labels[LABELS.sandbox],
       workerId: container.Labels[LABELS.worker],
       running: container.State === "running",
     }));
@@ -74,5 +77,90 @@ export class DockerEngine implements ContainerEngine {
 
   async listRunningIds(): Promise<string[]> {
     return (await this.docker.listContainers()).map((container) => container.Id);
+  }
+
+  async startDetached(spec: Dockerode.ContainerCreateOptions): Promise<string> {
+    const container = await this.docker.createContainer(spec);
+    try {
+      await container.start();
+      return container.id;
+    } catch (error) {
+      await this.remove(container.id).catch(() => {});
+      throw error;
+    }
+  }
+
+  async exec(containerId: string, options: ExecOptions): Promise<StartedContainer> {
+    const exec = await this.docker.getContainer(containerId).exec({
+      Cmd: options.cmd,
+      Env: options.env,
+      User: options.user,
+      WorkingDir: options.workingDir,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    });
+    const stream = (await exec.start({ hijack: true, stdin: true, Tty: false })) as Duplex;
+    const exited = new Promise<number>((resolve, reject) => {
+      const settle = () =>
+        exec.inspect().then((info: { ExitCode: number | null }) => resolve(info.ExitCode ?? -1), reject);
+      stream.once("end", settle);
+      stream.once("close", settle);
+      stream.once("error", settle);
+    });
+    exited.catch(() => {});
+    return { id: exec.id, stdin: stream, output: stream, exited };
+  }
+
+  async execCollect(containerId: string, options: ExecOptions, input: string | Buffer = "", maxBytes = 1024 * 1024): Promise<ExecResult> {
+    const started = await this.exec(containerId, options);
+    const parts = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    let size = 0;
+    const parser = new DockerFrameParser((stream, payload) => {
+      size += payload.length;
+      if (size <= maxBytes) parts[stream].push(Buffer.from(payload));
+    });
+    started.output.on("data", (chunk: Buffer) => parser.push(chunk));
+    started.stdin.on("error", () => {});
+    started.stdin.end(input);
+    const exitCode = await started.exited;
+    return { exitCode, stdout: Buffer.concat(parts.stdout).toString("utf8"), stderr: Buffer.concat(parts.stderr).toString("utf8") };
+  }
+
+  async imageExists(tag: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(tag).inspect();
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async buildImage(build: ImageBuild): Promise<string> {
+    const stream = await this.docker.buildImage(tarFs.pack(build.contextDir), {
+      t: build.tag,
+      labels: build.labels,
+      networkmode: build.networkMode,
+      rm: true,
+      forcerm: true,
+    });
+    const log: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (error: Error | null) => (error ? reject(error) : resolve()),
+        (event: { stream?: string; error?: string }) => {
+          if (event.stream) log.push(event.stream);
+          if (event.error) log.push(event.error);
+        },
+      );
+    }).catch((error: Error) => {
+      throw new Error(log.join("").slice(-4000) || error.message);
+    });
+    const text = log.join("");
+    if (!(await this.imageExists(build.tag))) throw new Error(text.slice(-4000) || "image build failed");
+    return text;
   }
 }

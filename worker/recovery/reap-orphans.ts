@@ -3,6 +3,7 @@ import type { SandpitDb } from "@/lib/db/open-database";
 import { runs } from "@/lib/db/schema";
 import type { RunEvent } from "@/lib/realtime/events";
 import { recoverOrphanedRuns } from "@/lib/runs/recover-orphaned-runs";
+import { failOrphanedSandboxes, liveSandboxIds } from "@/lib/sandboxes/sandbox-lifecycle";
 import { toEndEvent } from "@/lib/runs/run-view";
 import { liveWorkerIds } from "@/lib/workers/worker-registry";
 import type { ContainerEngine } from "../engine/container-engine";
@@ -21,7 +22,11 @@ export async function reapOrphans(db: SandpitDb, engine: ContainerEngine, publis
   }
   if (requeued.length) console.warn(`[worker] re-queued ${requeued.length} run(s) that never started`);
 
+  for (const sandbox of failOrphanedSandboxes(db, live)) console.warn(`[worker] sandbox ${sandbox.id} lost its worker ${sandbox.workerId}`);
+
   const containers = await engine.listManaged();
+  const sandboxIds = containers.map((container) => container.sandboxId).filter((id): id is string => Boolean(id));
+  const liveSandboxes = liveSandboxIds(db, sandboxIds);
   const runIds = containers.map((container) => container.runId).filter((id): id is string => Boolean(id));
   const liveRunIds = new Set(
     runIds.length
@@ -34,7 +39,9 @@ export async function reapOrphans(db: SandpitDb, engine: ContainerEngine, publis
           .map((run) => run.id)
       : [],
   );
-  const stray = containers.filter((container) => !container.runId || !liveRunIds.has(container.runId));
+  const stray = containers.filter((container) =>
+    container.sandboxId ? !liveSandboxes.has(container.sandboxId) : !container.runId || !liveRunIds.has(container.runId),
+  );
   await Promise.all(stray.map((container) => engine.remove(container.id).catch(() => {})));
   if (stray.length) console.warn(`[worker] removed ${stray.length} orphaned sandbox container(s)`);
   await reapStrayRunscSandboxes(engine);

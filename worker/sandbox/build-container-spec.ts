@@ -21,6 +21,7 @@ export const LABELS = {
   /** One Sandpit installation (database) per value, so two installations on one Docker host never reap each other's sandboxes. */
   instance: "sandpit.instance",
   run: "sandpit.run",
+  sandbox: "sandpit.sandbox",
   worker: "sandpit.worker",
 } as const;
 

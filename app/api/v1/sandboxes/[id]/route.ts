@@ -1,0 +1,21 @@
+import { requireToken } from "@/lib/auth/api-tokens";
+import { webDatabase } from "@/lib/db/web-database";
+import { handleApi } from "@/lib/http/handle-api";
+import { deleteSandbox } from "@/lib/sandboxes/manage-sandboxes";
+import { findOwnedSandbox, toSandboxView } from "@/lib/sandboxes/sandbox-view";
+
+export const dynamic = "force-dynamic";
+
+type Context = { params: Promise<{ id: string }> };
+
+export const GET = handleApi(async (request: Request, context: Context) => {
+  const db = webDatabase();
+  const token = requireToken(db, request);
+  return Response.json(toSandboxView(findOwnedSandbox(db, (await context.params).id, token.id)));
+});
+
+export const DELETE = handleApi(async (request: Request, context: Context) => {
+  const db = webDatabase();
+  const token = requireToken(db, request);
+  return Response.json(toSandboxView(deleteSandbox(db, (await context.params).id, token.id)));
+});

@@ -1,0 +1,20 @@
+import { requireToken } from "@/lib/auth/api-tokens";
+import { webConfig } from "@/lib/config/web-config";
+import { webDatabase } from "@/lib/db/web-database";
+import { ApiError } from "@/lib/http/api-error";
+import { handleApi } from "@/lib/http/handle-api";
+import { findRun } from "@/lib/runs/run-view";
+import { sandboxRunResponse, wantsWait } from "@/lib/sandboxes/sandbox-run-response";
+import { findOwnedSandbox } from "@/lib/sandboxes/sandbox-view";
+
+export const dynamic = "force-dynamic";
+
+export const GET = handleApi(async (request: Request, context: { params: Promise<{ id: string; runId: string }> }) => {
+  const db = webDatabase();
+  const token = requireToken(db, request);
+  const { id, runId } = await context.params;
+  findOwnedSandbox(db, id, token.id);
+  const run = findRun(db, runId);
+  if (!run || run.sandboxId !== id) throw new ApiError("not_found", `no run ${runId} in sandbox ${id}`);
+  return Response.json(await sandboxRunResponse(db, run, wantsWait(request), webConfig().waitMarginMs, request.signal));
+});

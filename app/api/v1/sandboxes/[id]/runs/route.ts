@@ -1,0 +1,19 @@
+import { requireToken } from "@/lib/auth/api-tokens";
+import { webConfig } from "@/lib/config/web-config";
+import { webDatabase } from "@/lib/db/web-database";
+import { handleApi, readJsonBody } from "@/lib/http/handle-api";
+import { runInSandbox } from "@/lib/sandboxes/run-in-sandbox";
+import { sandboxRunResponse, wantsWait } from "@/lib/sandboxes/sandbox-run-response";
+
+export const dynamic = "force-dynamic";
+
+export const POST = handleApi(async (request: Request, context: { params: Promise<{ id: string }> }) => {
+  const config = webConfig();
+  const db = webDatabase();
+  const token = requireToken(db, request);
+  const body = await readJsonBody(request, config.maxRequestBytes, { optional: true });
+  const limits = { ...config.sandboxSettings.tokenLimits, lifetimeMaxS: config.sandboxSettings.limits.lifetimeMaxS };
+  const run = runInSandbox(db, (await context.params).id, token, limits, body);
+  if (!wantsWait(request)) return Response.json({ runId: run.id, status: "queued" }, { status: 201 });
+  return Response.json(await sandboxRunResponse(db, run, true, config.waitMarginMs, request.signal), { status: 201 });
+});

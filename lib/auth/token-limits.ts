@@ -1,0 +1,34 @@
+import { and, count, eq, gt, inArray, min } from "drizzle-orm";
+import type { SandpitDb } from "@/lib/db/open-database";
+import { runs, sandboxes } from "@/lib/db/schema";
+import { ApiError } from "@/lib/http/api-error";
+
+export type TokenLimitSettings = { liveSandboxes: number; runsPerMinute: number };
+
+const WINDOW_MS = 60_000;
+
+/** Per-token quotas, counted in the database so every web process agrees. Over a quota → 429 with Retry-After. */
+export function assertRunQuota(db: SandpitDb, tokenId: string, limits: TokenLimitSettings): void {
+  const since = Date.now() - WINDOW_MS;
+  const row = db
+    .select({ n: count(), oldest: min(runs.queuedAt) })
+    .from(runs)
+    .where(and(eq(runs.tokenId, tokenId), gt(runs.queuedAt, since)))
+    .get();
+  if (row && row.n >= limits.runsPerMinute) {
+    const retryAfterS = ((row.oldest ?? Date.now()) + WINDOW_MS - Date.now()) / 1000;
+    throw new ApiError("rate_limited", `this token may start ${limits.runsPerMinute} runs per minute`, { retryAfterS });
+  }
+}
+
+export function assertSandboxQuota(db: SandpitDb, tokenId: string, limits: TokenLimitSettings): void {
+  const row = db
+    .select({ n: count(), soonest: min(sandboxes.expiresAt) })
+    .from(sandboxes)
+    .where(and(eq(sandboxes.tokenId, tokenId), inArray(sandboxes.status, ["creating", "ready"])))
+    .get();
+  if (row && row.n >= limits.liveSandboxes) {
+    const retryAfterS = Math.max(1, ((row.soonest ?? Date.now()) - Date.now()) / 1000);
+    throw new ApiError("rate_limited", `this token may hold ${limits.liveSandboxes} live sandboxes; delete one first`, { retryAfterS });
+  }
+}

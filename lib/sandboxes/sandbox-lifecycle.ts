@@ -1,0 +1,88 @@
+import { and, asc, eq, inArray, isNotNull, isNull, lt, notInArray } from "drizzle-orm";
+import type { SandpitDb } from "@/lib/db/open-database";
+import { runs, sandboxes, type SandboxRow, type SandboxStatus } from "@/lib/db/schema";
+
+/** The worker's side of a sandbox's life: claim, ready, failed, expired, ended. */
+export function claimNextSandbox(db: SandpitDb, workerId: string): SandboxRow | undefined {
+  const oldest = db
+    .select({ seq: sandboxes.seq })
+    .from(sandboxes)
+    .where(and(eq(sandboxes.status, "creating"), isNull(sandboxes.workerId)))
+    .orderBy(asc(sandboxes.seq))
+    .limit(1);
+  return db
+    .update(sandboxes)
+    .set({ workerId })
+    .where(and(inArray(sandboxes.seq, oldest), isNull(sandboxes.workerId)))
+    .returning()
+    .get();
+}
+
+export function markSandboxReady(db: SandpitDb, id: string, containerId: string, requirementsCached: boolean): SandboxRow | undefined {
+  const sandbox = db.select().from(sandboxes).where(eq(sandboxes.id, id)).get();
+  if (!sandbox) return undefined;
+  const now = Date.now();
+  return db
+    .update(sandboxes)
+    .set({ status: "ready", containerId, requirementsCached, readyAt: now, expiresAt: now + sandbox.lifetimeMs })
+    .where(and(eq(sandboxes.id, id), eq(sandboxes.status, "creating")))
+    .returning()
+    .get();
+}
+
+export function endSandbox(db: SandpitDb, id: string, status: Extract<SandboxStatus, "error" | "expired" | "deleted">, error: string | null = null) {
+  return db
+    .update(sandboxes)
+    .set({ status, error, endedAt: Date.now() })
+    .where(and(eq(sandboxes.id, id), inArray(sandboxes.status, ["creating", "ready"])))
+    .returning()
+    .get();
+}
+
+/** Ready sandboxes of this worker whose lifetime is over. */
+export function dueSandboxes(db: SandpitDb, workerId: string, now = Date.now()): SandboxRow[] {
+  return db
+    .select()
+    .from(sandboxes)
+    .where(and(eq(sandboxes.workerId, workerId), inArray(sandboxes.status, ["creating", "ready"]), lt(sandboxes.expiresAt, now)))
+    .all();
+}
+
+/** Claimed sandboxes whose worker is gone: their containers went with it (or will be reaped). */
+export function failOrphanedSandboxes(db: SandpitDb, liveWorkers: Set<string>): SandboxRow[] {
+  return db
+    .update(sandboxes)
+    .set({ status: "error", error: "the worker holding this sandbox stopped", endedAt: Date.now() })
+    .where(
+      and(
+        inArray(sandboxes.status, ["creating", "ready"]),
+        isNotNull(sandboxes.workerId),
+        liveWorkers.size ? notInArray(sandboxes.workerId, [...liveWorkers]) : undefined,
+      ),
+    )
+    .returning()
+    .all();
+}
+
+/** Sandbox ids whose container should exist right now (ready, owned by a live worker). */
+export function liveSandboxIds(db: SandpitDb, ids: string[]): Set<string> {
+  if (!ids.length) return new Set();
+  return new Set(
+    db
+      .select({ id: sandboxes.id })
+      .from(sandboxes)
+      .where(and(inArray(sandboxes.id, ids), inArray(sandboxes.status, ["creating", "ready"])))
+      .all()
+      .map((row) => row.id),
+  );
+}
+
+/** Queued runs of a sandbox that has ended are cancelled with the reason. */
+export function cancelQueuedRunsOf(db: SandpitDb, sandboxId: string, reason: string) {
+  return db
+    .update(runs)
+    .set({ status: "error", error: reason, finishedAt: Date.now() })
+    .where(and(eq(runs.sandboxId, sandboxId), eq(runs.status, "queued")))
+    .returning()
+    .all();
+}

@@ -1,0 +1,177 @@
+import { z } from "zod";
+import { MAX_CODE_BYTES, resourceFields, type RunLimitSettings } from "@/lib/runs/run-request-schema";
+
+/** Runtimes by the names the SDKs use; `shell` is an alias of `bash`. */
+export const SANDBOX_RUNTIMES = ["python", "node", "deno", "go", "shell", "bash"] as const;
+export const SANDBOX_LANGUAGES = ["python", "javascript", "typescript", "go", "shell"] as const;
+
+const runtimeForLanguage: Record<(typeof SANDBOX_LANGUAGES)[number], string | null> = {
+  python: "python",
+  javascript: null, // node or deno: must be said
+  typescript: "deno",
+  go: "go",
+  shell: "bash",
+};
+const languagesForRuntime: Record<string, string[]> = {
+  python: ["python"],
+  node: ["javascript"],
+  deno: ["typescript", "javascript"],
+  go: ["go"],
+  bash: ["shell"],
+};
+const defaultLanguage: Record<string, string> = { python: "python", node: "javascript", deno: "typescript", go: "go", bash: "shell" };
+
+/** Deno permissions a sandbox may grant itself. Network and --allow-all need networking, which sandboxes never have. */
+export const DENO_FLAG_PATTERN = /^--allow-(read|write|env|sys|hrtime|ffi|run)(=[A-Za-z0-9_./,:-]+)?$/;
+const DENO_REFUSED = /^(--allow-all|-A|--allow-net|--allow-import)(=.*)?$/;
+
+export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PIP_REQUIREMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*((==|>=|<=|~=|!=|>|<)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*$/;
+const NPM_REQUIREMENT = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(@[A-Za-z0-9.^~<>=*|_ -]+)?$/;
+
+const sandboxPath = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((path) => isSafeRelativePath(path), "file paths must be relative to /sandbox, without '..', control characters or a leading '/'");
+
+/** A path the worker may hand to the sandbox's own user to write: relative, no traversal, no control or bidi characters. */
+export function isSafeRelativePath(path: string): boolean {
+  if (path.startsWith("/") || path.startsWith("~")) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(path)) return false;
+  return path.split("/").every((part) => part !== "" && part !== "." && part !== "..");
+}
+
+export function splitRequirements(input: string | string[]): string[] {
+  const lines = Array.isArray(input) ? input : input.split(/[\n,]/);
+  return lines.map((line) => line.replace(/#.*$/, "").trim()).filter(Boolean);
+}
+
+export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: number }) {
+  const { memory, vcpus, model } = resourceFields(limits);
+  return z
+    .object({
+      name: z.string().min(1).max(100).optional(),
+      runtime: z.enum(SANDBOX_RUNTIMES, { error: `runtime must be one of ${SANDBOX_RUNTIMES.join(", ")}` }).optional(),
+      language: z.enum(SANDBOX_LANGUAGES, { error: `language must be one of ${SANDBOX_LANGUAGES.join(", ")}` }).optional(),
+      code: z
+        .string({ error: "code must be a string" })
+        .refine((code) => Buffer.byteLength(code) <= MAX_CODE_BYTES, `code must be at most ${MAX_CODE_BYTES} bytes`)
+        .optional(),
+      memory,
+      vcpus,
+      model,
+      timeout: z
+        .number({ error: "timeout must be a number of seconds" })
+        .positive("timeout must be positive")
+        .max(limits.lifetimeMaxS, `timeout must be at most ${limits.lifetimeMaxS} seconds`)
+        .default(60),
+      envVariables: z
+        .union([
+          z.array(z.object({ key: z.string(), value: z.union([z.string(), z.number(), z.boolean()]) })),
+          z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+        ])
+        .optional()
+        .transform((value, ctx) => {
+          const entries = Array.isArray(value) ? value.map(({ key, value: v }) => [key, v] as const) : Object.entries(value ?? {});
+          const env: Record<string, string> = {};
+          for (const [key, v] of entries) {
+            if (!ENV_KEY_PATTERN.test(key) || key.startsWith("SANDPIT_")) {
+              ctx.addIssue({ code: "custom", message: `environment variable name ${JSON.stringify(key)} is not allowed` });
+              return z.NEVER;
+            }
+            env[key] = String(v);
+          }
+          return env;
+        }),
+      requirements: z.union([z.string(), z.array(z.string())], { error: "requirements must be a string or a list of strings" }).optional(),
+      denoFlags: z.array(z.string()).optional(),
+      gpu: z.string().min(1).max(32).regex(/^[A-Za-z0-9_-]+$/, "gpu must be a GPU type like T4, A100 or any").optional(),
+      files: z.array(z.object({ path: sandboxPath, content: z.string().base64("content must be base64") })).max(100).optional(),
+    })
+    .strict()
+    .transform((request, ctx) => {
+      const fail = (field: string, message: string) => {
+        ctx.addIssue({ code: "custom", path: [field], message });
+        return z.NEVER;
+      };
+      let runtime: string | undefined = request.runtime === "shell" ? "bash" : request.runtime;
+      if (!runtime) {
+        if (!request.language) return fail("runtime", "say which runtime (python, node, deno, go, shell) or language");
+        const implied = runtimeForLanguage[request.language];
+        if (!implied) return fail("runtime", "language javascript needs a runtime: node or deno");
+        runtime = implied;
+      }
+      const resolvedRuntime: string = runtime;
+      const language = request.language ?? defaultLanguage[resolvedRuntime];
+      if (!languagesForRuntime[resolvedRuntime].includes(language)) return fail("language", `language ${language} does not run on ${resolvedRuntime}`);
+
+      const requirements = request.requirements === undefined ? [] : splitRequirements(request.requirements);
+      if (requirements.length) {
+        const pattern = resolvedRuntime === "python" ? PIP_REQUIREMENT : resolvedRuntime === "node" ? NPM_REQUIREMENT : null;
+        if (!pattern) return fail("requirements", `requirements are supported for python (pip) and node (npm), not ${resolvedRuntime}`);
+        const bad = requirements.find((requirement) => !pattern.test(requirement));
+        if (bad) return fail("requirements", `requirement ${JSON.stringify(bad)} is not a package name with an optional version`);
+      }
+
+      let denoFlags = request.denoFlags ?? [];
+      let command: string | null = null;
+      const code = request.code?.trim() ? request.code : null;
+      if (code && isCommand(resolvedRuntime, code)) {
+        command = code.trim();
+        if (resolvedRuntime === "deno") denoFlags = [...denoFlags, ...command.split(/\s+/).filter((word) => word.startsWith("-"))];
+      }
+      if (denoFlags.length && resolvedRuntime !== "deno") return fail("denoFlags", "denoFlags apply to the deno runtime only");
+      for (const flag of denoFlags) {
+        if (DENO_REFUSED.test(flag)) return fail("denoFlags", `${flag} is refused: sandboxes have no network`);
+        if (!DENO_FLAG_PATTERN.test(flag)) return fail("denoFlags", `${flag} is not an allowed Deno permission flag`);
+      }
+      return {
+        name: request.name,
+        runtime: resolvedRuntime as "python" | "node" | "deno" | "go" | "bash",
+        language,
+        code: command ? null : code,
+        command,
+        memoryMb: request.memory,
+        vcpus: request.vcpus,
+        model: request.model,
+        lifetimeS: request.timeout,
+        env: request.envVariables,
+        requirements: [...new Set(requirements)].sort(),
+        denoFlags: [...new Set(denoFlags)],
+        gpu: request.gpu,
+        files: request.files ?? [],
+      };
+    });
+}
+
+export type SandboxRequest = z.output<ReturnType<typeof sandboxRequestSchema>>;
+
+const COMMAND_WORDS: Record<string, RegExp> = {
+  python: /^(python3?|pip3?)\s+\S/,
+  node: /^(node|npx)\s+\S/,
+  deno: /^deno\s+(run|test|eval)\s+\S/,
+  go: /^go\s+run\s+\S/,
+  bash: /^(bash|sh)\s+\S/,
+};
+
+/** Code like `python inference.py "x"` or `deno run --allow-ffi script.ts` is a command, not source. */
+export function isCommand(runtime: string, code: string): boolean {
+  const trimmed = code.trim();
+  return !trimmed.includes("\n") && (COMMAND_WORDS[runtime]?.test(trimmed) ?? false);
+}
+
+/** The body of a run request inside a sandbox. */
+export function sandboxRunRequestSchema(lifetimeMaxS: number) {
+  return z
+    .object({
+      input: z.unknown().optional(),
+      command: z.string().min(1).max(10_000).optional(),
+      stdin: z.string().max(MAX_CODE_BYTES).default(""),
+      timeout: z.number().positive("timeout must be positive").max(lifetimeMaxS).optional(),
+    })
+    .strict();
+}
+
+export const fileUploadSchema = z.object({ path: sandboxPath, content: z.string().base64("content must be base64") }).strict();

@@ -1,0 +1,80 @@
+import { eq } from "drizzle-orm";
+import type { SandpitDb } from "@/lib/db/open-database";
+import { sandboxes, type RunRow, type SandboxRow } from "@/lib/db/schema";
+import { ApiError } from "@/lib/http/api-error";
+import { runDurationMs } from "@/lib/runs/run-view";
+
+export function findSandbox(db: SandpitDb, id: string): SandboxRow | undefined {
+  return db.select().from(sandboxes).where(eq(sandboxes.id, id)).get();
+}
+
+/** A sandbox the caller's token owns; anyone else's is "not found" so ids cannot be probed. */
+export function findOwnedSandbox(db: SandpitDb, id: string, tokenId: string): SandboxRow {
+  const sandbox = findSandbox(db, id);
+  if (!sandbox || sandbox.tokenId !== tokenId) throw new ApiError("not_found", `no sandbox with id ${id}`);
+  return sandbox;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function toSandboxView(sandbox: SandboxRow) {
+  return {
+    id: sandbox.id,
+    name: sandbox.name,
+    runtime: sandbox.runtime,
+    language: sandbox.language,
+    status: sandbox.status,
+    error: sandbox.error,
+    memoryMb: sandbox.memoryMb,
+    vcpus: sandbox.cpus / 1000,
+    timeout: sandbox.lifetimeMs / 1000,
+    model: sandbox.model,
+    gpu: sandbox.gpu,
+    requirements: JSON.parse(sandbox.requirements) as string[],
+    requirementsCached: sandbox.requirementsCached,
+    createdAt: iso(sandbox.createdAt),
+    readyAt: iso(sandbox.readyAt),
+    expiresAt: iso(sandbox.expiresAt),
+    endedAt: iso(sandbox.endedAt),
+  };
+}
+
+/**
+ * A sandbox run's result in the SDKs' shape. `status` is HTTP-like: a Lambda-style handler return gives its
+ * statusCode and body (parsed when JSON); another handler return gives 200 and the value; a script gives
+ * 200 on exit 0, 500 otherwise, with its stdout as the response.
+ */
+export function toSandboxRunResult(run: RunRow, stdout: string, stderr: string) {
+  let status = run.exitCode === 0 && run.status === "succeeded" ? 200 : 500;
+  let response: unknown = stdout;
+  if (run.response !== null) {
+    const value = JSON.parse(run.response) as unknown;
+    response = value;
+    if (run.status === "succeeded") status = 200;
+    if (value && typeof value === "object" && "statusCode" in value && typeof (value as { statusCode: unknown }).statusCode === "number") {
+      const lambda = value as { statusCode: number; body?: unknown };
+      status = lambda.statusCode;
+      response = lambda.body;
+      if (typeof lambda.body === "string") {
+        try {
+          response = JSON.parse(lambda.body);
+        } catch {
+          response = lambda.body;
+        }
+      }
+    }
+  }
+  if (run.status === "timed_out") status = 504;
+  return {
+    runId: run.id,
+    state: run.status,
+    status,
+    response,
+    stdout,
+    stderr,
+    exitCode: run.exitCode,
+    durationMs: runDurationMs(run),
+    truncated: run.truncated,
+    error: run.error,
+  };
+}

@@ -1,0 +1,132 @@
+import type { SandpitDb } from "@/lib/db/open-database";
+import type { RunRow } from "@/lib/db/schema";
+import { resolveModelPath } from "@/lib/models/list-models";
+import { findSandbox } from "@/lib/sandboxes/sandbox-view";
+import { RUNTIMES, isRuntimeName } from "@/lib/runtimes/catalog";
+import type { ContainerEngine, StartedContainer } from "../engine/container-engine";
+import { buildContainerSpec } from "../sandbox/build-container-spec";
+import type { HardeningPolicy } from "../sandbox/hardening-policy";
+
+export type LaunchDeps = {
+  db: SandpitDb;
+  engine: ContainerEngine;
+  policy: HardeningPolicy;
+  workerId: string;
+  instanceId: string;
+  imagePrefix: string;
+  modelsDir: string;
+  containerRuntime: "runc" | "runsc";
+};
+
+/** A started program: its streams, how to kill it, and what to do after it exits. */
+export type Launched = {
+  process: StartedContainer;
+  /** Bytes for the program's stdin, per the image's agent protocol. */
+  input: Buffer[];
+  kill(): Promise<void>;
+  /** Exit status as the engine saw it (OOM included). */
+  inspectExit(exitCode: number): Promise<{ exitCode: number; oomKilled: boolean }>;
+  /** A handler's JSON result, if the code had a handler (sandbox runs). */
+  readResponse(): Promise<string | null>;
+  cleanUp(): Promise<void>;
+};
+
+const framed = (payload: Buffer) => [Buffer.from(`${payload.length}\n`), payload];
+
+/** A fresh container per run, never reused: the image's agent reads the code from stdin. */
+export async function launchFreshContainer(run: RunRow, deps: LaunchDeps): Promise<Launched> {
+  if (!isRuntimeName(run.runtime)) throw new Error(`unknown runtime ${run.runtime}`);
+  let model: { hostPath: string; name: string } | undefined;
+  if (run.model) {
+    const hostPath = resolveModelPath(deps.modelsDir, run.model);
+    if (!hostPath) throw new Error(`model ${run.model} is no longer in the model store`);
+    model = { hostPath, name: run.model };
+  }
+  const spec = buildContainerSpec(
+    {
+      runId: run.id,
+      workerId: deps.workerId,
+      instanceId: deps.instanceId,
+      image: deps.imagePrefix + RUNTIMES[run.runtime].image.split("/").pop(),
+      memoryMb: run.memoryMb,
+      cpus: run.cpus / 1000,
+      model,
+      containerRuntime: deps.containerRuntime,
+    },
+    deps.policy,
+  );
+  const container = await deps.engine.start(spec);
+  return {
+    process: container,
+    input: [...framed(Buffer.from(run.code, "utf8")), Buffer.from(run.stdin, "utf8")],
+    kill: () => deps.engine.kill(container.id),
+    inspectExit: async (exitCode) => {
+      const exit = await deps.engine.inspectExit(container.id);
+      return { exitCode: exit.exitCode ?? exitCode, oomKilled: exit.oomKilled };
+    },
+    readResponse: async () => null,
+    // Off the result's path: the outcome is recorded before this runs.
+    cleanUp: () => deps.engine.remove(container.id),
+  };
+}
+
+const RESPONSE_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * A process exec'd into the sandbox's long-lived container, as its unprivileged user. `timeout` makes it
+ * a process group (killed whole on cancel) and is a backstop should the worker's own timer be lost.
+ */
+export async function launchInSandbox(run: RunRow, deps: LaunchDeps): Promise<Launched> {
+  const sandbox = run.sandboxId ? findSandbox(deps.db, run.sandboxId) : undefined;
+  if (!sandbox || sandbox.status !== "ready" || !sandbox.containerId) {
+    throw new Error(`sandbox ${run.sandboxId} is ${sandbox?.status ?? "gone"}`);
+  }
+  const containerId = sandbox.containerId;
+  const files = { event: `/tmp/.sandpit/event-${run.id}.json`, response: `/tmp/.sandpit/response-${run.id}.json` };
+  const env = [
+    `SANDPIT_RUN_ID=${run.id}`,
+    `SANDPIT_EVENT_FILE=${files.event}`,
+    `SANDPIT_RESPONSE_FILE=${files.response}`,
+    `SANDPIT_SANDBOX_ID=${sandbox.id}`,
+    `SANDPIT_SANDBOX_NAME=${sandbox.name}`,
+    `SANDPIT_DEADLINE_MS=${Date.now() + run.timeoutMs}`,
+    `SANDPIT_DENO_FLAGS=${(JSON.parse(sandbox.denoFlags) as string[]).join(" ")}`,
+  ];
+  if (run.command) env.push(`SANDPIT_COMMAND=${run.command}`);
+  const backstopS = String(Math.ceil(run.timeoutMs / 1000) + 2);
+  const process = await deps.engine.exec(containerId, {
+    cmd: ["timeout", "-s", "KILL", backstopS, "/opt/sandpit/invoke"],
+    env,
+    workingDir: "/sandbox",
+  });
+  const event = Buffer.from(run.input ?? "", "utf8");
+  return {
+    process,
+    input: [...framed(event), Buffer.from(run.stdin, "utf8")],
+    kill: async () => {
+      await deps.engine.execCollect(containerId, {
+        cmd: ["bash", "-c", 'kill -KILL -- -"$(cat "/tmp/.sandpit/pgid-$1")"', "kill", run.id],
+      });
+    },
+    inspectExit: async (exitCode) => {
+      const exit = await deps.engine.inspectExit(containerId).catch(() => ({ oomKilled: false }));
+      return { exitCode, oomKilled: exitCode === 137 && exit.oomKilled };
+    },
+    readResponse: async () => {
+      if (run.command) return null;
+      const result = await deps.engine.execCollect(containerId, { cmd: ["cat", "--", files.response] }, "", RESPONSE_LIMIT_BYTES);
+      if (result.exitCode !== 0) return null;
+      try {
+        JSON.parse(result.stdout);
+        return result.stdout;
+      } catch {
+        return null;
+      }
+    },
+    cleanUp: async () => {
+      await deps.engine.execCollect(containerId, {
+        cmd: ["rm", "-f", "--", files.event, files.response, `/tmp/.sandpit/pgid-${run.id}`],
+      });
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import type { SandpitDb } from "@/lib/db/open-database";
+import type { SandboxRow } from "@/lib/db/schema";
+import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
+import { resolveModelPath } from "@/lib/models/list-models";
+import { toEndEvent } from "@/lib/runs/run-view";
+import { cancelQueuedRunsOf, claimNextSandbox, dueSandboxes, endSandbox, markSandboxReady } from "@/lib/sandboxes/sandbox-lifecycle";
+import { findSandbox } from "@/lib/sandboxes/sandbox-view";
+import type { ContainerEngine } from "../engine/container-engine";
+import { buildContainerSpec, LABELS } from "../sandbox/build-container-spec";
+import type { HardeningPolicy } from "../sandbox/hardening-policy";
+import { ensureRequirementsImage } from "./requirements-image";
+
+export type SupervisorDeps = {
+  db: SandpitDb;
+  engine: ContainerEngine;
+  policy: HardeningPolicy;
+  workerId: string;
+  instanceId: string;
+  imagePrefix: string;
+  modelsDir: string;
+  containerRuntime: "runc" | "runsc";
+  publishRun: (event: RunEvent) => void;
+  publishSandbox: (event: SandboxEvent) => void;
+};
+
+const SOURCE_FILE: Record<string, string> = { python: "main.py", node: "main.js", deno: "main.ts", go: "main.go", bash: "main.sh" };
+const EXPIRY_SWEEP_MS = 250;
+
+/**
+ * Keeps this worker's sandboxes: provisions new ones (requirements image, container, code and files),
+ * removes them on delete, and expires them when their lifetime is over, whether or not anyone asks.
+ */
+export class SandboxSupervisor {
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private provisioning = 0;
+
+  constructor(private readonly deps: SupervisorDeps) {}
+
+  start(): void {
+    this.sweepTimer = setInterval(() => {
+      void this.expireDue();
+      this.pump(); // in case a wake was missed
+    }, EXPIRY_SWEEP_MS);
+    this.pump();
+  }
+
+  stop(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  /** Provisions waiting sandboxes (a few at a time: requirement builds are slow). */
+  pump(): void {
+    while (this.provisioning < 2) {
+      const sandbox = claimNextSandbox(this.deps.db, this.deps.workerId);
+      if (!sandbox) return;
+      this.provisioning++;
+      void this.provision(sandbox).finally(() => {
+        this.provisioning--;
+        this.pump();
+      });
+    }
+  }
+
+  async remove(sandboxId: string, status: "deleted" | "expired" | "error", reason: string | null = null): Promise<void> {
+    const ended = endSandbox(this.deps.db, sandboxId, status, reason) ?? findSandbox(this.deps.db, sandboxId);
+    if (!ended) return;
+    if (ended.status === status) this.deps.publishSandbox({ type: "sandbox", sandboxId, status, error: ended.error });
+    for (const run of cancelQueuedRunsOf(this.deps.db, sandboxId, `sandbox ${status}`)) this.deps.publishRun(toEndEvent(run));
+    if (ended.containerId) await this.deps.engine.remove(ended.containerId).catch(() => {});
+  }
+
+  private async expireDue(): Promise<void> {
+    for (const sandbox of dueSandboxes(this.deps.db, this.deps.workerId)) await this.remove(sandbox.id, "expired");
+  }
+
+  private async provision(sandbox: SandboxRow): Promise<void> {
+    const { db, engine } = this.deps;
+    let containerId: string | undefined;
+    try {
+      const requirements = JSON.parse(sandbox.requirements) as string[];
+      const { image, cached } = await ensureRequirementsImage(engine, this.deps.imagePrefix, sandbox.runtime, requirements);
+      let model: { hostPath: string; name: string } | undefined;
+      if (sandbox.model) {
+        const hostPath = resolveModelPath(this.deps.modelsDir, sandbox.model);
+        if (!hostPath) throw new Error(`model ${sandbox.model} is not in the model store`);
+        model = { hostPath, name: sandbox.model };
+      }
+      const env = Object.entries(JSON.parse(sandbox.env) as Record<string, string>).map(([key, value]) => `${key}=${value}`);
+      const spec = buildContainerSpec(
+        {
+          runId: "",
+          workerId: this.deps.workerId,
+          instanceId: this.deps.instanceId,
+          image,
+          memoryMb: sandbox.memoryMb,
+          cpus: sandbox.cpus / 1000,
+          model,
+          containerRuntime: this.deps.containerRuntime,
+        },
+        { ...this.deps.policy, env: [...this.deps.policy.env, ...env] },
+      );
+      // A sandbox idles until runs arrive as exec'd processes; it has no run label but its own.
+      spec.Cmd = ["sleep", "infinity"];
+      spec.OpenStdin = false;
+      spec.StdinOnce = false;
+      spec.AttachStdin = spec.AttachStdout = spec.AttachStderr = false;
+      delete spec.Labels![LABELS.run];
+      spec.Labels![LABELS.sandbox] = sandbox.id;
+      containerId = await engine.startDetached(spec);
+
+      const files = JSON.parse(sandbox.files) as { path: string; content: string }[];
+      if (sandbox.code) files.push({ path: SOURCE_FILE[sandbox.runtime], content: Buffer.from(sandbox.code).toString("base64") });
+      for (const file of files) await this.writeFile(containerId, file.path, file.content);
+
+      const ready = markSandboxReady(db, sandbox.id, containerId, cached);
+      if (!ready) {
+        // Deleted while it was being made.
+        await engine.remove(containerId);
+        return;
+      }
+      this.deps.publishSandbox({ type: "sandbox", sandboxId: sandbox.id, status: "ready", error: null });
+    } catch (error) {
+      const message = (error as Error).message;
+      console.error(`[worker] sandbox ${sandbox.id} failed to start:`, message.slice(0, 500));
+      if (containerId) await engine.remove(containerId).catch(() => {});
+      const failed = endSandbox(db, sandbox.id, "error", message.startsWith("requirements install failed") ? message : `platform error: ${message}`);
+      if (failed) this.deps.publishSandbox({ type: "sandbox", sandboxId: sandbox.id, status: "error", error: failed.error });
+    }
+  }
+
+  /** Writes a file as the sandbox's own user, inside the sandbox: never a privileged write into its filesystem. */
+  private async writeFile(containerId: string, relativePath: string, base64: string): Promise<void> {
+    const result = await this.deps.engine.execCollect(
+      containerId,
+      { cmd: ["bash", "-c", 'mkdir -p -- "$(dirname -- "$1")" && base64 -d > "$1"', "write", relativePath], workingDir: "/sandbox" },
+      base64,
+    );
+    if (result.exitCode !== 0) throw new Error(`could not write ${relativePath}: ${result.stderr.trim()}`);
+  }
+}
