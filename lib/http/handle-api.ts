@@ -25,6 +25,7 @@ export function errorResponse(error: unknown): Response {
 export async function readJsonBody(request: Request, maxBytes: number, { optional = false } = {}): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw new ApiError("too_large", `request body is over the ${maxBytes}-byte limit`);
+  if (optional && declared === 0 && request.headers.has("content-length")) return {};
   const contentType = request.headers.get("content-type") ?? "";
   if (contentType && !/^application\/(.+\+)?json\b/i.test(contentType)) {
     throw new ApiError("validation", "send the body as JSON with content-type: application/json");

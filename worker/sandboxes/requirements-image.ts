@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -8,7 +8,9 @@ import type { ContainerEngine } from "../engine/container-engine";
 
 const run = promisify(execFile);
 /** Bump when the recipes below change, so old cached layers are not reused. */
-const RECIPE_VERSION = "1";
+const RECIPE_VERSION = "2";
+/** The host's CA bundle: a build behind a TLS-inspecting proxy must trust what the host trusts. */
+const HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 
 /**
  * An image with the sandbox's packages installed, cached by a hash of (runtime, sorted requirements).
@@ -32,6 +34,9 @@ export async function ensureRequirementsImage(
   try {
     if (runtime === "python") {
       writeFileSync(path.join(contextDir, "requirements.txt"), requirements.join("\n") + "\n");
+      const hasCa = existsSync(HOST_CA_BUNDLE);
+      if (hasCa) copyFileSync(HOST_CA_BUNDLE, path.join(contextDir, "host-ca.crt"));
+      else writeFileSync(path.join(contextDir, "host-ca.crt"), "");
       writeFileSync(
         path.join(contextDir, "Dockerfile"),
         [
@@ -39,8 +44,10 @@ export async function ensureRequirementsImage(
           "USER root",
           // Cached by Docker across requirement sets: same parent, same instruction.
           "RUN apt-get update -q && apt-get install -y -q --no-install-recommends python3-pip >/dev/null && rm -rf /var/lib/apt/lists/*",
-          "COPY requirements.txt /opt/sandpit/requirements.txt",
-          "RUN pip install --break-system-packages --no-cache-dir --disable-pip-version-check -q -r /opt/sandpit/requirements.txt",
+          "COPY requirements.txt host-ca.crt /opt/sandpit/build/",
+          "RUN pip install --break-system-packages --no-cache-dir --disable-pip-version-check -q --retries 1 " +
+            (hasCa ? "--cert /opt/sandpit/build/host-ca.crt " : "") +
+            "-r /opt/sandpit/build/requirements.txt",
           "USER 1000:1000",
         ].join("\n") + "\n",
       );
@@ -67,10 +74,18 @@ export async function ensureRequirementsImage(
         labels: { "sandpit.requirements": requirements.join(","), "sandpit.runtime": runtime },
       });
     } catch (error) {
-      throw new Error(`requirements install failed: ${(error as Error).message.trim().slice(-2000)}`);
+      throw new Error(`requirements install failed: ${installerMessage((error as Error).message)}`);
     }
     return { image: tag, cached: false };
   } finally {
     rmSync(contextDir, { recursive: true, force: true });
   }
+}
+
+/** The installer's own complaint from a build log: its ERROR lines when it has any, else the log's tail. */
+function installerMessage(log: string): string {
+  // eslint-disable-next-line no-control-regex
+  const lines = log.replace(/\u001b\[[0-9;]*m/g, "").split("\n");
+  const errors = lines.filter((line) => /\bERROR\b|npm error/i.test(line));
+  return (errors.length ? errors.join("\n") : lines.join("\n")).trim().slice(-2000);
 }
