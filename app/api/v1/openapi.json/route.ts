@@ -1,0 +1,10 @@
+import { webConfig } from "@/lib/config/web-config";
+import { handleApi } from "@/lib/http/handle-api";
+import { buildOpenApiDocument } from "@/lib/openapi/build-openapi-document";
+
+export const dynamic = "force-dynamic";
+
+export const GET = handleApi(() => {
+  const config = webConfig();
+  return Response.json(buildOpenApiDocument(config.sandboxSettings.limits, config.publicUrl));
+});
