@@ -10,7 +10,7 @@ export type RunSettings = { limits: RunLimitSettings; modelsDir: string };
 export type CreatedRun = { id: string; status: "queued" };
 
 /** Validates and queues a run. Throws ApiError("validation") with a readable message on bad input. */
-export function createRun(db: SandpitDb, settings: RunSettings, input: unknown): CreatedRun {
+export function createRun(db: SandpitDb, settings: RunSettings, input: unknown, tokenId: string | null = null): CreatedRun {
   const parsed = runRequestSchema(settings.limits).safeParse(input);
   if (!parsed.success) throw new ApiError("validation", describeIssues(parsed.error));
   const request = parsed.data;
@@ -29,6 +29,7 @@ export function createRun(db: SandpitDb, settings: RunSettings, input: unknown):
       cpus: Math.round(request.vcpus * 1000),
       model: request.model ?? null,
       status: "queued",
+      tokenId,
       queuedAt: Date.now(),
     })
     .run();
