@@ -25,3 +25,11 @@ export function containersForSandbox(id: string): string[] {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Removes the worker's cached install for this requirement text (keeping shared parent layers). */
+export function removeRequirementImages(requirements: string): void {
+  const ids = execFileSync("docker", ["images", "-q", "--filter", `label=sandpit.requirements=${requirements}`], { encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean);
+  if (ids.length) execFileSync("docker", ["rmi", "--force", "--no-prune", ...new Set(ids)], { stdio: "ignore" });
+}
