@@ -30,6 +30,7 @@ export function CodeEditor({ value, onChange, language, readOnly = false, onRun,
   onChangeRef.current = onChange;
   onRunRef.current = onRun;
   const initial = useRef({ value, language, readOnly, scheme, label });
+  const emittedRef = useRef(new Set<string>());
 
   useEffect(() => {
     let disposed = false;
@@ -54,7 +55,12 @@ export function CodeEditor({ value, onChange, language, readOnly = false, onRun,
       });
       editorRef.current = editor;
       editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => onRunRef.current?.());
-      const subscription = editor.onDidChangeModelContent(() => onChangeRef.current?.(editor.getValue()));
+      const subscription = editor.onDidChangeModelContent(() => {
+        const text = editor.getValue();
+        if (emittedRef.current.size > 200) emittedRef.current.clear();
+        emittedRef.current.add(text);
+        onChangeRef.current?.(text);
+      });
       setReady(true);
       cleanup = () => {
         subscription.dispose();
@@ -69,10 +75,13 @@ export function CodeEditor({ value, onChange, language, readOnly = false, onRun,
     };
   }, []);
 
-  // Outside changes (runtime switch, fork) replace the text; the editor's own edits come back equal and are skipped.
+  // Outside changes (runtime switch, fork) replace the text. Values the editor emitted itself are skipped even
+  // when stale: a render for an earlier keystroke must not undo a later one that React has not seen yet.
   useEffect(() => {
     const editor = editorRef.current;
-    if (editor && editor.getValue() !== value) editor.setValue(value);
+    if (!editor || emittedRef.current.has(value) || editor.getValue() === value) return;
+    emittedRef.current.clear();
+    editor.setValue(value);
   }, [value, ready]);
 
   useEffect(() => {
