@@ -38,12 +38,13 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  for (const made of created) await made.delete().catch(() => undefined);
   await stack?.stop();
 });
 
-afterEach((context) => {
+// Each test cleans up its sandboxes (a token may hold only so many live ones).
+afterEach(async (context) => {
   if (context.task.result?.state === "fail") console.error(stack.logs().slice(-6000));
+  for (const made of created.splice(0)) await made.delete().catch(() => undefined);
 });
 
 describe("@sandpit/sdk against a live server", () => {
@@ -200,21 +201,25 @@ describe("@sandpit/sdk against a live server", () => {
     // first create really install; the images it leaves are removed afterwards.
     const requirement = `lodash@>=4.0.${Math.floor(Math.random() * 1e6)}`;
     const code = "const _ = require('lodash'); console.log(JSON.stringify(_.chunk([1, 2, 3, 4], 2)))";
+    const made: Sandbox[] = [];
     try {
       const started = Date.now();
       const first = await sandbox({ runtime: "node", code, requirements: [requirement] });
+      made.push(first);
       const firstMs = Date.now() - started;
       expect(first.requirementsCached).toBe(false);
       expect((await first.run()).stdout).toBe("[[1,2],[3,4]]\n");
 
       const again = Date.now();
       const second = await sandbox({ runtime: "node", code, requirements: `${requirement}\n` });
+      made.push(second);
       const secondMs = Date.now() - again;
       expect(second.requirementsCached).toBe(true);
       expect((await second.run()).stdout).toBe("[[1,2],[3,4]]\n");
       expect(secondMs, `first ${firstMs} ms, second ${secondMs} ms`).toBeLessThan(firstMs / 2);
     } finally {
-      removeRequirementImages(requirement);
+      for (const box of made) await box.delete().catch(() => undefined);
+      await removeRequirementImages(requirement);
     }
   });
 

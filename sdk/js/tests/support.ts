@@ -26,10 +26,26 @@ export function containersForSandbox(id: string): string[] {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Removes the worker's cached install for this requirement text (keeping shared parent layers). */
-export function removeRequirementImages(requirements: string): void {
-  const ids = execFileSync("docker", ["images", "-q", "--filter", `label=sandpit.requirements=${requirements}`], { encoding: "utf8" })
-    .split("\n")
-    .filter(Boolean);
-  if (ids.length) execFileSync("docker", ["rmi", "--force", "--no-prune", ...new Set(ids)], { stdio: "ignore" });
+/**
+ * Removes the worker's cached install for this requirement text (keeping shared parent layers).
+ * Best effort: call it after the sandboxes using the image are deleted; it retries while Docker
+ * still holds the image for a container being removed.
+ */
+export async function removeRequirementImages(requirements: string): Promise<void> {
+  const ids = [
+    ...new Set(
+      execFileSync("docker", ["images", "-q", "--filter", `label=sandpit.requirements=${requirements}`], { encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean),
+    ),
+  ];
+  for (let attempt = 0; ids.length && attempt < 10; attempt++) {
+    try {
+      execFileSync("docker", ["rmi", "--force", "--no-prune", ...ids], { stdio: "pipe" });
+      return;
+    } catch (error) {
+      if (attempt === 9) console.warn(`could not remove requirement images ${ids.join(" ")}: ${(error as Error).message}`);
+      await sleep(500);
+    }
+  }
 }

@@ -23,14 +23,20 @@ def containers_for(sandbox_id: str) -> list[str]:
     return [line for line in out.splitlines() if line]
 
 
-def remove_requirement_images(requirements: str) -> None:
-    """Removes the worker's cached install for this requirement text (keeping shared parent layers)."""
-    ids = subprocess.run(
+async def remove_requirement_images(requirements: str) -> None:
+    """Removes the worker's cached install for this requirement text (keeping shared parent layers).
+
+    Best effort, after the sandboxes using it are deleted; retries while Docker still holds the image.
+    """
+    ids = sorted(set(subprocess.run(
         ["docker", "images", "-q", "--filter", f"label=sandpit.requirements={requirements}"],
         capture_output=True, text=True, check=True,
-    ).stdout.split()
-    if ids:
-        subprocess.run(["docker", "rmi", "--force", "--no-prune", *sorted(set(ids))], capture_output=True, check=False)
+    ).stdout.split()))
+    for _ in range(10):
+        if not ids or subprocess.run(["docker", "rmi", "--force", "--no-prune", *ids], capture_output=True).returncode == 0:
+            return
+        await asyncio.sleep(0.5)
+    print(f"could not remove requirement images {ids}")
 
 
 async def test_authenticates(client, stack):
@@ -174,20 +180,25 @@ async def test_requirements_install_once_and_are_reused(make_sandbox):
     # first create really install; the images it leaves are removed afterwards.
     requirement = f"requests>=1.{random.randrange(10**6)}"
     code = "import requests\nprint(requests.__name__)"
+    made = []
     try:
         started = time.monotonic()
         first = await make_sandbox({"language": "python", "code": code, "requirements": [requirement]})
+        made.append(first)
         first_s = time.monotonic() - started
         assert first.requirements_cached is False
         assert (await first.run()).stdout == "requests\n"
         started = time.monotonic()
         second = await make_sandbox({"language": "python", "code": code, "requirements": requirement + "\n"})
+        made.append(second)
         second_s = time.monotonic() - started
         assert second.requirements_cached is True
         assert (await second.run()).stdout == "requests\n"
         assert second_s < first_s / 2, (first_s, second_s)
     finally:
-        remove_requirement_images(requirement)
+        for sandbox in made:
+            await sandbox.delete()
+        await remove_requirement_images(requirement)
 
 
 async def test_bad_token_is_an_auth_error(stack):
