@@ -7,4 +7,5 @@ bash scripts/host-setup.sh
 bash scripts/ensure-node-deps.sh
 bash scripts/build-images.sh
 npx tsx scripts/migrate.ts
+bash scripts/ensure-chromium.sh
 bash scripts/build-web.sh

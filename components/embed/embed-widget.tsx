@@ -109,7 +109,10 @@ export function EmbedWidget({ runtime: initialRuntime, code: initialCode, stdin 
       )}
       <CodeEditor
         value={code}
-        onChange={setCode}
+        onChange={(next) => {
+          codeRef.current = next; // at once: Ctrl+Enter right after typing runs what was typed
+          setCode(next);
+        }}
         language={RUNTIMES[runtime].editorLanguage}
         readOnly={readOnly}
         onRun={run}

@@ -60,6 +60,8 @@ export function Playground({ limits, models, modelsDir, gpu, fork }: Props) {
   const running = runId !== null && stream.end === null;
   const ids = { runtime: useId(), stdin: useId() };
   const restored = useRef(false);
+  const draftRef = useRef(draft);
+  draftRef.current = draft;
 
   // After hydration: the saved draft (unless forking) and the run in the URL, so a reload resumes its console.
   useEffect(() => {
@@ -89,7 +91,11 @@ export function Playground({ limits, models, modelsDir, gpu, fork }: Props) {
     return () => clearTimeout(timer);
   }, [draft]);
 
-  const update = (patch: Partial<PlaygroundDraft>) => setDraft((current) => ({ ...current, ...patch }));
+  // The ref is updated at once, so Ctrl+Enter right after an edit runs the code as typed, not the last render's.
+  const update = (patch: Partial<PlaygroundDraft>) => {
+    draftRef.current = { ...draftRef.current, ...patch };
+    setDraft((current) => ({ ...current, ...patch }));
+  };
 
   const rememberCurrentRun = (id: string | null) => {
     const url = new URL(window.location.href);
@@ -102,8 +108,6 @@ export function Playground({ limits, models, modelsDir, gpu, fork }: Props) {
     } catch {}
   };
 
-  const draftRef = useRef(draft);
-  draftRef.current = draft;
   const busyRef = useRef(false);
   busyRef.current = pending || running;
 
