@@ -12,7 +12,7 @@ export type ClientOptions = {
   requestTimeoutMs?: number;
 };
 
-export type User = { username: string; tokenName?: string };
+export type User = { username: string; tokenName?: string; tokenId?: string };
 
 export type RequestOptions = {
   body?: unknown;
@@ -54,8 +54,8 @@ export class Client {
 
   /** `GET /api/v1/me`: checks the token and records `user`. */
   async authenticate(): Promise<User> {
-    const me = await this.request<{ username: string; tokenName?: string }>("GET", "/api/v1/me");
-    this.user = { username: me.username, tokenName: me.tokenName };
+    const me = await this.request<User>("GET", "/api/v1/me");
+    this.user = { username: me.username, tokenName: me.tokenName, tokenId: me.tokenId };
     return this.user;
   }
 

@@ -19,6 +19,16 @@ import {
 } from "../src/index.js";
 import { containersForSandbox, createToken, removeRequirementImages, sleep } from "./support.js";
 
+async function hasNvidiaGpu(): Promise<boolean> {
+  const { execFileSync } = await import("node:child_process");
+  try {
+    execFileSync("nvidia-smi", ["-L"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 let stack: Stack;
 let token: string;
 let client: Client;
@@ -236,6 +246,37 @@ describe("@sandpit/sdk against a live server", () => {
     expect(tooBig).toMatchObject({ status: 400, field: "memory" });
     const net = await CPUSandbox.create({ runtime: "deno", code: "console.log(1)", denoFlags: ["--allow-net"] }).catch((error) => error);
     expect(net).toMatchObject({ name: "ValidationError", status: 400, field: "denoFlags" });
+  });
+
+  it("runs every runtime, and a TypeScript handler", async () => {
+    const programs: [Parameters<typeof CPUSandbox.create>[0], string][] = [
+      [{ runtime: "deno", code: "const who: string = 'deno'; console.log(`hello ${who}`)" }, "hello deno\n"],
+      [{ language: "go", code: 'package main\nimport "fmt"\nfunc main() { fmt.Println("hello go") }' }, "hello go\n"],
+      [{ runtime: "shell", code: "echo hello $((40 + 2))" }, "hello 42\n"],
+      [{ runtime: "node", code: "console.log('hello node')", envVariables: { GREETING: "hi" } }, "hello node\n"],
+    ];
+    for (const [options, stdout] of programs) {
+      const box = await sandbox(options);
+      expect((await box.run()).stdout, JSON.stringify(options)).toBe(stdout);
+      await box.delete();
+    }
+    const withEnv = await sandbox({ runtime: "node", code: "console.log(process.env.GREETING)", envVariables: [{ key: "GREETING", value: "hi" }] });
+    expect((await withEnv.run()).stdout).toBe("hi\n");
+    const ts = await sandbox({
+      language: "typescript",
+      code: "export function handler(event: { n: number }) { return { statusCode: 200, body: JSON.stringify({ double: event.n * 2 }) }; }",
+    });
+    expect(await ts.run({ n: 21 })).toMatchObject({ status: 200, response: { double: 42 } });
+  });
+
+  it("passes GPU and model options on, and reports the server's refusal by field", async () => {
+    const { GPUSandbox } = await import("../src/index.js");
+    if (!(await hasNvidiaGpu())) {
+      const gpu = await GPUSandbox.create({ language: "python", gpu: "T4", code: "print(1)" }).catch((error) => error);
+      expect(gpu).toMatchObject({ name: "ValidationError", status: 400, field: "gpu" });
+    }
+    const model = await CPUSandbox.create({ language: "python", model: "no-such-model", code: "print(1)" }).catch((error) => error);
+    expect(model).toMatchObject({ name: "ValidationError", status: 400, field: "model" });
   });
 
   it("raises NotFoundError for an unknown sandbox", async () => {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -219,6 +220,19 @@ async def test_bad_options_are_validation_errors_naming_the_field(client):
     with pytest.raises(ValidationError) as caught:
         await CPUSandbox.create({"runtime": "deno", "code": "console.log(1)", "denoFlags": ["--allow-net"]})
     assert (caught.value.status, caught.value.field) == (400, "denoFlags")
+
+
+@pytest.mark.skipif(shutil.which("nvidia-smi") is not None, reason="this host has an NVIDIA GPU")
+async def test_gpu_without_a_gpu_worker_is_refused_on_gpu(client):
+    with pytest.raises(ValidationError) as caught:
+        await sandpit.GPUSandbox.create({"language": "python", "gpu": "T4", "code": "print(1)"})
+    assert (caught.value.status, caught.value.field) == (400, "gpu")
+
+
+async def test_unknown_model_is_refused_on_model(client):
+    with pytest.raises(ValidationError) as caught:
+        await CPUSandbox.create({"language": "python", "model": "no-such-model", "code": "print(1)"})
+    assert (caught.value.status, caught.value.field) == (400, "model")
 
 
 async def test_unknown_sandbox_is_not_found(client):

@@ -39,6 +39,7 @@ def normalise_keys(options: Optional[Mapping[str, Any]], kwargs: Mapping[str, An
 class User:
     username: str
     tokenName: Optional[str] = None  # noqa: N815 - the API's name
+    tokenId: Optional[str] = None  # noqa: N815
 
     @property
     def token_name(self) -> Optional[str]:
@@ -81,7 +82,7 @@ class Client:
     async def authenticate(self) -> User:
         """``GET /api/v1/me``: checks the token and records ``user``."""
         me = await self.request("GET", "/api/v1/me")
-        self.user = User(username=me["username"], tokenName=me.get("tokenName"))
+        self.user = User(username=me["username"], tokenName=me.get("tokenName"), tokenId=me.get("tokenId"))
         return self.user
 
     async def request(self, method: str, path: str, *, body: Any = None, timeout: Optional[float] = None) -> Any:
