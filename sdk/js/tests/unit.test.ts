@@ -165,3 +165,22 @@ describe("option checks before any request", () => {
     await expect(GPUSandbox.create({ ...unreachable, language: "python", model: "./no/such/model" })).rejects.toMatchObject({ field: "model" });
   });
 });
+
+describe("client-side deadline", () => {
+  it("raises TimeoutError (kind client) when the server does not answer", async () => {
+    const net = await import("node:net");
+    const sockets: import("node:net").Socket[] = [];
+    const server = net.createServer((socket) => void sockets.push(socket)); // accepts, never answers
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as import("node:net").AddressInfo;
+    try {
+      const client = new Client({ apiToken: "x", baseUrl: `http://127.0.0.1:${port}`, requestTimeoutMs: 300 });
+      const error = await client.request("GET", "/api/v1/me").catch((caught) => caught);
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect(error.kind).toBe("client");
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
+  });
+});

@@ -253,3 +253,31 @@ def test_sync_api(stack, token):
     finally:
         sandbox.delete()
     assert sandbox.refresh()["status"] == "deleted"
+
+
+async def test_callbacks_still_get_everything_when_the_socket_is_unavailable(make_sandbox, monkeypatch):
+    import sandpit._sandbox as module
+    from sandpit._stream import StreamUnavailable
+
+    async def no_socket(*args, **kwargs):
+        raise StreamUnavailable("test: socket refused")
+
+    monkeypatch.setattr(module, "follow_run", no_socket)
+    sandbox = await make_sandbox({"language": "python", "code": "import sys\nprint('out')\nprint('err', file=sys.stderr)"})
+    out: list[str] = []
+    err: list[str] = []
+    result = await sandbox.run(on_stdout=out.append, on_stderr=err.append)
+    assert ("".join(out), "".join(err)) == ("out\n", "err\n")
+    assert result.stdout == "out\n"
+
+
+async def test_too_many_live_sandboxes_is_a_rate_limit_error(make_sandbox):
+    """The server caps live sandboxes per token (429); the SDK raises RateLimitError."""
+    for _ in range(30):
+        try:
+            await make_sandbox({"runtime": "bash", "code": "echo hi", "memory": "64MB", "vcpus": 0.1, "timeout": 60})
+        except sandpit.RateLimitError as error:
+            assert error.status == 429
+            assert error.retry_after is None or error.retry_after >= 0
+            return
+    pytest.skip("no per-token sandbox cap reached within 30 sandboxes")

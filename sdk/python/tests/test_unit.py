@@ -139,3 +139,22 @@ async def test_create_checks_options_before_any_request():
     with pytest.raises(ValidationError) as caught:
         await sandpit.GPUSandbox.create(language="python", model="./no/such/model", **{"api_token": "x"})
     assert caught.value.field == "model"
+
+
+async def test_a_server_that_does_not_answer_is_a_client_timeout():
+    import asyncio
+
+    async def silent(reader, writer):
+        await asyncio.sleep(5)
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = sandpit.Client({"apiToken": "x", "baseUrl": f"http://127.0.0.1:{port}", "requestTimeout": 0.3})
+        with pytest.raises(TimeoutError) as caught:
+            await client.request("GET", "/api/v1/me")
+        assert caught.value.kind == "client"
+        await client.aclose()
+    finally:
+        server.close()
