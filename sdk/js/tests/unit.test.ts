@@ -175,9 +175,9 @@ describe("client-side deadline", () => {
     const { port } = server.address() as import("node:net").AddressInfo;
     try {
       const client = new Client({ apiToken: "x", baseUrl: `http://127.0.0.1:${port}`, requestTimeoutMs: 300 });
-      const error = await client.request("GET", "/api/v1/me").catch((caught) => caught);
+      const error = await client.request("GET", "/api/v1/me").catch((caught: TimeoutError) => caught);
       expect(error).toBeInstanceOf(TimeoutError);
-      expect(error.kind).toBe("client");
+      expect((error as TimeoutError).kind).toBe("client");
     } finally {
       for (const socket of sockets) socket.destroy();
       server.close();
