@@ -33,7 +33,9 @@ export class DockerEngine implements ContainerEngine {
     try {
       // Attach before start so not a byte of early output is lost.
       const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
-      const exited = container.wait().then((result: { StatusCode: number }) => result.StatusCode);
+      // "next-exit", as `docker run` does: the default "not-running" can answer at once, with 0, for a
+      // container still in "created" when the wait is registered before start.
+      const exited = container.wait({ condition: "next-exit" }).then((result: { StatusCode: number }) => result.StatusCode);
       exited.catch(() => {});
       await container.start();
       return { id: container.id, stdin: stream, output: stream, exited };
