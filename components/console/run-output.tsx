@@ -74,7 +74,9 @@ export function RunOutput({ stream, runId, className, emptyText = "Output appear
         className="console relative min-h-40 flex-1 overflow-auto font-mono text-[13px] focus:outline-2 focus:outline-offset-[-2px] focus:outline-emerald-500"
       >
         {rowCount === 0 && !end && <p className="px-3 py-2 text-[var(--console-muted)]">{runId ? "Waiting for output…" : emptyText}</p>}
-        <div style={{ height: rowCount * ROW_HEIGHT, position: "relative", minWidth: "100%" }}>{rows}</div>
+        <div className="my-1.5" style={{ height: rowCount * ROW_HEIGHT, position: "relative", minWidth: "100%" }}>
+          {rows}
+        </div>
         {end && (end.truncated || end.oomKilled || end.error || rowCount === 0) && (
           <div className="flex flex-col gap-1 px-3 py-2 text-xs" data-testid="output-markers">
             {rowCount === 0 && <p className="text-[var(--console-muted)]">(no output)</p>}

@@ -81,8 +81,10 @@ export async function typeIntoMonaco(page: Page, code: string, editorTestId = "e
   await page.locator(`[data-testid="${editorTestId}"] .view-lines`).click();
   await page.keyboard.press("ControlOrMeta+A");
   await page.keyboard.press("Delete");
-  // insertText skips auto-indent and bracket auto-closing, so multi-line code arrives exactly as written.
   await page.keyboard.insertText(code);
+  // Monaco may auto-close brackets and quotes as the text arrives; those closers pile up after the cursor.
+  await page.keyboard.press("ControlOrMeta+Shift+End");
+  await page.keyboard.press("Delete");
 }
 
 export async function outputText(page: Page | ReturnType<Page["frameLocator"]>): Promise<string> {

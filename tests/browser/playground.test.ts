@@ -259,6 +259,22 @@ addEventListener("message", (event) => {
     }
   }, 180_000);
 
+  it("is usable at 375 px wide, in the dark theme too", async () => {
+    const { context } = await loopbackContext(chromium.browser, { viewport: { width: 375, height: 812 }, colorScheme: "dark" });
+    const page = await context.newPage();
+    captureOnFailure(page);
+    await openPlayground(page, stack.baseUrl);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    expect(await page.locator('[data-testid="editor"] .monaco-editor').evaluate((editor) => editor.classList.contains("vs-dark"))).toBe(true);
+    await page.locator('[data-testid="runtime"]').selectOption("bash");
+    await typeIntoMonaco(page, "for i in 1 2 3 4 5 6; do echo -e \\\\e[3${i}m colour 3$i \\\\e[0m; done\necho oops >&2\n");
+    await page.locator('[data-testid="run"]').click();
+    await waitForStatus(page, ["succeeded"]);
+    expect(await outputText(page)).toContain("colour 36");
+    await page.screenshot({ path: screenshotPath("playground-mobile-dark.png"), fullPage: true });
+    await context.close();
+  }, 120_000);
+
   it("refuses to let another origin frame a normal page", async () => {
     const headers = (await fetch(`${stack.baseUrl}/`)).headers;
     expect(headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
