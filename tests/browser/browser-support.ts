@@ -50,7 +50,7 @@ export async function loopbackContext(browser: Browser, options: Parameters<Brow
   return { context, blocked };
 }
 
-/** Records alerts/confirms (none should fire) and page errors. */
+/** Records alerts/confirms (none should fire), page errors and console errors/warnings. */
 export function watchPage(page: Page) {
   const dialogs: string[] = [];
   const errors: string[] = [];
@@ -60,7 +60,7 @@ export function watchPage(page: Page) {
   });
   page.on("pageerror", (error) => errors.push(error.message));
   page.on("console", (message) => {
-    if (message.type() === "error") errors.push(message.text());
+    if (message.type() === "error" || message.type() === "warning") errors.push(message.text());
   });
   return { dialogs, errors };
 }

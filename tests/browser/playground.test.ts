@@ -71,6 +71,19 @@ describe("playground in a browser", () => {
     await page.locator('[data-testid="runtime"]').selectOption("python");
     await typeIntoMonaco(page, "import sys, time\nprint('first', flush=True)\nprint('to stderr', file=sys.stderr, flush=True)\ntime.sleep(1.5)\nprint(\"second\")\n");
     await expect.poll(() => monacoText(page)).toContain('print("second")');
+    // Monaco's editor worker is a bundled script of this origin, and it loads under the CSP.
+    const workerStarted = page.waitForEvent("worker", { timeout: 10_000 });
+    const workerOutcome = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          const environment = (globalThis as unknown as { MonacoEnvironment: { getWorker(id: string, label: string): Worker } }).MonacoEnvironment;
+          const worker = environment.getWorker("probe", "editorWorkerService");
+          worker.onerror = () => resolve("error");
+          setTimeout(() => resolve("loaded"), 1500);
+        }),
+    );
+    expect(workerOutcome).toBe("loaded");
+    expect((await workerStarted).url()).toMatch(new RegExp(`^${stack.baseUrl}/_next/static/`));
     await page.keyboard.press("Control+Enter");
 
     await page.locator('[data-testid="output"]', { hasText: "first" }).waitFor({ timeout: 60_000 });
@@ -92,6 +105,8 @@ describe("playground in a browser", () => {
     expect(await page.locator('[data-testid="recent-runs"] li').count()).toBeGreaterThanOrEqual(1);
     expect(watched.dialogs).toEqual([]);
     expect(blocked).toEqual([]);
+    // Monaco's worker (no main-thread fallback), Next's scripts and the websocket all live within the CSP.
+    expect(watched.errors.filter((error) => /Content Security Policy|Refused to|web worker/i.test(error))).toEqual([]);
     await context.close();
   }, 180_000);
 
