@@ -30,6 +30,14 @@ export type WebConfig = ReturnType<typeof loadWebConfig>;
 function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(webEnvSchema, env, "web");
   const shared = resolveSharedSettings(parsed);
+  const runLimits = {
+    timeoutDefaultS: parsed.RUN_TIMEOUT_DEFAULT_S,
+    timeoutMaxS: parsed.RUN_TIMEOUT_MAX_S,
+    memoryDefaultMb: parsed.RUN_MEMORY_DEFAULT_MB,
+    memoryMaxMb: parsed.RUN_MEMORY_MAX_MB,
+    vcpusMax: parsed.RUN_VCPUS_MAX,
+  };
+  const tokenLimits = { liveSandboxes: parsed.TOKEN_LIVE_SANDBOXES, runsPerMinute: parsed.TOKEN_RUNS_PER_MINUTE };
   return {
     ...shared,
     port: parsed.PORT,
@@ -37,29 +45,16 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
     publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/$/, ""),
     maxRequestBytes: parsed.MAX_REQUEST_BYTES,
     waitMarginMs: parsed.WAIT_MARGIN_S * 1000,
-    tokenLimits: { liveSandboxes: parsed.TOKEN_LIVE_SANDBOXES, runsPerMinute: parsed.TOKEN_RUNS_PER_MINUTE },
+    tokenLimits,
     sandboxSettings: {
-      limits: {
-        timeoutDefaultS: parsed.RUN_TIMEOUT_DEFAULT_S,
-        timeoutMaxS: parsed.RUN_TIMEOUT_MAX_S,
-        memoryDefaultMb: parsed.RUN_MEMORY_DEFAULT_MB,
-        memoryMaxMb: parsed.RUN_MEMORY_MAX_MB,
-        vcpusMax: parsed.RUN_VCPUS_MAX,
-        lifetimeMaxS: parsed.SANDBOX_TIMEOUT_MAX_S,
-      },
+      limits: { ...runLimits, lifetimeMaxS: parsed.SANDBOX_TIMEOUT_MAX_S },
       modelsDir: shared.modelsDir,
-      tokenLimits: { liveSandboxes: parsed.TOKEN_LIVE_SANDBOXES, runsPerMinute: parsed.TOKEN_RUNS_PER_MINUTE },
+      tokenLimits,
       provisionTimeoutMs: parsed.SANDBOX_PROVISION_TIMEOUT_S * 1000,
     },
     /** What createRun needs: the request limits and where models live. */
     runSettings: {
-      limits: {
-        timeoutDefaultS: parsed.RUN_TIMEOUT_DEFAULT_S,
-        timeoutMaxS: parsed.RUN_TIMEOUT_MAX_S,
-        memoryDefaultMb: parsed.RUN_MEMORY_DEFAULT_MB,
-        memoryMaxMb: parsed.RUN_MEMORY_MAX_MB,
-        vcpusMax: parsed.RUN_VCPUS_MAX,
-      },
+      limits: runLimits,
       modelsDir: shared.modelsDir,
     },
     rateLimits: {
