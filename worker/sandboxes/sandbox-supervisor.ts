@@ -1,24 +1,14 @@
-import type { SandpitDb } from "@/lib/db/open-database";
 import type { SandboxRow } from "@/lib/db/schema";
 import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
 import { resolveModelPath } from "@/lib/models/list-models";
 import { toEndEvent } from "@/lib/runs/run-view";
 import { cancelQueuedRunsOf, claimNextSandbox, dueSandboxes, endSandbox, markSandboxReady } from "@/lib/sandboxes/sandbox-lifecycle";
 import { findSandbox } from "@/lib/sandboxes/sandbox-view";
-import type { ContainerEngine } from "../engine/container-engine";
 import { buildContainerSpec, LABELS } from "../sandbox/build-container-spec";
-import type { HardeningPolicy } from "../sandbox/hardening-policy";
+import type { LaunchDeps } from "../execution/launchers";
 import { ensureRequirementsImage } from "./requirements-image";
 
-export type SupervisorDeps = {
-  db: SandpitDb;
-  engine: ContainerEngine;
-  policy: HardeningPolicy;
-  workerId: string;
-  instanceId: string;
-  imagePrefix: string;
-  modelsDir: string;
-  containerRuntime: "runc" | "runsc";
+export type SupervisorDeps = LaunchDeps & {
   publishRun: (event: RunEvent) => void;
   publishSandbox: (event: SandboxEvent) => void;
 };
