@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import next from "next";
 import { webConfig } from "@/lib/config/web-config";
 import { webDatabase } from "@/lib/db/web-database";
+import { guardIncomingRequest } from "@/lib/http/guard-incoming-request";
 import { attachSocketServer } from "@/lib/realtime/attach-socket-server";
 
 /** The web process: Next.js (pages, API, server actions) and Socket.IO on one port. */
@@ -11,9 +12,13 @@ async function main() {
   const app = next({ dev, hostname: config.host, port: config.port });
   await app.prepare();
   const handle = app.getRequestHandler();
-  const httpServer = createServer((request, response) => void handle(request, response));
+  const guard = { trustProxy: config.trustProxy };
+  const httpServer = createServer((request, response) => {
+    if (guardIncomingRequest(request, response, guard)) return;
+    void handle(request, response);
+  });
   const db = webDatabase();
-  attachSocketServer(httpServer, db, config.workerSecret);
+  attachSocketServer(httpServer, db, config.workerSecret, guard);
   if (dev) httpServer.on("upgrade", app.getUpgradeHandler());
   httpServer.listen(config.port, config.host, () => {
     console.log(`[web] listening on http://${config.host}:${config.port} (${dev ? "dev" : "production"})`);

@@ -10,7 +10,8 @@ import { rateLimitMessage, takeRunToken } from "@/lib/rate-limit/run-rate-limit"
 import { webBus } from "@/lib/realtime/web-bus";
 import { createRun } from "@/lib/runs/create-run";
 
-export type CreateRunResult = { ok: true; id: string } | { ok: false; error: string; rateLimited?: boolean };
+/** `rateLimited` with `retryAfterS`: this client's budget is spent or the run queue is full (the API's 429). */
+export type CreateRunResult = { ok: true; id: string } | { ok: false; error: string; rateLimited?: boolean; retryAfterS?: number };
 
 /** The envelope the page sends; the run fields inside are validated by createRun's own schema. */
 const actionInputSchema = z.object({
@@ -25,13 +26,16 @@ export async function createRunAction(input: unknown): Promise<CreateRunResult> 
   const { source, request } = envelope.data;
 
   const limit = takeRunToken(source, clientAddress(await headers()));
-  if (!limit.ok) return { ok: false, error: rateLimitMessage(limit.retryAfterS), rateLimited: true };
+  if (!limit.ok) return { ok: false, error: rateLimitMessage(limit.retryAfterS), rateLimited: true, retryAfterS: limit.retryAfterS };
 
   try {
     const run = createRun(webDatabase(), webConfig().runSettings, request);
     webBus().commandWorkers({ type: "wake" });
     return { ok: true, id: run.id };
   } catch (error) {
+    if (error instanceof ApiError && error.code === "rate_limited") {
+      return { ok: false, error: error.message, rateLimited: true, retryAfterS: error.details.retryAfterS };
+    }
     if (error instanceof ApiError) return { ok: false, error: error.message };
     throw error;
   }

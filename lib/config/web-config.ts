@@ -23,6 +23,13 @@ const webEnvSchema = sharedSettingsSchema.extend({
   RUN_RATE_LIMIT_PER_MINUTE: positiveInt(30),
   EMBED_RATE_LIMIT_BURST: positiveInt(10),
   EMBED_RATE_LIMIT_PER_MINUTE: positiveInt(15),
+  // Past this many queued runs, new runs get 429 + Retry-After instead of waiting in a queue nobody can drain.
+  MAX_QUEUED_RUNS: positiveInt(1000),
+  // Behind a reverse proxy that sets X-Forwarded-For: believe it. Otherwise those headers are the client's own words.
+  TRUST_PROXY: z
+    .enum(["0", "1", "true", "false"], { error: "TRUST_PROXY must be 1, 0, true or false" })
+    .default("0")
+    .transform((value) => value === "1" || value === "true"),
 });
 
 export type WebConfig = ReturnType<typeof loadWebConfig>;
@@ -56,7 +63,10 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
     runSettings: {
       limits: runLimits,
       modelsDir: shared.modelsDir,
+      maxQueuedRuns: parsed.MAX_QUEUED_RUNS,
     },
+    maxQueuedRuns: parsed.MAX_QUEUED_RUNS,
+    trustProxy: parsed.TRUST_PROXY,
     rateLimits: {
       playground: { capacity: parsed.RUN_RATE_LIMIT_BURST, refillPerMinute: parsed.RUN_RATE_LIMIT_PER_MINUTE },
       embed: { capacity: parsed.EMBED_RATE_LIMIT_BURST, refillPerMinute: parsed.EMBED_RATE_LIMIT_PER_MINUTE },

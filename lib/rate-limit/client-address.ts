@@ -1,6 +1,7 @@
 /**
- * The client a request comes from: the nearest hop of x-forwarded-for (what our own reverse proxy saw, or,
- * with no proxy, what Next.js filled in from the socket), else x-real-ip, else "unknown".
+ * The client a request comes from: the nearest hop of x-forwarded-for, else x-real-ip, else "unknown".
+ * server.ts replaces x-forwarded-for with the socket's address unless TRUST_PROXY is on (then it is what our
+ * own reverse proxy appended), so a client cannot choose its own key.
  */
 export function clientAddress(headers: Pick<Headers, "get">): string {
   const forwarded = headers.get("x-forwarded-for");

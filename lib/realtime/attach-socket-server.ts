@@ -1,22 +1,11 @@
 import { timingSafeEqual } from "node:crypto";
-import type { IncomingMessage, Server as HttpServer } from "node:http";
+import type { Server as HttpServer } from "node:http";
 import { Server as SocketServer } from "socket.io";
 import type { SandpitDb } from "@/lib/db/open-database";
+import { isSameOrigin } from "@/lib/http/same-origin";
 import { findRun, isTerminal, listChunks, toChunkEvent, toEndEvent } from "@/lib/runs/run-view";
 import { CHANNELS, roomForRun, runEventSchema, sandboxEventSchema, subscribeRequestSchema, WORKER_NAMESPACE, type WorkerCommand } from "./events";
 import { announceRunEnd, announceSandboxChange, installWorkerCommander } from "./web-bus";
-
-/** Browsers may connect only from this site; `Origin: null` (sandboxed frames) and other sites are refused. */
-export function isAllowedOrigin(request: IncomingMessage): boolean {
-  const origin = request.headers.origin;
-  if (origin === undefined) return true; // not a browser: SDKs, the worker
-  if (origin === "null") return false;
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
-}
 
 function secretsMatch(given: unknown, expected: string): boolean {
   if (typeof given !== "string") return false;
@@ -29,12 +18,13 @@ function secretsMatch(given: unknown, expected: string): boolean {
  * Socket.IO on the web server: browsers join one room per run and get a replay then live chunks;
  * workers connect to /worker with the shared secret, publish run events and receive commands.
  */
-export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, workerSecret: string): SocketServer {
+export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, workerSecret: string, { trustProxy = false } = {}): SocketServer {
   const io = new SocketServer(httpServer, {
     serveClient: false,
     // Leave other upgrade requests (Next.js dev HMR) alone.
     destroyUpgrade: false,
-    allowRequest: (request, callback) => callback(null, isAllowedOrigin(request)),
+    // Browsers may connect only from this site: `Origin: null` (sandboxed frames) and other sites are refused.
+    allowRequest: (request, callback) => callback(null, isSameOrigin(request.headers, trustProxy)),
     maxHttpBufferSize: 2 * 1024 * 1024,
   });
 

@@ -3,13 +3,15 @@ import { runs } from "@/lib/db/schema";
 import { ApiError } from "@/lib/http/api-error";
 import { newRunId } from "@/lib/ids/new-run-id";
 import { resolveModelPath } from "@/lib/models/list-models";
+import { assertQueueCapacity } from "./check-queue-capacity";
 import { describeIssues, runRequestSchema, type RunLimitSettings } from "./run-request-schema";
 
-export type RunSettings = { limits: RunLimitSettings; modelsDir: string };
+/** `maxQueuedRuns`: refuse (429) rather than queue past this many waiting runs; unset, no limit. */
+export type RunSettings = { limits: RunLimitSettings; modelsDir: string; maxQueuedRuns?: number };
 
 export type CreatedRun = { id: string; status: "queued" };
 
-/** Validates and queues a run. Throws ApiError("validation") with a readable message on bad input. */
+/** Validates and queues a run. Throws ApiError("validation") with a readable message on bad input, "rate_limited" when the queue is full. */
 export function createRun(db: SandpitDb, settings: RunSettings, input: unknown, tokenId: string | null = null): CreatedRun {
   const parsed = runRequestSchema(settings.limits).safeParse(input);
   if (!parsed.success) throw new ApiError("validation", describeIssues(parsed.error));
@@ -17,6 +19,8 @@ export function createRun(db: SandpitDb, settings: RunSettings, input: unknown, 
   if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
     throw new ApiError("validation", `model: ${JSON.stringify(request.model)} is not in the model store`);
   }
+  // Checked after validation (bad input is a 400 even when full) and right before the insert: nothing half-made.
+  if (settings.maxQueuedRuns !== undefined) assertQueueCapacity(db, settings.maxQueuedRuns);
   const id = newRunId();
   db.insert(runs)
     .values({

@@ -1,0 +1,38 @@
+import { and, count, eq, gt, isNotNull } from "drizzle-orm";
+import type { SandpitDb } from "@/lib/db/open-database";
+import { runs } from "@/lib/db/schema";
+import { ApiError } from "@/lib/http/api-error";
+
+const THROUGHPUT_WINDOW_MS = 60_000;
+const RETRY_AFTER_MIN_S = 1;
+const RETRY_AFTER_MAX_S = 60;
+/** When nothing finished lately (workers down or all busy with long runs), we cannot estimate: ask for a pause. */
+const RETRY_AFTER_UNKNOWN_S = 10;
+
+export function countQueuedRuns(db: SandpitDb): number {
+  return db.select({ n: count() }).from(runs).where(eq(runs.status, "queued")).get()?.n ?? 0;
+}
+
+/**
+ * Refuses new work once `maxQueuedRuns` runs are waiting: a 429 whose Retry-After is how long the queue,
+ * at the rate runs finished in the last minute, takes to make room. Call it right before the insert, in the
+ * same synchronous step, so no other request slips in between (one web process, one SQLite connection).
+ */
+export function assertQueueCapacity(db: SandpitDb, maxQueuedRuns: number, now = Date.now()): void {
+  const queued = countQueuedRuns(db);
+  if (queued < maxQueuedRuns) return;
+  const finished =
+    db
+      .select({ n: count() })
+      .from(runs)
+      .where(and(isNotNull(runs.finishedAt), gt(runs.finishedAt, now - THROUGHPUT_WINDOW_MS)))
+      .get()?.n ?? 0;
+  const toDrain = queued - maxQueuedRuns + 1;
+  const retryAfterS =
+    finished === 0
+      ? RETRY_AFTER_UNKNOWN_S
+      : Math.min(RETRY_AFTER_MAX_S, Math.max(RETRY_AFTER_MIN_S, Math.ceil((toDrain * THROUGHPUT_WINDOW_MS) / finished / 1000)));
+  throw new ApiError("rate_limited", `the run queue is full (${queued} runs waiting, limit ${maxQueuedRuns}): try again in ${retryAfterS} s`, {
+    retryAfterS,
+  });
+}
