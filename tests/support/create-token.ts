@@ -7,7 +7,7 @@ const root = path.resolve(import.meta.dirname, "../..");
 export function createToken(dataDir: string, name: string): string {
   const output = execFileSync(process.execPath, ["--import", "tsx", "scripts/token.ts", "create", name], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", DATA_DIR: dataDir } as NodeJS.ProcessEnv,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", DATA_DIR: dataDir, NODE_ENV: "production" },
     encoding: "utf8",
   });
   return output.trim().split("\n").at(-1)!;
