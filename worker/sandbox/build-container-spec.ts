@@ -30,7 +30,7 @@ const MB = 1024 * 1024;
 /** The one function that decides how a sandbox container is created. */
 export function buildContainerSpec(request: SandboxRequest, policy: HardeningPolicy): Dockerode.ContainerCreateOptions {
   const memoryBytes = request.memoryMb * MB;
-  const tmpfs = (extra: string) => `rw,nosuid,nodev,exec,size=${policy.tmpfsMb}m,${extra}`;
+  const tmpfs = (extra: string) => `rw,nosuid,nodev,exec,size=${policy.tmpfsMb}m,nr_inodes=${policy.tmpfsInodes},${extra}`;
   return {
     Image: request.image,
     User: policy.user,

@@ -12,6 +12,8 @@ export type HardeningPolicy = {
   pidsLimit: number;
   cpus: number;
   tmpfsMb: number;
+  /** Files per tmpfs: without a cap, empty files cost host kernel memory that `tmpfsMb` does not count (runc). */
+  tmpfsInodes: number;
   nofile: number;
   fsizeMb: number;
   oomScoreAdj: number;
@@ -32,6 +34,7 @@ export const DEFAULT_HARDENING: HardeningPolicy = {
   pidsLimit: 128,
   cpus: 1,
   tmpfsMb: 64,
+  tmpfsInodes: 16384,
   nofile: 256,
   fsizeMb: 64,
   oomScoreAdj: 1000,
