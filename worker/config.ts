@@ -19,6 +19,20 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   SANDBOX_NOFILE: positiveInt(256),
   SANDBOX_FSIZE_MB: positiveInt(64),
   QUEUE_POLL_MS: positiveInt(1000),
+  // Warm pool of single-use containers (worker/pool). POOL_MIN idle per runtime at the default limits,
+  // up to POOL_MAX per limits when demand calls for it, all within POOL_MEMORY_MB of memory limits.
+  POOL_ENABLED: z
+    .enum(["0", "1", "true", "false"], { error: "POOL_ENABLED must be 1, 0, true or false" })
+    .default("1")
+    .transform((value) => value === "1" || value === "true"),
+  POOL_MIN: z.coerce.number().int().min(0).max(64).default(1),
+  POOL_MAX: z.coerce.number().int().min(0).max(256).default(4),
+  POOL_MEMORY_MB: positiveInt(4096),
+  POOL_FILL_CONCURRENCY: positiveInt(2),
+  POOL_IDLE_S: positiveInt(60),
+  POOL_MAX_AGE_S: positiveInt(600),
+  // The web's default run limits: the pool keeps containers ready for exactly these.
+  RUN_MEMORY_DEFAULT_MB: positiveInt(256),
   WORKER_HEARTBEAT_MS: positiveInt(2000),
 });
 
@@ -46,6 +60,16 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
       fsizeMb: parsed.SANDBOX_FSIZE_MB,
     },
     queuePollMs: parsed.QUEUE_POLL_MS,
+    pool: {
+      enabled: parsed.POOL_ENABLED && parsed.POOL_MAX > 0,
+      min: Math.min(parsed.POOL_MIN, parsed.POOL_MAX),
+      max: parsed.POOL_MAX,
+      memoryBudgetMb: parsed.POOL_MEMORY_MB,
+      fillConcurrency: parsed.POOL_FILL_CONCURRENCY,
+      idleMs: parsed.POOL_IDLE_S * 1000,
+      maxAgeMs: parsed.POOL_MAX_AGE_S * 1000,
+      defaultLimits: { memoryMb: parsed.RUN_MEMORY_DEFAULT_MB, cpusMilli: 1000 },
+    },
     heartbeatMs: parsed.WORKER_HEARTBEAT_MS,
   };
 }

@@ -4,6 +4,10 @@ import { loadWorkerConfig } from "./config";
 import { DockerEngine } from "./engine/docker-engine";
 import { RunQueueLoop } from "./queue/run-queue-loop";
 import { reapOrphans } from "./recovery/reap-orphans";
+import { RUNTIME_NAMES } from "@/lib/runtimes/catalog";
+import { singleUseRequest } from "./execution/launchers";
+import { WarmPool } from "./pool/warm-pool";
+import { buildContainerSpec } from "./sandbox/build-container-spec";
 import { DEFAULT_HARDENING } from "./sandbox/hardening-policy";
 import { chooseContainerRuntime } from "./sandbox/choose-container-runtime";
 import { detectGpus } from "./sandbox/detect-gpus";
@@ -33,7 +37,7 @@ async function main() {
   const publish = link.publish.bind(link);
 
   await reapOrphans(db, engine, publish);
-  const launchDeps = {
+  const baseDeps = {
     db,
     engine,
     policy: { ...DEFAULT_HARDENING, ...config.sandboxLimits },
@@ -43,11 +47,20 @@ async function main() {
     modelsDir: config.modelsDir,
     containerRuntime,
   };
+  const { defaultLimits, ...poolSettings } = config.pool;
+  const pool = new WarmPool(engine, (key) => buildContainerSpec({ ...singleUseRequest(key, baseDeps), role: { pool: true } }, baseDeps.policy), {
+    ...poolSettings,
+    defaultKeys: RUNTIME_NAMES.map((runtime) => ({ runtime, ...defaultLimits })),
+  });
+  const launchDeps = { ...baseDeps, pool: config.pool.enabled ? pool : undefined };
+  pool.start();
   sandboxes = new SandboxSupervisor({ ...launchDeps, publishRun: publish, publishSandbox: link.publishSandbox.bind(link) });
   sandboxes.start();
   loop = new RunQueueLoop(db, { ...launchDeps, outputLimitBytes: config.outputLimitBytes, publish }, config.concurrency, config.queuePollMs);
   loop.start();
-  console.log(`[worker] ${config.workerId} ready: ${containerRuntime}, concurrency ${config.concurrency}`);
+  console.log(
+    `[worker] ${config.workerId} ready: ${containerRuntime}, concurrency ${config.concurrency}, warm pool ${config.pool.enabled ? `${config.pool.min}–${config.pool.max} per runtime` : "off"}`,
+  );
 
   const heartbeatTimer = setInterval(() => heartbeat(db, config.workerId), config.heartbeatMs);
   const reapTimer = setInterval(() => {
@@ -59,8 +72,10 @@ async function main() {
     loop!.stop();
     sandboxes!.stop();
     clearInterval(reapTimer);
+    const poolStopped = pool.stop();
     const deadline = Date.now() + 30_000;
     while (loop!.activeRunIds().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    await poolStopped;
     clearInterval(heartbeatTimer);
     unregisterWorker(db, config.workerId);
     link.close();

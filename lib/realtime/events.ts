@@ -22,6 +22,8 @@ export const runStartedEventSchema = z.object({
   runId: z.string(),
   startedAt: z.number(),
   containerRuntime: z.string(),
+  /** Whether the run got a container from the warm pool (false: created for it, or a sandbox). */
+  warm: z.boolean().optional(),
 });
 
 export const runEndEventSchema = z.object({

@@ -4,7 +4,7 @@ import { DEFAULT_HARDENING } from "@/worker/sandbox/hardening-policy";
 
 describe("buildContainerSpec", () => {
   const spec = buildContainerSpec(
-    { runId: "run1", workerId: "w1", instanceId: "i1", image: "sandpit/python", memoryMb: 256, containerRuntime: "runsc" },
+    { role: { run: "run1" }, workerId: "w1", instanceId: "i1", image: "sandpit/python", memoryMb: 256, containerRuntime: "runsc" },
     DEFAULT_HARDENING,
   );
 
@@ -37,7 +37,7 @@ describe("buildContainerSpec", () => {
   it("mounts a chosen model read-only and nothing else, with the run's CPU share", () => {
     const withModel = buildContainerSpec(
       {
-        runId: "run1",
+        role: { run: "run1" },
         workerId: "w1",
         instanceId: "i1",
         image: "sandpit/python",
@@ -57,5 +57,32 @@ describe("buildContainerSpec", () => {
   it("passes only the policy's environment and labels the container with its run", () => {
     expect(spec.Env).toEqual(DEFAULT_HARDENING.env);
     expect(spec.Labels).toEqual({ "sandpit.managed": "1", "sandpit.instance": "i1", "sandpit.run": "run1", "sandpit.worker": "w1" });
+  });
+});
+
+describe("buildContainerSpec roles", () => {
+  const base = { workerId: "w1", instanceId: "i1", image: "sandpit/python", memoryMb: 256, containerRuntime: "runc" as const };
+
+  it("gives single-use containers the warm agent with stdin attached, labelled with their run or the pool", () => {
+    const forRun = buildContainerSpec({ ...base, role: { run: "r1" } }, DEFAULT_HARDENING);
+    const pooled = buildContainerSpec({ ...base, role: { pool: true } }, DEFAULT_HARDENING);
+    for (const spec of [forRun, pooled]) {
+      expect(spec.Cmd).toEqual(["/opt/sandpit/warm"]);
+      expect(spec).toMatchObject({ OpenStdin: true, StdinOnce: true, AttachStdin: true });
+    }
+    expect(forRun.Labels).toMatchObject({ "sandpit.run": "r1" });
+    expect(forRun.Labels).not.toHaveProperty("sandpit.pool");
+    expect(pooled.Labels).toMatchObject({ "sandpit.pool": "1", "sandpit.worker": "w1" });
+    expect(pooled.Labels).not.toHaveProperty("sandpit.run");
+    // A pool container is hardened exactly as one made for a run.
+    expect(pooled.HostConfig).toEqual(forRun.HostConfig);
+  });
+
+  it("gives a sandbox an idle command, no attached stdin and its own label", () => {
+    const spec = buildContainerSpec({ ...base, role: { sandbox: "s1" } }, DEFAULT_HARDENING);
+    expect(spec.Cmd).toEqual(["sleep", "infinity"]);
+    expect(spec).toMatchObject({ OpenStdin: false, AttachStdin: false });
+    expect(spec.Labels).toMatchObject({ "sandpit.sandbox": "s1" });
+    expect(spec.Labels).not.toHaveProperty("sandpit.run");
   });
 });

@@ -19,6 +19,8 @@ export type ManagedContainer = {
   runId: string | undefined;
   sandboxId: string | undefined;
   workerId: string | undefined;
+  /** An idle warm container (or one taken from the pool by a run). */
+  pooled: boolean;
   running: boolean;
 };
 

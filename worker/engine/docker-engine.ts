@@ -73,6 +73,7 @@ export class DockerEngine implements ContainerEngine {
       runId: container.Labels[LABELS.run],
       sandboxId: container.Labels[LABELS.sandbox],
       workerId: container.Labels[LABELS.worker],
+      pooled: container.Labels[LABELS.pool] === "1",
       running: container.State === "running",
     }));
   }

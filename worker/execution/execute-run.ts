@@ -3,7 +3,8 @@ import type { RunEvent } from "@/lib/realtime/events";
 import { appendRunOutput, finishRun, isCancelRequested, markRunStarted, type RunOutcome } from "@/lib/runs/record-run-progress";
 import { toEndEvent } from "@/lib/runs/run-view";
 import { DockerFrameParser } from "./docker-frame-parser";
-import { launchFreshContainer, launchInSandbox, type LaunchDeps, type Launched } from "./launchers";
+import { CompletionMarkers } from "../pool/completion-marker";
+import { launchInSandbox, launchSingleUse, type LaunchDeps, type Launched } from "./launchers";
 import { OutputCollector } from "./output-collector";
 
 export type ExecutionDeps = LaunchDeps & {
@@ -40,16 +41,13 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
       },
       () => stop("output_limit"),
     );
-    const parser = new DockerFrameParser((stream, payload) => collector.push(stream, payload));
-
-    launched = await (run.sandboxId ? launchInSandbox(run, deps) : launchFreshContainer(run, deps));
+    launched = await (run.sandboxId ? launchInSandbox(run, deps) : launchSingleUse(run, deps));
     const { process } = launched;
-    const startedAt = Date.now();
-    markRunStarted(db, run.id, startedAt);
-    deps.publish({ type: "started", runId: run.id, startedAt, containerRuntime: deps.containerRuntime });
-    if (stopReason || isCancelRequested(db, run.id)) stop(stopReason ?? "cancel");
-
-    const timer = setTimeout(() => stop("timeout"), run.timeoutMs);
+    const markers = launched.completionToken ? new CompletionMarkers(launched.completionToken) : undefined;
+    const parser = new DockerFrameParser((stream, payload) => {
+      const data = markers ? markers.push(stream, payload) : payload;
+      if (data.length) collector.push(stream, data);
+    });
     const drained = new Promise<void>((resolve) => {
       process.output.on("data", (chunk: Buffer) => parser.push(chunk));
       process.output.on("end", resolve);
@@ -57,19 +55,37 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
       process.output.on("error", () => resolve());
     });
     process.stdin.on("error", () => {}); // the program may exit without reading its stdin
+    // The code goes first: the program starts while the run's start is being recorded.
     for (const part of launched.input.slice(0, -1)) process.stdin.write(part);
     process.stdin.end(launched.input.at(-1));
+    // The run's limits apply from the moment its code arrives: the timeout counts from here.
+    const timer = setTimeout(() => stop("timeout"), run.timeoutMs);
+    const startedAt = Date.now();
+    markRunStarted(db, run.id, startedAt);
+    deps.publish({ type: "started", runId: run.id, startedAt, containerRuntime: deps.containerRuntime, warm: launched.warm });
+    if (stopReason || isCancelRequested(db, run.id)) stop(stopReason ?? "cancel");
 
+    // The agent's in-band marker ends a normal exit at once; a kill, a crash or a signal (a possible
+    // OOM kill, which only the engine can confirm) waits for the container to stop.
+    const exitedNormally = process.exited.then((code) => ({ code, marked: false }));
+    const markedExit = markers?.completed.then((code) => (code < 128 ? { code, marked: true } : exitedNormally));
     let exitCode: number;
+    let marked: boolean;
     try {
-      exitCode = await process.exited;
+      ({ code: exitCode, marked } = await Promise.race(markedExit ? [exitedNormally, markedExit] : [exitedNormally]));
     } finally {
       clearTimeout(timer);
     }
-    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, DRAIN_GRACE_MS))]);
+    if (!marked) {
+      await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, DRAIN_GRACE_MS))]);
+      for (const stream of ["stdout", "stderr"] as const) {
+        const held = markers?.flush(stream);
+        if (held?.length) collector.push(stream, held);
+      }
+    }
     collector.end();
 
-    const exit = await launched.inspectExit(exitCode);
+    const exit = marked ? { exitCode, oomKilled: false } : await launched.inspectExit(exitCode);
     const response = stopReason ? null : await launched.readResponse();
     publishEnd(deps, run.id, {
       status: statusFor(stopReason, exit.exitCode, exit.oomKilled),

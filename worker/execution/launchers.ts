@@ -3,8 +3,10 @@ import type { RunRow } from "@/lib/db/schema";
 import { resolveModelPath } from "@/lib/models/list-models";
 import { findSandbox } from "@/lib/sandboxes/sandbox-view";
 import { RUNTIMES, isRuntimeName } from "@/lib/runtimes/catalog";
+import { randomBytes } from "node:crypto";
 import type { ContainerEngine, StartedContainer } from "../engine/container-engine";
-import { buildContainerSpec } from "../sandbox/build-container-spec";
+import type { PoolKey, WarmPool } from "../pool/warm-pool";
+import { buildContainerSpec, type SandboxRequest } from "../sandbox/build-container-spec";
 import type { HardeningPolicy } from "../sandbox/hardening-policy";
 
 export type LaunchDeps = {
@@ -16,6 +18,8 @@ export type LaunchDeps = {
   imagePrefix: string;
   modelsDir: string;
   containerRuntime: "runc" | "runsc";
+  /** Warm single-use containers; absent when the pool is turned off. */
+  pool?: WarmPool;
 };
 
 /** A started program: its streams, how to kill it, and what to do after it exits. */
@@ -23,6 +27,10 @@ export type Launched = {
   process: StartedContainer;
   /** Bytes for the program's stdin, per the image's agent protocol. */
   input: Buffer[];
+  /** The token of the agent's in-band completion marker (worker/pool/completion-marker.ts), when it writes one. */
+  completionToken?: string;
+  /** Whether the container came warm from the pool. */
+  warm: boolean;
   kill(): Promise<void>;
   /** Exit status as the engine saw it (OOM included). */
   inspectExit(exitCode: number): Promise<{ exitCode: number; oomKilled: boolean }>;
@@ -31,41 +39,50 @@ export type Launched = {
   cleanUp(): Promise<void>;
 };
 
-const framed = (payload: Buffer) => [Buffer.from(`${payload.length}\n`), payload];
+const framed = (payload: Buffer, token?: string) => [Buffer.from(token ? `${payload.length} ${token}\n` : `${payload.length}\n`), payload];
 
-/** A fresh container per run, never reused: the image's agent reads the code from stdin. */
-export async function launchFreshContainer(run: RunRow, deps: LaunchDeps): Promise<Launched> {
+/** The image and limits a single-use container for `run` gets, shared by the pool and cold starts. */
+export function singleUseRequest(key: PoolKey, deps: LaunchDeps): Omit<SandboxRequest, "role"> {
+  return {
+    workerId: deps.workerId,
+    instanceId: deps.instanceId,
+    image: deps.imagePrefix + RUNTIMES[key.runtime].image.split("/").pop(),
+    memoryMb: key.memoryMb,
+    cpus: key.cpusMilli / 1000,
+    containerRuntime: deps.containerRuntime,
+  };
+}
+
+/**
+ * A single-use container, never reused: warm from the pool when one with the run's limits is idle,
+ * else created now. Either way its agent gets the code on stdin and marks the program's exit in-band.
+ */
+export async function launchSingleUse(run: RunRow, deps: LaunchDeps): Promise<Launched> {
   if (!isRuntimeName(run.runtime)) throw new Error(`unknown runtime ${run.runtime}`);
+  const key: PoolKey = { runtime: run.runtime, memoryMb: run.memoryMb, cpusMilli: run.cpus };
   let model: { hostPath: string; name: string } | undefined;
   if (run.model) {
     const hostPath = resolveModelPath(deps.modelsDir, run.model);
     if (!hostPath) throw new Error(`model ${run.model} is no longer in the model store`);
     model = { hostPath, name: run.model };
   }
-  const spec = buildContainerSpec(
-    {
-      runId: run.id,
-      workerId: deps.workerId,
-      instanceId: deps.instanceId,
-      image: deps.imagePrefix + RUNTIMES[run.runtime].image.split("/").pop(),
-      memoryMb: run.memoryMb,
-      cpus: run.cpus / 1000,
-      model,
-      containerRuntime: deps.containerRuntime,
-    },
-    deps.policy,
-  );
-  const container = await deps.engine.start(spec);
+  // A model mount is per run, so those containers are never made ahead of time.
+  const pooled = model ? undefined : deps.pool?.take(key);
+  const container =
+    pooled ?? (await deps.engine.start(buildContainerSpec({ ...singleUseRequest(key, deps), role: { run: run.id }, model }, deps.policy)));
+  const token = randomBytes(16).toString("hex");
   return {
     process: container,
-    input: [...framed(Buffer.from(run.code, "utf8")), Buffer.from(run.stdin, "utf8")],
+    input: [...framed(Buffer.from(run.code, "utf8"), token), Buffer.from(run.stdin, "utf8")],
+    completionToken: token,
+    warm: Boolean(pooled),
     kill: () => deps.engine.kill(container.id),
     inspectExit: async (exitCode) => {
       const exit = await deps.engine.inspectExit(container.id);
       return { exitCode: exit.exitCode ?? exitCode, oomKilled: exit.oomKilled };
     },
     readResponse: async () => null,
-    // Off the result's path: the outcome is recorded before this runs.
+    // Off the result's path: the outcome is recorded before this runs. One call kills and removes.
     cleanUp: () => deps.engine.remove(container.id),
   };
 }
@@ -103,6 +120,7 @@ export async function launchInSandbox(run: RunRow, deps: LaunchDeps): Promise<La
   return {
     process,
     input: [...framed(event), Buffer.from(run.stdin, "utf8")],
+    warm: false,
     kill: async () => {
       await deps.engine.execCollect(containerId, {
         cmd: ["bash", "-c", 'kill -KILL -- -"$(cat "/tmp/.sandpit/pgid-$1")"', "kill", run.id],

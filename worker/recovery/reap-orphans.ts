@@ -11,7 +11,7 @@ import { reapStrayRunscSandboxes } from "./reap-runsc-sandboxes";
 
 /**
  * Settles what dead workers left behind: their runs end (or go back to the queue once if they never
- * started), and every sandbox container that belongs to no live run is removed.
+ * started), and every sandbox container that belongs to no live run, sandbox or worker's pool is removed.
  */
 export async function reapOrphans(db: SandpitDb, engine: ContainerEngine, publish: (event: RunEvent) => void): Promise<void> {
   const live = liveWorkerIds(db);
@@ -39,9 +39,12 @@ export async function reapOrphans(db: SandpitDb, engine: ContainerEngine, publis
           .map((run) => run.id)
       : [],
   );
-  const stray = containers.filter((container) =>
-    container.sandboxId ? !liveSandboxes.has(container.sandboxId) : !container.runId || !liveRunIds.has(container.runId),
-  );
+  const stray = containers.filter((container) => {
+    if (container.sandboxId) return !liveSandboxes.has(container.sandboxId);
+    // A warm container belongs to its worker, idle or running a run, until that worker dies.
+    if (container.pooled) return !container.workerId || !live.has(container.workerId);
+    return !container.runId || !liveRunIds.has(container.runId);
+  });
   await Promise.all(stray.map((container) => engine.remove(container.id).catch(() => {})));
   if (stray.length) console.warn(`[worker] removed ${stray.length} orphaned sandbox container(s)`);
   await reapStrayRunscSandboxes(engine);

@@ -2,7 +2,11 @@ import type Dockerode from "dockerode";
 import { SANDBOX_UID, type HardeningPolicy } from "./hardening-policy";
 
 export type SandboxRequest = {
-  runId: string;
+  /**
+   * What the container is for: one run (created on demand), the warm pool (it learns its run when
+   * taken), or a long-lived sandbox whose runs are exec'd processes.
+   */
+  role: { run: string } | { pool: true } | { sandbox: string };
   workerId: string;
   instanceId: string;
   image: string;
@@ -21,34 +25,43 @@ export const LABELS = {
   /** One Sandpit installation (database) per value, so two installations on one Docker host never reap each other's sandboxes. */
   instance: "sandpit.instance",
   run: "sandpit.run",
+  /** A warm pool container of the worker it names; it belongs to that worker until the worker dies. */
+  pool: "sandpit.pool",
   sandbox: "sandpit.sandbox",
   worker: "sandpit.worker",
 } as const;
 
 const MB = 1024 * 1024;
 
+/** Every single-use container runs its image's warm agent: it waits for the code on stdin (images/*\/warm). */
+export const WARM_AGENT = ["/opt/sandpit/warm"];
+
 /** The one function that decides how a sandbox container is created. */
 export function buildContainerSpec(request: SandboxRequest, policy: HardeningPolicy): Dockerode.ContainerCreateOptions {
   const memoryBytes = request.memoryMb * MB;
   const tmpfs = (extra: string) => `rw,nosuid,nodev,exec,size=${policy.tmpfsMb}m,nr_inodes=${policy.tmpfsInodes},${extra}`;
+  const { role } = request;
+  const singleUse = !("sandbox" in role);
   return {
     Image: request.image,
+    // A sandbox idles until runs arrive as exec'd processes; a single-use container's agent waits for its code.
+    Cmd: singleUse ? WARM_AGENT : ["sleep", "infinity"],
     User: policy.user,
     WorkingDir: policy.workDir,
     Env: policy.env,
-    // stdin carries the code, then the program's own input (see images/*/run); attached before start.
-    AttachStdin: true,
-    AttachStdout: true,
-    AttachStderr: true,
-    OpenStdin: true,
-    StdinOnce: true,
+    // stdin carries the code, then the program's own input (see images/base/recv); attached before start.
+    AttachStdin: singleUse,
+    AttachStdout: singleUse,
+    AttachStderr: singleUse,
+    OpenStdin: singleUse,
+    StdinOnce: singleUse,
     Tty: false,
     NetworkDisabled: true,
     Labels: {
       [LABELS.managed]: "1",
       [LABELS.instance]: request.instanceId,
-      [LABELS.run]: request.runId,
       [LABELS.worker]: request.workerId,
+      ...("run" in role ? { [LABELS.run]: role.run } : "sandbox" in role ? { [LABELS.sandbox]: role.sandbox } : { [LABELS.pool]: "1" }),
     },
     HostConfig: {
       Runtime: request.containerRuntime,

@@ -4,7 +4,7 @@ import { resolveModelPath } from "@/lib/models/list-models";
 import { toEndEvent } from "@/lib/runs/run-view";
 import { cancelQueuedRunsOf, claimNextSandbox, dueSandboxes, endSandbox, markSandboxReady } from "@/lib/sandboxes/sandbox-lifecycle";
 import { findSandbox } from "@/lib/sandboxes/sandbox-view";
-import { buildContainerSpec, LABELS } from "../sandbox/build-container-spec";
+import { buildContainerSpec } from "../sandbox/build-container-spec";
 import type { LaunchDeps } from "../execution/launchers";
 import { ensureRequirementsImage } from "./requirements-image";
 
@@ -78,7 +78,7 @@ export class SandboxSupervisor {
       const env = Object.entries(JSON.parse(sandbox.env) as Record<string, string>).map(([key, value]) => `${key}=${value}`);
       const spec = buildContainerSpec(
         {
-          runId: "",
+          role: { sandbox: sandbox.id },
           workerId: this.deps.workerId,
           instanceId: this.deps.instanceId,
           image,
@@ -89,13 +89,6 @@ export class SandboxSupervisor {
         },
         { ...this.deps.policy, env: [...this.deps.policy.env, ...env] },
       );
-      // A sandbox idles until runs arrive as exec'd processes; it has no run label but its own.
-      spec.Cmd = ["sleep", "infinity"];
-      spec.OpenStdin = false;
-      spec.StdinOnce = false;
-      spec.AttachStdin = spec.AttachStdout = spec.AttachStderr = false;
-      delete spec.Labels![LABELS.run];
-      spec.Labels![LABELS.sandbox] = sandbox.id;
       containerId = await engine.startDetached(spec);
 
       const files = JSON.parse(sandbox.files) as { path: string; content: string }[];

@@ -1,0 +1,184 @@
+import type Dockerode from "dockerode";
+import type { RuntimeName } from "@/lib/runtimes/catalog";
+import type { ContainerEngine, StartedContainer } from "../engine/container-engine";
+import { targetPoolSize, updateAverage } from "./pool-sizing";
+
+/** What a warm container is made for: a run takes one only if its limits match exactly. */
+export type PoolKey = { runtime: RuntimeName; memoryMb: number; cpusMilli: number };
+
+export type PoolSettings = {
+  enabled: boolean;
+  /** Idle containers kept per runtime for the default limits, even without recent demand. */
+  min: number;
+  /** Idle containers at most per key. */
+  max: number;
+  /** The memory limits of all idle containers together stay under this. */
+  memoryBudgetMb: number;
+  /** Containers created at once while refilling. */
+  fillConcurrency: number;
+  /** An idle container above its key's target is removed after this long. */
+  idleMs: number;
+  /** No container waits longer than this (a rebuilt image reaches the pool within this time). */
+  maxAgeMs: number;
+  defaultKeys: PoolKey[];
+};
+
+type IdleContainer = { container: StartedContainer; key: string; memoryMb: number; since: number };
+
+const DEMAND_WINDOW_MS = 10_000;
+const TICK_MS = 1000;
+const FAILURE_BACKOFF_MS = 5000;
+
+const keyOf = (key: PoolKey) => `${key.runtime}/${key.memoryMb}/${key.cpusMilli}`;
+
+/**
+ * Single-use containers created, started and hardened ahead of demand. A run takes one and hands it
+ * its code; the container is destroyed after that run and never given to another. The pool refills
+ * in the background and sizes each key to its recent demand (see pool-sizing.ts).
+ */
+export class WarmPool {
+  private readonly idle = new Map<string, IdleContainer[]>();
+  private readonly keys = new Map<string, PoolKey>();
+  private readonly takes = new Map<string, number[]>();
+  private readonly filling = new Map<string, number>();
+  private readonly failedUntil = new Map<string, number>();
+  private fillingTotal = 0;
+  private refillMs: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  readonly stats = { hits: 0, misses: 0, created: 0, failed: 0 };
+
+  constructor(
+    private readonly engine: ContainerEngine,
+    private readonly createSpec: (key: PoolKey) => Dockerode.ContainerCreateOptions,
+    private readonly settings: PoolSettings,
+  ) {
+    for (const key of settings.defaultKeys) this.keys.set(keyOf(key), key);
+  }
+
+  start(): void {
+    if (!this.settings.enabled) return;
+    this.fill();
+    this.timer = setInterval(() => {
+      this.evict();
+      this.fill();
+    }, TICK_MS);
+  }
+
+  /** A started container waiting for code, or undefined (the caller starts a cold one). */
+  take(key: PoolKey): StartedContainer | undefined {
+    if (!this.settings.enabled || this.stopped) return undefined;
+    const id = keyOf(key);
+    this.keys.set(id, key);
+    const now = Date.now();
+    const takes = (this.takes.get(id) ?? []).filter((at) => now - at < DEMAND_WINDOW_MS);
+    takes.push(now);
+    this.takes.set(id, takes);
+    const taken = this.idle.get(id)?.shift();
+    if (taken) this.stats.hits++;
+    else this.stats.misses++;
+    setImmediate(() => this.fill());
+    return taken?.container;
+  }
+
+  idleCount(): number {
+    let count = 0;
+    for (const list of this.idle.values()) count += list.length;
+    return count;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    const all = [...this.idle.values()].flat();
+    this.idle.clear();
+    await Promise.all(all.map((entry) => this.engine.remove(entry.container.id).catch(() => {})));
+  }
+
+  private target(id: string): number {
+    const now = Date.now();
+    const recentTakes = (this.takes.get(id) ?? []).filter((at) => now - at < DEMAND_WINDOW_MS).length;
+    const isDefault = this.settings.defaultKeys.some((key) => keyOf(key) === id);
+    return targetPoolSize(
+      { recentTakes, windowMs: DEMAND_WINDOW_MS, refillMs: this.refillMs ?? 500 },
+      { min: isDefault ? this.settings.min : 0, max: this.settings.max },
+    );
+  }
+
+  private idleMemoryMb(): number {
+    let total = 0;
+    for (const list of this.idle.values()) for (const entry of list) total += entry.memoryMb;
+    return total;
+  }
+
+  private fill(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    // Largest shortfall first, so one busy key cannot starve the others of fill slots.
+    const shortfalls = [...this.keys.entries()]
+      .map(([id, key]) => ({ id, key, missing: this.target(id) - (this.idle.get(id)?.length ?? 0) - (this.filling.get(id) ?? 0) }))
+      .filter((entry) => entry.missing > 0 && (this.failedUntil.get(entry.id) ?? 0) <= now)
+      .sort((a, b) => b.missing - a.missing);
+    let fillingMemory = 0;
+    for (const [id, count] of this.filling) fillingMemory += count * (this.keys.get(id)?.memoryMb ?? 0);
+    for (const entry of shortfalls) {
+      for (let i = 0; i < entry.missing; i++) {
+        if (this.fillingTotal >= this.settings.fillConcurrency) return;
+        if (this.idleMemoryMb() + fillingMemory + entry.key.memoryMb > this.settings.memoryBudgetMb) return;
+        fillingMemory += entry.key.memoryMb;
+        void this.createOne(entry.id, entry.key);
+      }
+    }
+  }
+
+  private async createOne(id: string, key: PoolKey): Promise<void> {
+    this.fillingTotal++;
+    this.filling.set(id, (this.filling.get(id) ?? 0) + 1);
+    const startedAt = Date.now();
+    try {
+      const container = await this.engine.start(this.createSpec(key));
+      this.refillMs = updateAverage(this.refillMs, Date.now() - startedAt);
+      this.stats.created++;
+      if (this.stopped) {
+        await this.engine.remove(container.id).catch(() => {});
+        return;
+      }
+      const entry: IdleContainer = { container, key: id, memoryMb: key.memoryMb, since: Date.now() };
+      const list = this.idle.get(id) ?? [];
+      list.push(entry);
+      this.idle.set(id, list);
+      // Killed while idle (by hand, by the engine restarting): never hand it to a run.
+      void container.exited.then(() => this.discard(entry), () => this.discard(entry));
+    } catch (error) {
+      this.stats.failed++;
+      this.failedUntil.set(id, Date.now() + FAILURE_BACKOFF_MS);
+      console.error(`[worker] warm pool could not start a ${id} container:`, (error as Error).message);
+    } finally {
+      this.fillingTotal--;
+      this.filling.set(id, (this.filling.get(id) ?? 1) - 1);
+      if (!this.stopped) setImmediate(() => this.fill());
+    }
+  }
+
+  private discard(entry: IdleContainer): void {
+    const list = this.idle.get(entry.key);
+    const index = list?.indexOf(entry) ?? -1;
+    if (index < 0) return; // taken by a run: the run owns it now
+    list!.splice(index, 1);
+    void this.engine.remove(entry.container.id).catch(() => {});
+  }
+
+  private evict(): void {
+    const now = Date.now();
+    for (const [id, list] of this.idle) {
+      let surplus = list.length - this.target(id);
+      for (const entry of [...list]) {
+        const tooOld = now - entry.since > this.settings.maxAgeMs;
+        const unwanted = surplus > 0 && now - entry.since > this.settings.idleMs;
+        if (!tooOld && !unwanted) continue;
+        if (unwanted) surplus--;
+        this.discard(entry);
+      }
+    }
+  }
+}
