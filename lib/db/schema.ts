@@ -34,6 +34,8 @@ export const runs = sqliteTable(
     error: text("error"),
     workerId: text("worker_id"),
     containerRuntime: text("container_runtime"),
+    /** The run got a container from the warm pool. */
+    warm: integer("warm", { mode: "boolean" }).notNull().default(false),
     attempts: integer("attempts").notNull().default(0),
     cancelRequested: integer("cancel_requested", { mode: "boolean" }).notNull().default(false),
     outputBytes: integer("output_bytes").notNull().default(0),

@@ -21,6 +21,8 @@ export type RunView = {
   timeout: number;
   memoryMb: number;
   containerRuntime: string | null;
+  /** Whether its container came warm from the pool. */
+  warm: boolean;
 };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -70,6 +72,7 @@ export function toRunView(run: RunRow, chunks: RunChunkRow[]): RunView {
     timeout: run.timeoutMs / 1000,
     memoryMb: run.memoryMb,
     containerRuntime: run.containerRuntime,
+    warm: run.warm,
   };
 }
 

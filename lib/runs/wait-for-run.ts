@@ -36,3 +36,15 @@ export function waitForRun(db: SandpitDb, id: string, deadlineMs: number, signal
     timer = setTimeout(poll, FALLBACK_POLL_MS);
   });
 }
+
+/** `?wait=1` (or `true`) on a request: answer once the run is terminal instead of at once. */
+export function wantsToWait(request: Request): boolean {
+  return ["1", "true"].includes(new URL(request.url).searchParams.get("wait") ?? "");
+}
+
+/** Waits up to the run's own timeout plus `marginMs` for queueing and start-up, then returns it as it is. */
+export async function waitForRunWithin(db: SandpitDb, id: string, marginMs: number, signal?: AbortSignal): Promise<RunRow | undefined> {
+  const run = findRun(db, id);
+  if (!run) return undefined;
+  return (await waitForRun(db, id, Date.now() + run.timeoutMs + marginMs, signal)) ?? run;
+}

@@ -11,6 +11,8 @@ export { Sandpit, Buildfunctions, Client, configure, getDefaultClient, DEFAULT_B
 export type { ClientOptions, User } from "./client.js";
 
 export { Sandbox, CPUSandbox, GPUSandbox } from "./sandbox.js";
+export { runCode, CODE_RUNTIMES } from "./run-code.js";
+export type { RunCodeOptions, CodeRunResult, CodeRuntime } from "./run-code.js";
 export type { SandboxInfo, RunResult, RunOptions, RunState, UploadOptions } from "./sandbox.js";
 
 export type { SandboxOptions, GPUSandboxOptions, EnvVariables, Runtime, Language } from "./options.js";

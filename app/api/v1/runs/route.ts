@@ -3,19 +3,31 @@ import { assertRunQuota } from "@/lib/auth/token-limits";
 import { webConfig } from "@/lib/config/web-config";
 import { webDatabase } from "@/lib/db/web-database";
 import { handleApi, readJsonBody } from "@/lib/http/handle-api";
+import { clientAddress } from "@/lib/rate-limit/client-address";
+import { assertRunToken } from "@/lib/rate-limit/run-rate-limit";
 import { webBus } from "@/lib/realtime/web-bus";
 import { createRun } from "@/lib/runs/create-run";
+import { listChunks, toRunView } from "@/lib/runs/run-view";
+import { waitForRunWithin, wantsToWait } from "@/lib/runs/wait-for-run";
 
 export const dynamic = "force-dynamic";
 
 export const POST = handleApi(async (request: Request) => {
   const config = webConfig();
   const db = webDatabase();
-  // Anonymous runs are allowed; a token, when sent, must be valid and is held to its quota.
+  // Anonymous runs are allowed, within a per-client budget; a token, when sent, must be valid and is held to its quota.
   const token = authenticate(db, request);
-  if (token) assertRunQuota(db, token.id, config.tokenLimits);
+  if (!token) assertRunToken("api", clientAddress(request.headers));
   const body = await readJsonBody(request, config.maxRequestBytes);
+  // The quota is counted from the runs table: check it in the same synchronous step as the insert.
+  if (token) assertRunQuota(db, token.id, config.tokenLimits);
   const run = createRun(db, config.runSettings, body, token?.id ?? null);
   webBus().commandWorkers({ type: "wake" });
-  return Response.json({ ...run, url: `${config.publicUrl}/r/${run.id}` }, { status: 201 });
+  const url = `${config.publicUrl}/r/${run.id}`;
+  if (wantsToWait(request)) {
+    // One round trip for callers that want the result: answered when the run ends (or its wait runs out).
+    const finished = await waitForRunWithin(db, run.id, config.waitMarginMs, request.signal);
+    if (finished) return Response.json({ ...toRunView(finished, listChunks(db, run.id)), url }, { status: 201 });
+  }
+  return Response.json({ ...run, url }, { status: 201 });
 });

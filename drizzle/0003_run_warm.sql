@@ -1,0 +1,1 @@
+ALTER TABLE `runs` ADD `warm` integer DEFAULT false NOT NULL;
