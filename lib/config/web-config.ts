@@ -23,6 +23,9 @@ const webEnvSchema = sharedSettingsSchema.extend({
   RUN_RATE_LIMIT_PER_MINUTE: positiveInt(30),
   EMBED_RATE_LIMIT_BURST: positiveInt(10),
   EMBED_RATE_LIMIT_PER_MINUTE: positiveInt(15),
+  // Anonymous POST /api/v1/runs, per client address (runs with a token count against the token instead).
+  API_RATE_LIMIT_BURST: positiveInt(120),
+  API_RATE_LIMIT_PER_MINUTE: positiveInt(120),
   // Past this many queued runs, new runs get 429 + Retry-After instead of waiting in a queue nobody can drain.
   MAX_QUEUED_RUNS: positiveInt(1000),
   // Behind a reverse proxy that sets X-Forwarded-For: believe it. Otherwise those headers are the client's own words.
@@ -70,6 +73,7 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
     rateLimits: {
       playground: { capacity: parsed.RUN_RATE_LIMIT_BURST, refillPerMinute: parsed.RUN_RATE_LIMIT_PER_MINUTE },
       embed: { capacity: parsed.EMBED_RATE_LIMIT_BURST, refillPerMinute: parsed.EMBED_RATE_LIMIT_PER_MINUTE },
+      api: { capacity: parsed.API_RATE_LIMIT_BURST, refillPerMinute: parsed.API_RATE_LIMIT_PER_MINUTE },
     },
   };
 }

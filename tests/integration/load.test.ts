@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { getRun, postRun, type RunView } from "../support/api-client";
-import { createToken } from "../support/create-token";
+import { createToken, createTokens } from "../support/create-token";
 import { callServerAction } from "../support/server-action";
 import { startStack, type Stack } from "../support/stack";
 
@@ -91,6 +91,8 @@ describe("load", () => {
     stack = await startStack({ containerRuntime: "runc", workerEnv: { WORKER_CONCURRENCY: String(os.availableParallelism()) } });
     const { baseUrl } = stack;
     const perClient = RUNS / CLIENTS;
+    // Each client is an API user with its own token (anonymous callers share one per-address budget).
+    const tokens = await createTokens(stack.dataDir, Array.from({ length: CLIENTS }, (_, client) => `load-client-${client}`));
     const started = Date.now();
 
     // The burst: every client posts its runs back to back, all clients at once.
@@ -100,10 +102,15 @@ describe("load", () => {
         for (let index = 0; index < perClient; index++) {
           const { tag, body } = program(client, index);
           const before = performance.now();
-          const response = await postRun(baseUrl, body);
+          const response = await fetch(`${baseUrl}/api/v1/runs`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${tokens[client]}` },
+            body: JSON.stringify(body),
+          });
+          const json = await response.json();
           const postMs = performance.now() - before;
-          expect(response.status, JSON.stringify(response.json)).toBe(201);
-          submitted.push({ id: response.json.id, tag, runtime: body.runtime, postMs });
+          expect(response.status, JSON.stringify(json)).toBe(201);
+          submitted.push({ id: json.id, tag, runtime: body.runtime, postMs });
         }
         return submitted;
       }),

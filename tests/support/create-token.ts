@@ -12,3 +12,15 @@ export function createToken(dataDir: string, name: string): string {
   });
   return output.trim().split("\n").at(-1)!;
 }
+
+/** Many tokens at once, with the same library call the script makes, on the stack's own database file. */
+export async function createTokens(dataDir: string, names: string[]): Promise<string[]> {
+  const { openDatabase } = await import("@/lib/db/open-database");
+  const { createApiToken } = await import("@/lib/auth/api-tokens");
+  const db = openDatabase(path.join(dataDir, "sandpit.db"));
+  try {
+    return names.map((name) => createApiToken(db, name).token);
+  } finally {
+    db.$client.close();
+  }
+}
