@@ -20,10 +20,26 @@ export function guardIncomingRequest(request: IncomingMessage, response: ServerR
     request.headers["x-forwarded-for"] = request.socket.remoteAddress ?? "unknown";
   }
   if (UNSAFE_METHODS.has(request.method ?? "") && !isSameOrigin(request.headers, trustProxy)) {
-    const body = JSON.stringify({ error: "cross-origin request refused: this endpoint only accepts requests from its own site", code: "forbidden" });
-    response.writeHead(403, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-    response.end(body);
-    return true;
+    return refuse(response, 403, "forbidden", "cross-origin request refused: this endpoint only accepts requests from its own site");
   }
+  // Next.js answers a path it cannot percent-decode with a bare 500; it is the client's mistake.
+  if (!decodesCleanly(request.url ?? "/")) return refuse(response, 400, "validation", "the request path is not valid percent-encoded UTF-8");
   return false;
+}
+
+function decodesCleanly(url: string): boolean {
+  const pathname = url.split(/[?#]/, 1)[0];
+  try {
+    decodeURIComponent(pathname);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function refuse(response: ServerResponse, status: number, code: string, message: string): true {
+  const body = JSON.stringify({ error: message, code });
+  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-content-type-options": "nosniff" });
+  response.end(body);
+  return true;
 }

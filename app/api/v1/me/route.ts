@@ -1,8 +1,10 @@
 import { webDatabase } from "@/lib/db/web-database";
 import { requireToken } from "@/lib/auth/api-tokens";
 import { handleApi } from "@/lib/http/handle-api";
+import { otherMethods } from "@/lib/http/method-not-allowed";
 
 export const dynamic = "force-dynamic";
+export const { POST, PUT, PATCH, DELETE } = otherMethods(["GET"]);
 
 export const GET = handleApi((request: Request) => {
   const token = requireToken(webDatabase(), request);

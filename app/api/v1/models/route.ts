@@ -3,8 +3,10 @@ import { webDatabase } from "@/lib/db/web-database";
 import { handleApi } from "@/lib/http/handle-api";
 import { listModels } from "@/lib/models/list-models";
 import { gpuAvailability } from "@/lib/workers/gpu-availability";
+import { otherMethods } from "@/lib/http/method-not-allowed";
 
 export const dynamic = "force-dynamic";
+export const { POST, PUT, PATCH, DELETE } = otherMethods(["GET"]);
 
 export const GET = handleApi(() => {
   const { modelsDir } = webConfig();

@@ -9,8 +9,10 @@ import { webBus } from "@/lib/realtime/web-bus";
 import { createRun } from "@/lib/runs/create-run";
 import { listChunks, toRunView } from "@/lib/runs/run-view";
 import { waitForRunWithin, wantsToWait } from "@/lib/runs/wait-for-run";
+import { otherMethods } from "@/lib/http/method-not-allowed";
 
 export const dynamic = "force-dynamic";
+export const { GET, PUT, PATCH, DELETE } = otherMethods(["POST"]);
 
 export const POST = handleApi(async (request: Request) => {
   const config = webConfig();

@@ -6,8 +6,10 @@ import { handleApi, readJsonBody } from "@/lib/http/handle-api";
 import { webBus } from "@/lib/realtime/web-bus";
 import { requestSandbox, waitForSandbox } from "@/lib/sandboxes/manage-sandboxes";
 import { toSandboxView } from "@/lib/sandboxes/sandbox-view";
+import { otherMethods } from "@/lib/http/method-not-allowed";
 
 export const dynamic = "force-dynamic";
+export const { GET, PUT, PATCH, DELETE } = otherMethods(["POST"]);
 
 /** Creates a sandbox and answers once it is ready (container started, requirements installed). */
 export const POST = handleApi(async (request: Request) => {

@@ -4,8 +4,10 @@ import { ApiError } from "@/lib/http/api-error";
 import { handleApi } from "@/lib/http/handle-api";
 import { findRun, listChunks, toRunView } from "@/lib/runs/run-view";
 import { waitForRunWithin, wantsToWait } from "@/lib/runs/wait-for-run";
+import { otherMethods } from "@/lib/http/method-not-allowed";
 
 export const dynamic = "force-dynamic";
+export const { POST, PUT, PATCH, DELETE } = otherMethods(["GET"]);
 
 export const GET = handleApi(async (request: Request, context: { params: Promise<{ id: string }> }) => {
   const { id } = await context.params;

@@ -3,8 +3,10 @@ import { webDatabase } from "@/lib/db/web-database";
 import { handleApi } from "@/lib/http/handle-api";
 import { deleteSandbox } from "@/lib/sandboxes/manage-sandboxes";
 import { findOwnedSandbox, toSandboxView } from "@/lib/sandboxes/sandbox-view";
+import { otherMethods } from "@/lib/http/method-not-allowed";
 
 export const dynamic = "force-dynamic";
+export const { POST, PUT, PATCH } = otherMethods(["GET", "DELETE"]);
 
 type Context = { params: Promise<{ id: string }> };
 

@@ -5,8 +5,10 @@ import { handleApi, readJsonBody } from "@/lib/http/handle-api";
 import { assertQueueCapacity } from "@/lib/runs/check-queue-capacity";
 import { runInSandbox } from "@/lib/sandboxes/run-in-sandbox";
 import { sandboxRunResponse, wantsWait } from "@/lib/sandboxes/sandbox-run-response";
+import { otherMethods } from "@/lib/http/method-not-allowed";
 
 export const dynamic = "force-dynamic";
+export const { GET, PUT, PATCH, DELETE } = otherMethods(["POST"]);
 
 export const POST = handleApi(async (request: Request, context: { params: Promise<{ id: string }> }) => {
   const config = webConfig();

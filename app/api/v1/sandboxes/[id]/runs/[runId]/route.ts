@@ -6,8 +6,10 @@ import { handleApi } from "@/lib/http/handle-api";
 import { findRun } from "@/lib/runs/run-view";
 import { sandboxRunResponse, wantsWait } from "@/lib/sandboxes/sandbox-run-response";
 import { findOwnedSandbox } from "@/lib/sandboxes/sandbox-view";
+import { otherMethods } from "@/lib/http/method-not-allowed";
 
 export const dynamic = "force-dynamic";
+export const { POST, PUT, PATCH, DELETE } = otherMethods(["GET"]);
 
 export const GET = handleApi(async (request: Request, context: { params: Promise<{ id: string; runId: string }> }) => {
   const db = webDatabase();
