@@ -9,7 +9,8 @@ import { startStack, type Stack } from "../support/stack";
  * JSON `error` message: never a 5xx, never a hang. Real HTTP against a real stack.
  */
 const REQUEST_TIMEOUT_MS = 20_000;
-const NUM_RUNS = Number(process.env.SANDPIT_FUZZ_RUNS ?? 60);
+// 150 cases per property keeps the file near 20 s; SANDPIT_FUZZ_RUNS=2000 hunts longer.
+const NUM_RUNS = Number(process.env.SANDPIT_FUZZ_RUNS ?? 150);
 
 const RUN_FIELDS = ["runtime", "code", "stdin", "timeout", "memory", "vcpus", "model"];
 const SANDBOX_FIELDS = ["name", "runtime", "language", "code", "memory", "vcpus", "model", "timeout", "envVariables", "requirements", "denoFlags", "gpu", "files"];
