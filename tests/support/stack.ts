@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -28,6 +29,17 @@ export type Stack = {
 };
 
 const root = path.resolve(import.meta.dirname, "../..");
+
+/**
+ * Whatever a killed worker left (warm pool containers, a run's container) belongs to this stack's
+ * installation alone (worker/config.ts derives the instance id from the database path): remove it,
+ * so no test leaves containers behind for the next.
+ */
+function removeInstanceContainers(databasePath: string): void {
+  const instance = createHash("sha256").update(databasePath).digest("hex").slice(0, 16);
+  const ids = execFileSync("docker", ["ps", "-aq", "--filter", `label=sandpit.instance=${instance}`], { encoding: "utf8" }).split("\n").filter(Boolean);
+  if (ids.length) execFileSync("docker", ["rm", "-f", ...ids], { stdio: "ignore" });
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -122,6 +134,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       web.kill("SIGTERM");
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
       web.kill("SIGKILL");
+      removeInstanceContainers(path.join(dataDir, "sandpit.db"));
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

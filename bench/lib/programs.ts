@@ -1,0 +1,29 @@
+import type { RuntimeName } from "@/lib/runtimes/catalog";
+
+/** The hello-world each path runs: the same program text through the API and on the command line. */
+export const HELLO: Record<RuntimeName, string> = {
+  python: "print('hello')",
+  node: "console.log('hello')",
+  deno: "console.log('hello')",
+  go: 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello") }\n',
+  bash: "echo hello",
+};
+
+/** Command lines that run HELLO[runtime] inside the runtime image (docker run --rm baseline). */
+export const IN_IMAGE_COMMAND: Record<RuntimeName, string[]> = {
+  python: ["python3", "-c", HELLO.python],
+  node: ["node", "-e", HELLO.node],
+  deno: ["deno", "eval", HELLO.deno],
+  // The image's own compile-and-run path (prebuilt std, direct compile/link), as the worker uses it.
+  go: ["bash", "-c", `printf '%s' '${HELLO.go}' > main.go && exec /opt/sandpit/call`],
+  bash: ["bash", "-c", HELLO.bash],
+};
+
+/** A program that prints its own write times (epoch ms), for the streaming latency measurement. */
+export const TIMESTAMP_WRITER = [
+  "import sys, time",
+  "for _ in range(5):",
+  "    sys.stdout.write('%.3f\\n' % (time.time() * 1000))",
+  "    sys.stdout.flush()",
+  "    time.sleep(0.02)",
+].join("\n");

@@ -1,0 +1,120 @@
+import type { RuntimeName } from "@/lib/runtimes/catalog";
+import type { Summary } from "./stats";
+
+type PerRuntime<T> = Partial<Record<RuntimeName, T>>;
+
+export type ContainerRuntimeResults = {
+  containerRuntime: "runc" | "runsc";
+  docker: PerRuntime<Summary>;
+  cold: PerRuntime<Summary>;
+  warmHttp: PerRuntime<Summary>;
+  warmSdk: PerRuntime<Summary>;
+  /** Share of warm-path runs (HTTP and SDK) that got a container from the pool. */
+  warmHitRate: PerRuntime<number>;
+  socketFirstByte?: Summary;
+  warmPythonC2?: Summary & { hitRate: number };
+  throughputPoolC1?: number;
+  throughputPoolC2?: number;
+  throughputDockerC1?: number;
+  throughputDockerC2?: number;
+  workerPeakRssMb?: number;
+};
+
+export type Goal = { goal: string; measured: string; ratio: number; limit: string; met: boolean };
+
+export type BenchResults = {
+  startedAt: string;
+  finishedAt: string;
+  machine: string;
+  runsPerMeasurement: number;
+  bare: PerRuntime<Summary & { label: string }>;
+  containerRuntimes: ContainerRuntimeResults[];
+  goals: Goal[];
+};
+
+const ms = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? "–" : value < 100 ? value.toFixed(1) : value.toFixed(0));
+const pair = (summary: Summary | undefined) => (summary ? `${ms(summary.p50)} / ${ms(summary.p95)}` : "–");
+const INTERPRETED: RuntimeName[] = ["python", "node", "deno"];
+
+/** The issue's goals, each as a ratio of two numbers measured in this run. */
+export function evaluateGoals(results: BenchResults): Goal[] {
+  const goals: Goal[] = [];
+  const atMost = (goal: string, a: number | undefined, b: number | undefined, limit: number, what: string) => {
+    if (a === undefined || b === undefined || !b) return;
+    const ratio = a / b;
+    goals.push({ goal, measured: what, ratio, limit: `≤ ${limit}`, met: ratio <= limit });
+  };
+  for (const r of results.containerRuntimes) {
+    const cr = r.containerRuntime;
+    for (const runtime of INTERPRETED) {
+      const warm = r.warmHttp[runtime]?.p50;
+      atMost(`${cr}: warm ${runtime} (HTTP) p50 vs bare ${runtime} on the host`, warm, results.bare[runtime]?.p50, 1.5, `${ms(warm)} vs ${ms(results.bare[runtime]?.p50)} ms`);
+      atMost(`${cr}: warm ${runtime} (HTTP) p50 vs docker run --rm`, warm, r.docker[runtime]?.p50, 0.15, `${ms(warm)} vs ${ms(r.docker[runtime]?.p50)} ms`);
+    }
+    for (const runtime of Object.keys(r.cold) as RuntimeName[]) {
+      atMost(`${cr}: cold ${runtime} (pool off) p50 vs docker run --rm`, r.cold[runtime]?.p50, r.docker[runtime]?.p50, 1.1, `${ms(r.cold[runtime]?.p50)} vs ${ms(r.docker[runtime]?.p50)} ms`);
+    }
+    if (r.throughputPoolC2 !== undefined && r.throughputDockerC2) {
+      const ratio = r.throughputPoolC2 / r.throughputDockerC2;
+      goals.push({
+        goal: `${cr}: runs/s at concurrency 2, pool on vs docker run --rm`,
+        measured: `${r.throughputPoolC2.toFixed(2)} vs ${r.throughputDockerC2.toFixed(2)} runs/s`,
+        ratio,
+        limit: "≥ 1",
+        met: ratio >= 1,
+      });
+    }
+    if (r.socketFirstByte) {
+      const p50 = r.socketFirstByte.p50;
+      goals.push({ goal: `${cr}: program write → Socket.IO client, p50`, measured: `${ms(p50)} ms`, ratio: p50 / 10, limit: "≤ 10 ms", met: p50 <= 10 });
+    }
+    atMost(`${cr}: warm python p95 at concurrency 2 vs p50 at concurrency 1`, r.warmPythonC2?.p95, r.warmHttp.python?.p50, 2, `${ms(r.warmPythonC2?.p95)} vs ${ms(r.warmHttp.python?.p50)} ms`);
+  }
+  const runc = results.containerRuntimes.find((r) => r.containerRuntime === "runc");
+  const runsc = results.containerRuntimes.find((r) => r.containerRuntime === "runsc");
+  if (runc && runsc) {
+    for (const runtime of INTERPRETED) {
+      atMost(`runsc warm ${runtime} p50 vs runc warm p50`, runsc.warmHttp[runtime]?.p50, runc.warmHttp[runtime]?.p50, 1.5, `${ms(runsc.warmHttp[runtime]?.p50)} vs ${ms(runc.warmHttp[runtime]?.p50)} ms`);
+    }
+  }
+  return goals;
+}
+
+export function renderMarkdown(results: BenchResults): string {
+  const lines: string[] = [];
+  lines.push(`Measured ${results.startedAt.slice(0, 16).replace("T", " ")} UTC on ${results.machine}; ${results.runsPerMeasurement} runs per cell, hello-world programs.`);
+  lines.push("");
+  lines.push("**Latency, ms (p50 / p95)**: wall time of one hello-world, from the request to its answer.");
+  lines.push("");
+  lines.push("| runtime | container runtime | bare on host | `docker run --rm` | cold, HTTP `?wait=1` | warm, HTTP `?wait=1` | warm, TS SDK | warm hits |");
+  lines.push("|---|---|---|---|---|---|---|---|");
+  for (const r of results.containerRuntimes) {
+    for (const runtime of Object.keys(r.docker) as RuntimeName[]) {
+      const hit = r.warmHitRate[runtime];
+      lines.push(
+        `| ${runtime} | ${r.containerRuntime} | ${pair(results.bare[runtime])} | ${pair(r.docker[runtime])} | ${pair(r.cold[runtime])} | ${pair(r.warmHttp[runtime])} | ${pair(r.warmSdk[runtime])} | ${hit === undefined ? "–" : `${Math.round(hit * 100)}%`} |`,
+      );
+    }
+  }
+  lines.push("");
+  lines.push("**Streaming, load and memory**");
+  lines.push("");
+  lines.push("| container runtime | write → Socket.IO client, ms (p50 / p95) | warm python at concurrency 2, ms (p50 / p95) | runs/s pool on, c=1 / c=2 | runs/s `docker run --rm`, c=1 / c=2 | worker peak RSS |");
+  lines.push("|---|---|---|---|---|---|");
+  for (const r of results.containerRuntimes) {
+    const rate = (value: number | undefined) => (value === undefined ? "–" : value.toFixed(2));
+    lines.push(
+      `| ${r.containerRuntime} | ${pair(r.socketFirstByte)} | ${pair(r.warmPythonC2)} | ${rate(r.throughputPoolC1)} / ${rate(r.throughputPoolC2)} | ${rate(r.throughputDockerC1)} / ${rate(r.throughputDockerC2)} | ${r.workerPeakRssMb ? `${r.workerPeakRssMb.toFixed(0)} MB` : "–"} |`,
+    );
+  }
+  lines.push("");
+  lines.push("**Goals** (ratios of numbers measured above, in this run)");
+  lines.push("");
+  lines.push("| goal | measured | ratio | limit | |");
+  lines.push("|---|---|---|---|---|");
+  for (const goal of results.goals) lines.push(`| ${goal.goal} | ${goal.measured} | ${goal.ratio.toFixed(2)} | ${goal.limit} | ${goal.met ? "met" : "**missed**"} |`);
+  lines.push("");
+  const bare = Object.entries(results.bare).map(([runtime, value]) => `${runtime}: ${value!.label}`);
+  lines.push(`Bare interpreters: ${bare.join("; ")}.`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,311 @@
+/**
+ * `npm run bench`: our cold and warm paths against the baselines they must beat, measured side by side
+ * on this machine in one run (see README "Benchmark"). Writes bench/results/latest.{md,json}.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { io } from "socket.io-client";
+import type { RuntimeName } from "@/lib/runtimes/catalog";
+import { buildContainerSpec } from "@/worker/sandbox/build-container-spec";
+import { DEFAULT_HARDENING } from "@/worker/sandbox/hardening-policy";
+import { Client, runCode } from "../sdk/js/src/index";
+import { startStack, type Stack } from "../tests/support/stack";
+import { loadBenchConfig } from "./lib/bench-config";
+import { dockerRunArgs } from "./lib/docker-run-args";
+import { evaluateGoals, renderMarkdown, type BenchResults, type ContainerRuntimeResults } from "./lib/report";
+import { HELLO, IN_IMAGE_COMMAND, TIMESTAMP_WRITER } from "./lib/programs";
+import { epochMs, sleep, summarize } from "./lib/stats";
+import { hostInterpreters } from "./lib/host-interpreters";
+
+const config = loadBenchConfig();
+const root = path.resolve(import.meta.dirname, "..");
+const DEFAULT_MEMORY_MB = 256;
+/** Between warm runs at concurrency 1: long enough for the pool to replace the container just taken. */
+const WARM_PACE_MS = { runc: 150, runsc: 250 } as const;
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+function timeCommand(command: string, args: string[], env?: Record<string, string>): number {
+  const started = epochMs();
+  const result = spawnSync(command, args, { env: (env ?? { PATH: config.path, HOME: config.home }) as NodeJS.ProcessEnv, encoding: "utf8" });
+  const elapsed = epochMs() - started;
+  if (result.status !== 0 || !result.stdout.includes("hello")) {
+    throw new Error(`${command} ${args.slice(-3).join(" ")} failed (${result.status}): ${result.stderr.slice(-500)}`);
+  }
+  return elapsed;
+}
+
+function repeat(count: number, warmups: number, measure: () => number): number[] {
+  for (let i = 0; i < warmups; i++) measure();
+  return Array.from({ length: count }, measure);
+}
+
+async function repeatAsync(count: number, warmups: number, measure: () => Promise<number>, paceMs = 0): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < warmups + count; i++) {
+    if (paceMs) await sleep(paceMs);
+    const sample = await measure();
+    if (i >= warmups) samples.push(sample);
+  }
+  return samples;
+}
+
+function dockerArgs(runtime: RuntimeName, containerRuntime: "runc" | "runsc"): string[] {
+  const spec = buildContainerSpec(
+    { role: { run: "bench" }, workerId: "bench", instanceId: "bench", image: `sandpit/${runtime}`, memoryMb: DEFAULT_MEMORY_MB, containerRuntime },
+    DEFAULT_HARDENING,
+  );
+  return dockerRunArgs(spec, IN_IMAGE_COMMAND[runtime]);
+}
+
+type RunAnswer = { status: string; stdout: string; warm: boolean; error: string | null };
+
+async function postRun(stack: Stack, token: string, body: object): Promise<RunAnswer> {
+  const response = await fetch(`${stack.baseUrl}/api/v1/runs?wait=1`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  const answer = (await response.json()) as RunAnswer;
+  if (response.status !== 201 || answer.status !== "succeeded") throw new Error(`run failed: ${response.status} ${JSON.stringify(answer).slice(0, 500)}`);
+  return answer;
+}
+
+/** Times one hello-world through the HTTP API; counts whether it was warm. */
+function httpHello(stack: Stack, token: string, runtime: RuntimeName, warmth: { warm: number; total: number }) {
+  return async () => {
+    const started = epochMs();
+    const answer = await postRun(stack, token, { runtime, code: HELLO[runtime] });
+    const elapsed = epochMs() - started;
+    if (answer.stdout !== "hello\n") throw new Error(`unexpected output ${JSON.stringify(answer.stdout)}`);
+    warmth.total++;
+    if (answer.warm) warmth.warm++;
+    return elapsed;
+  };
+}
+
+function sdkHello(client: Client, runtime: RuntimeName, warmth: { warm: number; total: number }) {
+  return async () => {
+    const started = epochMs();
+    const result = await runCode({ client, runtime, code: HELLO[runtime] });
+    const elapsed = epochMs() - started;
+    if (result.status !== "succeeded" || result.stdout !== "hello\n") throw new Error(`sdk run failed: ${JSON.stringify(result).slice(0, 300)}`);
+    warmth.total++;
+    if (result.warm) warmth.warm++;
+    return elapsed;
+  };
+}
+
+function createToken(stack: Stack): string {
+  const out = execFileSync("npx", ["tsx", "scripts/token.ts", "create", "bench"], {
+    cwd: root,
+    env: { PATH: config.path, HOME: config.home, DATA_DIR: stack.dataDir } as unknown as NodeJS.ProcessEnv,
+    encoding: "utf8",
+  });
+  return out.trim().split("\n").at(-1)!.trim();
+}
+
+/** Peak resident memory of the worker process, sampled while a stack is measured. */
+function sampleRss(pid: number, peak: { kb: number }): NodeJS.Timeout {
+  return setInterval(() => {
+    try {
+      const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      if (match) peak.kb = Math.max(peak.kb, Number(match[1]));
+    } catch {
+      // exited
+    }
+  }, 250);
+}
+
+/** Time from the program's write to its arrival at a Socket.IO client, over several writes per run. */
+async function socketLatencies(stack: Stack, token: string, runs: number): Promise<number[]> {
+  const samples: number[] = [];
+  const socket = io(stack.baseUrl, { transports: ["websocket"] });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", () => resolve());
+    socket.once("connect_error", reject);
+  });
+  try {
+    for (let i = 0; i < runs; i++) {
+      await sleep(WARM_PACE_MS.runsc);
+      const response = await fetch(`${stack.baseUrl}/api/v1/runs`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ runtime: "python", code: TIMESTAMP_WRITER }),
+      });
+      const { id } = (await response.json()) as { id: string };
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("no end event")), 30_000);
+        const onEvent = (event: { runId: string; type: string; data?: string }) => {
+          if (event.runId !== id) return;
+          const arrived = epochMs();
+          if (event.type === "chunk") {
+            // A chunk may carry several writes if they arrived together: each write's own delay counts.
+            for (const line of event.data!.split("\n").filter(Boolean)) samples.push(arrived - Number(line));
+          } else if (event.type === "end") {
+            clearTimeout(timer);
+            socket.off("run:event", onEvent);
+            resolve();
+          }
+        };
+        socket.on("run:event", onEvent);
+        socket.emit("run:subscribe", { runId: id, afterSeq: -1 });
+      });
+    }
+  } finally {
+    socket.close();
+  }
+  return samples;
+}
+
+/** Runs back to back from `concurrency` clients for `seconds`: sustained runs per second and each run's latency. */
+async function sustained(concurrency: number, seconds: number, once: () => Promise<number>): Promise<{ perSecond: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  const started = epochMs();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (epochMs() < deadline) latencies.push(await once());
+    }),
+  );
+  return { perSecond: latencies.length / ((epochMs() - started) / 1000), latencies };
+}
+
+function dockerOnce(args: string[]): () => Promise<number> {
+  return () =>
+    new Promise((resolve, reject) => {
+      const started = epochMs();
+      const child = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (data) => (out += data));
+      child.on("exit", (code) => (code === 0 && out.includes("hello") ? resolve(epochMs() - started) : reject(new Error(`docker run exited ${code}`))));
+    });
+}
+
+async function benchContainerRuntime(containerRuntime: "runc" | "runsc"): Promise<ContainerRuntimeResults> {
+  const result: ContainerRuntimeResults = { containerRuntime, docker: {}, cold: {}, warmHttp: {}, warmSdk: {}, warmHitRate: {} };
+  const n = config.runs;
+
+  for (const runtime of config.runtimes) {
+    log(`${containerRuntime}: docker run --rm ${runtime} x${n}`);
+    result.docker[runtime] = summarize(repeat(n, 3, () => timeCommand("docker", dockerArgs(runtime, containerRuntime))));
+  }
+
+  const webEnv = { TOKEN_RUNS_PER_MINUTE: "1000000", MAX_QUEUED_RUNS: "100000" };
+  log(`${containerRuntime}: cold path (pool off)`);
+  let stack = await startStack({ containerRuntime, webEnv, workerEnv: { POOL_ENABLED: "0" } });
+  try {
+    const token = createToken(stack);
+    for (const runtime of config.runtimes) {
+      log(`${containerRuntime}: cold ${runtime} x${n}`);
+      result.cold[runtime] = summarize(await repeatAsync(n, 3, httpHello(stack, token, runtime, { warm: 0, total: 0 })));
+    }
+  } finally {
+    await stack.stop();
+  }
+
+  log(`${containerRuntime}: warm path (pool on)`);
+  stack = await startStack({ containerRuntime, webEnv });
+  const rss = { kb: 0 };
+  const rssTimer = sampleRss(stack.workers[0].pid!, rss);
+  try {
+    const token = createToken(stack);
+    const client = new Client({ apiToken: token, baseUrl: stack.baseUrl });
+    await sleep(3000); // the pool's first fill
+    const pace = WARM_PACE_MS[containerRuntime];
+    for (const runtime of config.runtimes) {
+      const warmth = { warm: 0, total: 0 };
+      log(`${containerRuntime}: warm ${runtime} via HTTP x${n}, then via the TypeScript SDK x${n}`);
+      result.warmHttp[runtime] = summarize(await repeatAsync(n, 3, httpHello(stack, token, runtime, warmth), pace));
+      result.warmSdk[runtime] = summarize(await repeatAsync(n, 3, sdkHello(client, runtime, warmth), pace));
+      result.warmHitRate[runtime] = warmth.warm / warmth.total;
+    }
+
+    log(`${containerRuntime}: Socket.IO streaming latency`);
+    result.socketFirstByte = summarize(await socketLatencies(stack, token, Math.ceil(n / 5)));
+
+    log(`${containerRuntime}: warm python at concurrency 2 (two paced clients)`);
+    const warmthC2 = { warm: 0, total: 0 };
+    const halves = await Promise.all([0, 1].map(() => repeatAsync(Math.ceil(n / 2), 1, httpHello(stack, token, "python", warmthC2), pace * 2)));
+    result.warmPythonC2 = { ...summarize(halves.flat()), hitRate: warmthC2.warm / warmthC2.total };
+
+    for (const concurrency of [1, 2]) {
+      log(`${containerRuntime}: sustained throughput, pool on, concurrency ${concurrency}`);
+      const run = await sustained(concurrency, config.throughputSeconds, httpHello(stack, token, "python", { warm: 0, total: 0 }));
+      result[concurrency === 1 ? "throughputPoolC1" : "throughputPoolC2"] = run.perSecond;
+    }
+  } finally {
+    clearInterval(rssTimer);
+    result.workerPeakRssMb = rss.kb / 1024;
+    await stack.stop();
+  }
+
+  for (const concurrency of [1, 2]) {
+    log(`${containerRuntime}: sustained throughput, docker run --rm, concurrency ${concurrency}`);
+    const run = await sustained(concurrency, config.throughputSeconds, dockerOnce(dockerArgs("python", containerRuntime)));
+    result[concurrency === 1 ? "throughputDockerC1" : "throughputDockerC2"] = run.perSecond;
+  }
+  return result;
+}
+
+async function main() {
+  const startedAt = new Date();
+  const interpreters = hostInterpreters(path.join(root, "bench/tmp"), config);
+  const bare: BenchResults["bare"] = {};
+  for (const runtime of config.runtimes) {
+    const interpreter = interpreters[runtime];
+    if (!interpreter) {
+      log(`bare ${runtime}: not installed on the host, skipped`);
+      continue;
+    }
+    log(`bare ${runtime} on the host (${interpreter.label}) x${config.runs}`);
+    bare[runtime] = { label: interpreter.label, ...summarize(repeat(config.runs, 3, () => timeCommand(interpreter.command, interpreter.args, interpreter.env))) };
+  }
+  const perRuntime: ContainerRuntimeResults[] = [];
+  for (const containerRuntime of config.containerRuntimes) perRuntime.push(await benchContainerRuntime(containerRuntime));
+
+  const results: BenchResults = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: machineDescription(),
+    runsPerMeasurement: config.runs,
+    bare,
+    containerRuntimes: perRuntime,
+    goals: [],
+  };
+  results.goals = evaluateGoals(results);
+  const markdown = renderMarkdown(results);
+  const dir = path.join(root, "bench/results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "latest.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(path.join(dir, "latest.md"), markdown);
+  if (config.updateReadme) updateReadme(markdown);
+  console.log("\n" + markdown);
+}
+
+function machineDescription(): string {
+  const cpu = /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU";
+  const cores = readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length ?? 0;
+  const docker = spawnSync("docker", ["version", "--format", "{{.Server.Version}}"], { encoding: "utf8" }).stdout.trim();
+  return `${cores} × ${cpu}, Docker ${docker}, Node ${process.version}`;
+}
+
+/** Replaces the table between the README's bench markers, so the README always shows the latest run. */
+function updateReadme(markdown: string): void {
+  const file = path.join(root, "README.md");
+  if (!existsSync(file)) return;
+  const text = readFileSync(file, "utf8");
+  const start = "<!-- bench:start -->";
+  const end = "<!-- bench:end -->";
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) return log("README has no bench markers; not updated");
+  writeFileSync(file, text.slice(0, from + start.length) + "\n" + markdown + "\n" + text.slice(to));
+  log("README benchmark table updated");
+}
+
+main().catch((error) => {
+  console.error("[bench] failed:", error);
+  process.exit(1);
+});
