@@ -21,6 +21,7 @@ from ._errors import (
     TimeoutError,
     ValidationError,
 )
+from ._run_code import CODE_RUNTIMES, CodeRunResult, run_code
 from ._sandbox import CPUSandbox, GPUSandbox, RunResult, Sandbox
 
 __version__ = "0.1.0"
@@ -37,6 +38,9 @@ __all__ = [
     "CPUSandbox",
     "GPUSandbox",
     "RunResult",
+    "run_code",
+    "CodeRunResult",
+    "CODE_RUNTIMES",
     "SandpitError",
     "AuthError",
     "NotFoundError",

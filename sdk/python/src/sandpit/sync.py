@@ -23,6 +23,8 @@ from ._client import Client, User
 from ._errors import AuthError, ConflictError, NotFoundError, RateLimitError, SandpitError, TimeoutError, ValidationError
 from ._sandbox import CPUSandbox as _AsyncCPUSandbox
 from ._sandbox import GPUSandbox as _AsyncGPUSandbox
+from ._run_code import CodeRunResult
+from ._run_code import run_code as _run_code
 from ._sandbox import RunResult
 from ._sandbox import Sandbox as _AsyncSandbox
 
@@ -51,6 +53,11 @@ def Sandpit(options: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> Clien
 
 Buildfunctions = Sandpit
 configure = _client.configure
+
+
+def run_code(runtime: str, code: str, **kwargs: Any) -> CodeRunResult:
+    """Blocking :func:`sandpit.run_code`."""
+    return _wait(_run_code(runtime, code, **kwargs))
 
 
 class Sandbox:
@@ -104,5 +111,6 @@ class GPUSandbox(Sandbox):
 
 __all__ = [
     "Sandpit", "Buildfunctions", "configure", "Client", "User", "Sandbox", "CPUSandbox", "GPUSandbox", "RunResult",
+    "run_code", "CodeRunResult",
     "SandpitError", "AuthError", "NotFoundError", "ValidationError", "ConflictError", "RateLimitError", "TimeoutError",
 ]
