@@ -36,6 +36,8 @@ export const runs = sqliteTable(
     containerRuntime: text("container_runtime"),
     /** The run got a container from the warm pool. */
     warm: integer("warm", { mode: "boolean" }).notNull().default(false),
+    /** Docker's id of the run's container (a warm one carries no run label: this is how to find it). */
+    containerId: text("container_id"),
     attempts: integer("attempts").notNull().default(0),
     cancelRequested: integer("cancel_requested", { mode: "boolean" }).notNull().default(false),
     outputBytes: integer("output_bytes").notNull().default(0),

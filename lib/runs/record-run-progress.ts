@@ -4,8 +4,8 @@ import { runChunks, runs, type RunRow } from "@/lib/db/schema";
 import type { OutputStream, RunChunkEvent } from "@/lib/realtime/events";
 
 /** The worker's writes while a run executes. */
-export function markRunStarted(db: SandpitDb, runId: string, startedAt: number, warm: boolean): void {
-  db.update(runs).set({ startedAt, warm }).where(eq(runs.id, runId)).run();
+export function markRunStarted(db: SandpitDb, runId: string, started: { startedAt: number; warm: boolean; containerId: string | null }): void {
+  db.update(runs).set(started).where(eq(runs.id, runId)).run();
 }
 
 export function appendRunOutput(

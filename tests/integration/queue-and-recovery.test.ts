@@ -36,7 +36,7 @@ describe.each(CONTAINER_RUNTIMES)("queue and recovery under %s", (containerRunti
     const created = await postRun(stack.baseUrl, { runtime: "bash", code: "echo started; sleep 60", timeout: 120 });
     const id = created.json.id;
     expect(await waitUntil(async () => (await getRun(stack.baseUrl, id)).stdout.includes("started"), 20_000)).toBe(true);
-    expect(containersForRun(id).length).toBe(1);
+    expect(containersForRun(stack.dataDir, id).length).toBe(1);
 
     for (const worker of [...stack.workers]) await stack.killWorker(worker, "SIGKILL");
     stack.workers.length = 0;
@@ -47,7 +47,7 @@ describe.each(CONTAINER_RUNTIMES)("queue and recovery under %s", (containerRunti
     expect(run.status).toBe("error");
     expect(run.error).toMatch(/worker .* stopped before it finished/);
     expect(run.stdout).toBe("started\n");
-    expect(await waitUntil(() => containersForRun(id).length === 0, 10_000)).toBe(true);
+    expect(await waitUntil(() => containersForRun(stack.dataDir, id).length === 0, 10_000)).toBe(true);
 
     const after = await postRun(stack.baseUrl, { runtime: "bash", code: "echo still working" });
     expect((await getRun(stack.baseUrl, after.json.id, true)).stdout).toBe("still working\n");

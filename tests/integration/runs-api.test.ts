@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { io } from "socket.io-client";
 import { getRun, postRun, runToEnd } from "../support/api-client";
-import { containersForRun, waitUntil } from "../support/docker-probe";
+import { containersForRun, recordedContainerId, waitUntil } from "../support/docker-probe";
 import { CONTAINER_RUNTIMES } from "../support/runtimes-under-test";
 import { startStack, type Stack } from "../support/stack";
 
@@ -104,7 +104,8 @@ describe.each(CONTAINER_RUNTIMES)("runs under %s", (containerRuntime) => {
     expect(run.status).toBe("timed_out");
     expect(run.stdout).toBe("going to sleep\n");
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(await waitUntil(() => containersForRun(run.id).length === 0, 5000)).toBe(true);
+    expect(recordedContainerId(stack.dataDir, run.id)).toMatch(/^[0-9a-f]{64}$/);
+    expect(await waitUntil(() => containersForRun(stack.dataDir, run.id).length === 0, 5000)).toBe(true);
   });
 
   it("truncates endless output at the cap and stops the program", async () => {
@@ -114,7 +115,8 @@ describe.each(CONTAINER_RUNTIMES)("runs under %s", (containerRuntime) => {
     expect(Buffer.byteLength(run.stdout)).toBeLessThanOrEqual(1024 * 1024);
     expect(Buffer.byteLength(run.stdout)).toBeGreaterThan(1000 * 1000);
     expect(run.stderr).toMatch(/output truncated/);
-    expect(await waitUntil(() => containersForRun(run.id).length === 0, 5000)).toBe(true);
+    expect(recordedContainerId(stack.dataDir, run.id)).toMatch(/^[0-9a-f]{64}$/);
+    expect(await waitUntil(() => containersForRun(stack.dataDir, run.id).length === 0, 5000)).toBe(true);
   });
 
   it("reports a memory bomb as OOM-killed", async () => {
@@ -135,6 +137,7 @@ describe.each(CONTAINER_RUNTIMES)("runs under %s", (containerRuntime) => {
     expect(cancel.status).toBe(200);
     const run = await getRun(stack.baseUrl, id, true);
     expect(run.status).toBe("cancelled");
-    expect(await waitUntil(() => containersForRun(id).length === 0, 5000)).toBe(true);
+    expect(recordedContainerId(stack.dataDir, id)).toMatch(/^[0-9a-f]{64}$/);
+    expect(await waitUntil(() => containersForRun(stack.dataDir, id).length === 0, 5000)).toBe(true);
   });
 });

@@ -1,9 +1,26 @@
+import Database from "better-sqlite3";
 import { execFileSync } from "node:child_process";
+import path from "node:path";
 
-/** Containers (any state) that carry a run's label: the test's independent view of Docker. */
-export function containersForRun(runId: string): string[] {
-  const output = execFileSync("docker", ["ps", "-aq", "--filter", `label=sandpit.run=${runId}`], { encoding: "utf8" });
-  return output.split("\n").filter(Boolean);
+/**
+ * Containers (any state) that belong to a run, as Docker sees them: one created for the run carries its
+ * label; a warm one from the pool does not, and is found by the id the worker recorded when it took it.
+ */
+export function containersForRun(dataDir: string, runId: string): string[] {
+  const containerId = recordedContainerId(dataDir, runId);
+  const list = (filter: string) =>
+    execFileSync("docker", ["ps", "-aq", "--no-trunc", "--filter", filter], { encoding: "utf8" }).split("\n").filter(Boolean);
+  return [...new Set([...list(`label=sandpit.run=${runId}`), ...(containerId ? list(`id=${containerId}`) : [])])];
+}
+
+/** The container id the worker recorded for a run when it started it (null before that). */
+export function recordedContainerId(dataDir: string, runId: string): string | null {
+  const db = new Database(path.join(dataDir, "sandpit.db"), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare("select container_id from runs where id = ?").get(runId) as { container_id: string | null } | undefined)?.container_id ?? null;
+  } finally {
+    db.close();
+  }
 }
 
 export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {

@@ -61,7 +61,7 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
     // The run's limits apply from the moment its code arrives: the timeout counts from here.
     const timer = setTimeout(() => stop("timeout"), run.timeoutMs);
     const startedAt = Date.now();
-    markRunStarted(db, run.id, startedAt, launched.warm);
+    markRunStarted(db, run.id, { startedAt, warm: launched.warm, containerId: launched.containerId ?? null });
     deps.publish({ type: "started", runId: run.id, startedAt, containerRuntime: deps.containerRuntime, warm: launched.warm });
     if (stopReason || isCancelRequested(db, run.id)) stop(stopReason ?? "cancel");
 

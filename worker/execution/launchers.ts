@@ -31,6 +31,8 @@ export type Launched = {
   completionToken?: string;
   /** Whether the container came warm from the pool. */
   warm: boolean;
+  /** The run's own container (single-use runs; a sandbox's container outlives its runs). */
+  containerId?: string;
   kill(): Promise<void>;
   /** Exit status as the engine saw it (OOM included). */
   inspectExit(exitCode: number): Promise<{ exitCode: number; oomKilled: boolean }>;
@@ -76,6 +78,7 @@ export async function launchSingleUse(run: RunRow, deps: LaunchDeps): Promise<La
     input: [...framed(Buffer.from(run.code, "utf8"), token), Buffer.from(run.stdin, "utf8")],
     completionToken: token,
     warm: Boolean(pooled),
+    containerId: container.id,
     kill: () => deps.engine.kill(container.id),
     inspectExit: async (exitCode) => {
       const exit = await deps.engine.inspectExit(container.id);
