@@ -3,7 +3,9 @@
 # The code runs in a forked child; when it exits, "\x1e<token>:<exit code>\x1e" goes to stdout
 # and stderr so the worker knows both streams are complete without waiting for the container to stop.
 import os
+import runpy  # imported while idle: the run's own path starts at fork
 import sys
+import traceback
 
 
 def read_header():
@@ -28,9 +30,6 @@ def read_exact(size):
 
 
 def run_child(path):
-    import runpy
-    import traceback
-
     sys.argv = [path]
     sys.path[0] = os.path.dirname(path)
     try:
