@@ -114,6 +114,7 @@ export async function startPrivateDockerd(images: string[]): Promise<PrivateDock
 
   // A daemon left by an earlier, interrupted test run goes first.
   await killAll();
+  unmountUnder(runRoot);
   rmSync(runRoot, { recursive: true, force: true });
   mkdirSync(runRoot, { recursive: true });
   mkdirSync(DATA_ROOT, { recursive: true });
@@ -160,16 +161,35 @@ export async function startPrivateDockerd(images: string[]): Promise<PrivateDock
       daemonPid = null;
     },
     async stop() {
+      // Through the daemon, so the containers' own processes go too (killing a shim would orphan them).
       try {
+        if (daemonPid === null || !alive(daemonPid)) await start();
         const left = docker(["ps", "-aq"]).split("\n").filter(Boolean);
         if (left.length) docker(["rm", "-f", ...left]);
       } catch {
-        // daemon already down: killAll reaps what it left
+        // the daemon cannot come back: killAll reaps what it left
       }
       await killAll();
+      unmountUnder(runRoot);
       rmSync(runRoot, { recursive: true, force: true });
     },
   };
+}
+
+/** Docker bind-mounts network namespace files under its exec root; they outlive a killed daemon. */
+function unmountUnder(folder: string): void {
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[4])
+    .filter((mountPoint): mountPoint is string => Boolean(mountPoint?.startsWith(folder + "/")))
+    .reverse();
+  for (const mountPoint of mounts) {
+    try {
+      execFileSync("umount", ["-l", mountPoint], { stdio: "pipe" });
+    } catch {
+      // already gone
+    }
+  }
 }
 
 function readLog(file: string): string {

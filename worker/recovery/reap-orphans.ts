@@ -9,6 +9,16 @@ import { liveWorkerIds } from "@/lib/workers/worker-registry";
 import type { ContainerEngine } from "../engine/container-engine";
 import { reapStrayRunscSandboxes } from "./reap-runsc-sandboxes";
 
+/** Pooled containers seen stopped by the previous reaping pass, and by this one so far. */
+const seenStopped = new Set<string>();
+let stoppedNow = new Set<string>();
+
+function stoppedTwice(id: string, running: boolean): boolean {
+  if (running) return false;
+  stoppedNow.add(id);
+  return seenStopped.has(id);
+}
+
 /**
  * Settles what dead workers left behind: their runs end (or go back to the queue once if they never
  * started), and every sandbox container that belongs to no live run, sandbox or worker's pool is removed.
@@ -41,10 +51,16 @@ export async function reapOrphans(db: SandpitDb, engine: ContainerEngine, publis
   );
   const stray = containers.filter((container) => {
     if (container.sandboxId) return !liveSandboxes.has(container.sandboxId);
-    // A warm container belongs to its worker, idle or running a run, until that worker dies.
-    if (container.pooled) return !container.workerId || !live.has(container.workerId);
+    // A warm container belongs to its worker, idle or running a run, until that worker dies; or until it
+    // has stopped and stayed stopped past a whole reaping period (a restarted engine stopped it, and the
+    // pool's own removal failed while the engine was away). One stopped sighting may be a container
+    // between create and start.
+    if (container.pooled) return !container.workerId || !live.has(container.workerId) || stoppedTwice(container.id, container.running);
     return !container.runId || !liveRunIds.has(container.runId);
   });
+  seenStopped.clear();
+  for (const id of stoppedNow) seenStopped.add(id);
+  stoppedNow = new Set();
   await Promise.all(stray.map((container) => engine.remove(container.id).catch(() => {})));
   if (stray.length) console.warn(`[worker] removed ${stray.length} orphaned sandbox container(s)`);
   await reapStrayRunscSandboxes(engine);
