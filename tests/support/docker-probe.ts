@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import path from "node:path";
 
 /**
@@ -21,6 +22,20 @@ export function recordedContainerId(dataDir: string, runId: string): string | nu
   } finally {
     db.close();
   }
+}
+
+/** The installation label a stack's workers put on their containers (worker/config.ts: hash of the database path). */
+export function instanceIdOf(dataDir: string): string {
+  return createHash("sha256").update(path.join(dataDir, "sandpit.db")).digest("hex").slice(0, 16);
+}
+
+/** Warm pool containers of a stack (idle, or taken by a run that has not ended). */
+export function poolContainers(dataDir: string): string[] {
+  return execFileSync("docker", ["ps", "-aq", "--no-trunc", "--filter", `label=sandpit.instance=${instanceIdOf(dataDir)}`, "--filter", "label=sandpit.pool=1"], {
+    encoding: "utf8",
+  })
+    .split("\n")
+    .filter(Boolean);
 }
 
 export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {

@@ -43,6 +43,7 @@ export class WarmPool {
   private readonly filling = new Map<string, number>();
   private readonly failedUntil = new Map<string, number>();
   private fillingTotal = 0;
+  private readonly creations = new Set<Promise<void>>();
   private refillMs: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -90,6 +91,8 @@ export class WarmPool {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    // A container still being created would outlive the worker: let each finish (it removes itself).
+    await Promise.allSettled([...this.creations]);
     const all = [...this.idle.values()].flat();
     this.idle.clear();
     await Promise.all(all.map((entry) => this.engine.remove(entry.container.id).catch(() => {})));
@@ -126,7 +129,9 @@ export class WarmPool {
         if (this.fillingTotal >= this.settings.fillConcurrency) return;
         if (this.idleMemoryMb() + fillingMemory + entry.key.memoryMb > this.settings.memoryBudgetMb) return;
         fillingMemory += entry.key.memoryMb;
-        void this.createOne(entry.id, entry.key);
+        const creation = this.createOne(entry.id, entry.key);
+        this.creations.add(creation);
+        void creation.finally(() => this.creations.delete(creation));
       }
     }
   }
