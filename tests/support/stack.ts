@@ -24,6 +24,8 @@ export type Stack = {
   workers: ChildProcess[];
   startWorker(extraEnv?: Record<string, string>): Promise<ChildProcess>;
   killWorker(worker: ChildProcess, signal?: NodeJS.Signals): Promise<void>;
+  /** Stops the web process (SIGTERM, then SIGKILL after a grace period, or `signal` at once) and starts it again on the same port. */
+  restartWeb(signal?: NodeJS.Signals): Promise<void>;
   logs(): string;
   stop(): Promise<void>;
 };
@@ -90,8 +92,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const baseUrl = `http://127.0.0.1:${port}`;
   const log: string[] = [];
   const shared = { DATA_DIR: dataDir };
-  const web = launch("server.ts", { ...shared, PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: baseUrl, ...options.webEnv }, log, "web");
+  const webEnv = { ...shared, PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: baseUrl, ...options.webEnv };
+  let web = launch("server.ts", webEnv, log, "web");
   await waitForLine(web, /listening on/, 60_000, log);
+  const stopWeb = async (signal: NodeJS.Signals = "SIGTERM") => {
+    if (web.exitCode !== null || web.signalCode !== null) return;
+    const exited = new Promise((resolve) => web.once("exit", resolve));
+    web.kill(signal);
+    // Open WebSockets keep a SIGTERMed server from closing: give it a moment, then kill it.
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    web.kill("SIGKILL");
+    await exited;
+  };
 
   const workers: ChildProcess[] = [];
   const startWorker = async (extraEnv: Record<string, string> = {}) => {
@@ -127,6 +139,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     workers,
     startWorker,
     killWorker,
+    async restartWeb(signal?: NodeJS.Signals) {
+      await stopWeb(signal);
+      web = launch("server.ts", webEnv, log, "web");
+      await waitForLine(web, /listening on/, 60_000, log);
+    },
     logs: () => log.join(""),
     async stop() {
       await Promise.all(workers.map((worker) => killWorker(worker, "SIGTERM")));

@@ -36,8 +36,12 @@ export function followRun(
       path: "/socket.io",
       transports: ["websocket"],
       auth: apiToken ? { token: apiToken } : undefined,
+      // A restarting server comes back on its own time: keep trying until the run's deadline, then
+      // resubscribe after the last chunk delivered (see "connect"), so nothing is lost or repeated.
       reconnection: true,
-      reconnectionAttempts: 5,
+      reconnectionAttempts: Infinity,
+      reconnectionDelay: 250,
+      reconnectionDelayMax: 2000,
       timeout: 10_000,
       forceNew: true,
     });
