@@ -5,7 +5,8 @@ import { newRunId } from "@/lib/ids/new-run-id";
 import { assertRunQuota, type TokenLimitSettings } from "@/lib/auth/token-limits";
 import { describeIssues } from "@/lib/runs/run-request-schema";
 import { webBus } from "@/lib/realtime/web-bus";
-import { fileUploadSchema, sandboxRunRequestSchema } from "./sandbox-request-schema";
+import { downloadCommand, uploadCommand } from "./sandbox-file-commands";
+import { fileDownloadSchema, fileUploadSchema, sandboxRunRequestSchema } from "./sandbox-request-schema";
 import { findOwnedSandbox } from "./sandbox-view";
 
 const MIN_RUN_MS = 100;
@@ -59,13 +60,10 @@ export function runInSandbox(db: SandpitDb, sandboxId: string, token: ApiTokenRo
   return queueSandboxRun(db, sandboxId, token, limits, { input: event, command: command ?? null, stdin, timeoutS: timeout, useCode: !command });
 }
 
-/** Single-quotes a validated path for the shell inside the sandbox. */
-const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
-
 /**
  * Uploads a file by running, as the sandbox's own unprivileged user inside its container, a command that
- * decodes stdin into the path: the worker never writes into a filesystem the sandbox controls, so a
- * symlink planted there can only ever point the sandbox at itself.
+ * decodes stdin into the path without following links (see sandbox-file-commands.ts): the worker never
+ * writes into a filesystem the sandbox controls.
  */
 export function uploadToSandbox(db: SandpitDb, sandboxId: string, token: ApiTokenRow, limits: TokenLimitSettings, input: unknown): { run: RunRow; path: string; size: number } {
   const parsed = fileUploadSchema.safeParse(input);
@@ -73,8 +71,14 @@ export function uploadToSandbox(db: SandpitDb, sandboxId: string, token: ApiToke
     throw new ApiError("validation", describeIssues(parsed.error), { field: String(parsed.error.issues[0]?.path[0] ?? "") || undefined });
   }
   const { path, content } = parsed.data;
-  const target = shellQuote(path);
-  const command = `mkdir -p -- "$(dirname -- ${target})" && base64 -d > ${target}`;
-  const run = queueSandboxRun(db, sandboxId, token, limits, { command, stdin: content, timeoutS: 30, useCode: false });
+  const run = queueSandboxRun(db, sandboxId, token, limits, { command: uploadCommand(path), stdin: content, timeoutS: 30, useCode: false });
   return { run, path, size: Buffer.from(content, "base64").length };
+}
+
+/** Reads a regular file of /sandbox the same way: as the sandbox's user, inside it, following no links. */
+export function downloadFromSandbox(db: SandpitDb, sandboxId: string, token: ApiTokenRow, limits: TokenLimitSettings, path: unknown): { run: RunRow; path: string } {
+  const parsed = fileDownloadSchema.safeParse({ path });
+  if (!parsed.success) throw new ApiError("validation", describeIssues(parsed.error), { field: "path" });
+  const run = queueSandboxRun(db, sandboxId, token, limits, { command: downloadCommand(parsed.data.path), stdin: "", timeoutS: 30, useCode: false });
+  return { run, path: parsed.data.path };
 }

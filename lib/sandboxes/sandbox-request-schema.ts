@@ -30,7 +30,7 @@ const PIP_REQUIREMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*((
 const NPM_REQUIREMENT = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(@[A-Za-z0-9.^~<>=*|_ -]+)?$/;
 
 const sandboxPath = z
-  .string()
+  .string({ error: "path must be a string" })
   .min(1)
   .max(255)
   .refine((path) => isSafeRelativePath(path), "file paths must be relative to /sandbox, without '..', control characters or a leading '/'");
@@ -39,7 +39,8 @@ const sandboxPath = z
 export function isSafeRelativePath(path: string): boolean {
   if (path.startsWith("/") || path.startsWith("~")) return false;
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(path)) return false;
+  // C0 and C1 controls, line separators and bidi controls (which can make a name read as another).
+  if (/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/.test(path)) return false;
   return path.split("/").every((part) => part !== "" && part !== "." && part !== "..");
 }
 
@@ -175,3 +176,4 @@ export function sandboxRunRequestSchema(lifetimeMaxS: number) {
 }
 
 export const fileUploadSchema = z.object({ path: sandboxPath, content: z.string().base64("content must be base64") }).strict();
+export const fileDownloadSchema = z.object({ path: sandboxPath });

@@ -3,6 +3,7 @@ import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
 import { resolveModelPath } from "@/lib/models/list-models";
 import { toEndEvent } from "@/lib/runs/run-view";
 import { cancelQueuedRunsOf, claimNextSandbox, dueSandboxes, endSandbox, markSandboxReady } from "@/lib/sandboxes/sandbox-lifecycle";
+import { uploadCommand } from "@/lib/sandboxes/sandbox-file-commands";
 import { findSandbox } from "@/lib/sandboxes/sandbox-view";
 import { buildContainerSpec } from "../sandbox/build-container-spec";
 import type { LaunchDeps } from "../execution/launchers";
@@ -111,11 +112,11 @@ export class SandboxSupervisor {
     }
   }
 
-  /** Writes a file as the sandbox's own user, inside the sandbox: never a privileged write into its filesystem. */
+  /** Writes a file as the sandbox's own user, inside the sandbox, following no links: never a privileged write into its filesystem. */
   private async writeFile(containerId: string, relativePath: string, base64: string): Promise<void> {
     const result = await this.deps.engine.execCollect(
       containerId,
-      { cmd: ["bash", "-c", 'mkdir -p -- "$(dirname -- "$1")" && base64 -d > "$1"', "write", relativePath], workingDir: "/sandbox" },
+      { cmd: ["bash", "-c", uploadCommand(relativePath)], workingDir: "/sandbox" },
       base64,
     );
     if (result.exitCode !== 0) throw new Error(`could not write ${relativePath}: ${result.stderr.trim()}`);

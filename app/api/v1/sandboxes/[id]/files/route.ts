@@ -1,24 +1,50 @@
 import { requireToken } from "@/lib/auth/api-tokens";
 import { webConfig } from "@/lib/config/web-config";
 import { webDatabase } from "@/lib/db/web-database";
+import type { RunRow } from "@/lib/db/schema";
 import { ApiError } from "@/lib/http/api-error";
 import { handleApi, readJsonBody } from "@/lib/http/handle-api";
 import { waitForRun } from "@/lib/runs/wait-for-run";
-import { listChunks, toRunView } from "@/lib/runs/run-view";
-import { uploadToSandbox } from "@/lib/sandboxes/run-in-sandbox";
+import { listChunks, toRunView, type RunView } from "@/lib/runs/run-view";
+import { downloadFromSandbox, uploadToSandbox } from "@/lib/sandboxes/run-in-sandbox";
+import { MISSING_EXIT, REFUSED_EXIT } from "@/lib/sandboxes/sandbox-file-commands";
 
 export const dynamic = "force-dynamic";
 
-export const POST = handleApi(async (request: Request, context: { params: Promise<{ id: string }> }) => {
+type Context = { params: Promise<{ id: string }> };
+
+/** Waits for a file transfer run and turns anything but success into an error that says why. */
+async function finish(request: Request, run: RunRow, path: string): Promise<RunView> {
+  const config = webConfig();
+  const db = webDatabase();
+  const ended = await waitForRun(db, run.id, Date.now() + run.timeoutMs + config.waitMarginMs, request.signal);
+  const view = ended ? toRunView(ended, listChunks(db, ended.id)) : null;
+  if (view?.status === "succeeded" && !view.truncated) return view;
+  if (view?.truncated) throw new ApiError("too_large", `${path} is larger than the transfer limit`);
+  const reason = view?.stderr.trim() || ended?.error || ended?.status || "no result";
+  if (view?.exitCode === MISSING_EXIT) throw new ApiError("not_found", reason);
+  if (view?.exitCode === REFUSED_EXIT) throw new ApiError("conflict", reason);
+  throw new ApiError("conflict", `could not transfer ${path}: ${reason}`);
+}
+
+export const POST = handleApi(async (request: Request, context: Context) => {
   const config = webConfig();
   const db = webDatabase();
   const token = requireToken(db, request);
   const body = await readJsonBody(request, config.maxRequestBytes);
   const upload = uploadToSandbox(db, (await context.params).id, token, config.sandboxSettings.tokenLimits, body);
-  const run = await waitForRun(db, upload.run.id, Date.now() + upload.run.timeoutMs + config.waitMarginMs, request.signal);
-  if (run?.status !== "succeeded") {
-    const view = run ? toRunView(run, listChunks(db, run.id)) : null;
-    throw new ApiError("conflict", `could not write ${upload.path}: ${view?.stderr.trim() || run?.error || run?.status || "no result"}`);
-  }
+  await finish(request, upload.run, upload.path);
   return Response.json({ path: upload.path, size: upload.size }, { status: 201 });
+});
+
+/** `GET ?path=data/out.csv` → `{path, size, content}` (base64). */
+export const GET = handleApi(async (request: Request, context: Context) => {
+  const config = webConfig();
+  const db = webDatabase();
+  const token = requireToken(db, request);
+  const path = new URL(request.url).searchParams.get("path") ?? undefined;
+  const download = downloadFromSandbox(db, (await context.params).id, token, config.sandboxSettings.tokenLimits, path);
+  const view = await finish(request, download.run, download.path);
+  const content = view.stdout.trim();
+  return Response.json({ path: download.path, size: Buffer.from(content, "base64").length, content });
 });
