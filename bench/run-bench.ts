@@ -13,7 +13,7 @@ import { Client, runCode } from "../sdk/js/src/index";
 import { startStack, type Stack } from "../tests/support/stack";
 import { loadBenchConfig } from "./lib/bench-config";
 import { dockerRunArgs } from "./lib/docker-run-args";
-import { evaluateGoals, renderMarkdown, type BenchResults, type ContainerRuntimeResults } from "./lib/report";
+import { evaluateGoals, renderMarkdown, STAGES, type BenchResults, type ContainerRuntimeResults, type Stage } from "./lib/report";
 import { HELLO, IN_IMAGE_COMMAND, TIMESTAMP_WRITER } from "./lib/programs";
 import { epochMs, sleep, summarize } from "./lib/stats";
 import { hostInterpreters } from "./lib/host-interpreters";
@@ -59,7 +59,33 @@ function dockerArgs(runtime: RuntimeName, containerRuntime: "runc" | "runsc"): s
   return dockerRunArgs(spec, IN_IMAGE_COMMAND[runtime]);
 }
 
-type RunAnswer = { status: string; stdout: string; warm: boolean; error: string | null };
+type RunAnswer = {
+  status: string;
+  stdout: string;
+  warm: boolean;
+  error: string | null;
+  queuedAt: string;
+  startedAt: string | null;
+  firstOutputAt: string | null;
+  finishedAt: string | null;
+};
+
+/** Where a run's time goes, from the server's own timestamps (ms resolution): the profile behind the table. */
+type StageSamples = Record<Stage, number[]>;
+
+function newStageSamples(): StageSamples {
+  return Object.fromEntries(STAGES.map((stage) => [stage, []])) as unknown as StageSamples;
+}
+
+function recordStages(stages: StageSamples, sentAt: number, answeredAt: number, answer: RunAnswer): void {
+  const at = (iso: string | null) => (iso ? Date.parse(iso) : NaN);
+  const [queued, started, firstOutput, finished] = [at(answer.queuedAt), at(answer.startedAt), at(answer.firstOutputAt), at(answer.finishedAt)];
+  stages["request→queued"].push(queued - sentAt);
+  stages["queued→code sent"].push(started - queued);
+  stages["code sent→first output"].push(firstOutput - started);
+  stages["first output→finished"].push(finished - firstOutput);
+  stages["finished→answer"].push(answeredAt - finished);
+}
 
 async function postRun(stack: Stack, token: string, body: object): Promise<RunAnswer> {
   const response = await fetch(`${stack.baseUrl}/api/v1/runs?wait=1`, {
@@ -73,11 +99,13 @@ async function postRun(stack: Stack, token: string, body: object): Promise<RunAn
 }
 
 /** Times one hello-world through the HTTP API; counts whether it was warm. */
-function httpHello(stack: Stack, token: string, runtime: RuntimeName, warmth: { warm: number; total: number }) {
+function httpHello(stack: Stack, token: string, runtime: RuntimeName, warmth: { warm: number; total: number }, stages?: StageSamples) {
   return async () => {
     const started = epochMs();
     const answer = await postRun(stack, token, { runtime, code: HELLO[runtime] });
-    const elapsed = epochMs() - started;
+    const answered = epochMs();
+    const elapsed = answered - started;
+    if (stages) recordStages(stages, started, answered, answer);
     if (answer.stdout !== "hello\n") throw new Error(`unexpected output ${JSON.stringify(answer.stdout)}`);
     warmth.total++;
     if (answer.warm) warmth.warm++;
@@ -184,7 +212,7 @@ function dockerOnce(args: string[]): () => Promise<number> {
 }
 
 async function benchContainerRuntime(containerRuntime: "runc" | "runsc"): Promise<ContainerRuntimeResults> {
-  const result: ContainerRuntimeResults = { containerRuntime, docker: {}, cold: {}, warmHttp: {}, warmSdk: {}, warmHitRate: {} };
+  const result: ContainerRuntimeResults = { containerRuntime, docker: {}, cold: {}, warmHttp: {}, warmSdk: {}, warmHitRate: {}, warmStages: {}, coldStages: {} };
   const n = config.runs;
 
   for (const runtime of config.runtimes) {
@@ -199,7 +227,9 @@ async function benchContainerRuntime(containerRuntime: "runc" | "runsc"): Promis
     const token = createToken(stack);
     for (const runtime of config.runtimes) {
       log(`${containerRuntime}: cold ${runtime} x${n}`);
-      result.cold[runtime] = summarize(await repeatAsync(n, 3, httpHello(stack, token, runtime, { warm: 0, total: 0 })));
+      const stages = newStageSamples();
+      result.cold[runtime] = summarize(await repeatAsync(n, 3, httpHello(stack, token, runtime, { warm: 0, total: 0 }, stages)));
+      result.coldStages[runtime] = Object.fromEntries(Object.entries(stages).map(([stage, samples]) => [stage, summarize(samples.slice(3))]));
     }
   } finally {
     await stack.stop();
@@ -217,7 +247,9 @@ async function benchContainerRuntime(containerRuntime: "runc" | "runsc"): Promis
     for (const runtime of config.runtimes) {
       const warmth = { warm: 0, total: 0 };
       log(`${containerRuntime}: warm ${runtime} via HTTP x${n}, then via the TypeScript SDK x${n}`);
-      result.warmHttp[runtime] = summarize(await repeatAsync(n, 3, httpHello(stack, token, runtime, warmth), pace));
+      const stages = newStageSamples();
+      result.warmHttp[runtime] = summarize(await repeatAsync(n, 3, httpHello(stack, token, runtime, warmth, stages), pace));
+      result.warmStages[runtime] = Object.fromEntries(Object.entries(stages).map(([stage, samples]) => [stage, summarize(samples.slice(3))]));
       result.warmSdk[runtime] = summarize(await repeatAsync(n, 3, sdkHello(client, runtime, warmth), pace));
       result.warmHitRate[runtime] = warmth.warm / warmth.total;
     }

@@ -3,6 +3,10 @@ import type { Summary } from "./stats";
 
 type PerRuntime<T> = Partial<Record<RuntimeName, T>>;
 
+/** A run's path through the system, as its server-side timestamps divide it. */
+export const STAGES = ["request→queued", "queued→code sent", "code sent→first output", "first output→finished", "finished→answer"] as const;
+export type Stage = (typeof STAGES)[number];
+
 export type ContainerRuntimeResults = {
   containerRuntime: "runc" | "runsc";
   docker: PerRuntime<Summary>;
@@ -11,6 +15,9 @@ export type ContainerRuntimeResults = {
   warmSdk: PerRuntime<Summary>;
   /** Share of warm-path runs (HTTP and SDK) that got a container from the pool. */
   warmHitRate: PerRuntime<number>;
+  /** Where the time of a warm / cold HTTP run goes, per stage (server timestamps, ms resolution). */
+  warmStages: PerRuntime<Record<string, Summary>>;
+  coldStages: PerRuntime<Record<string, Summary>>;
   socketFirstByte?: Summary;
   warmPythonC2?: Summary & { hitRate: number };
   throughputPoolC1?: number;
@@ -106,6 +113,18 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(
       `| ${r.containerRuntime} | ${pair(r.socketFirstByte)} | ${pair(r.warmPythonC2)} | ${rate(r.throughputPoolC1)} / ${rate(r.throughputPoolC2)} | ${rate(r.throughputDockerC1)} / ${rate(r.throughputDockerC2)} | ${r.workerPeakRssMb ? `${r.workerPeakRssMb.toFixed(0)} MB` : "–"} |`,
     );
+  }
+  lines.push("");
+  lines.push("**Where the time goes** (p50 per stage, ms, from the server's own timestamps at 1 ms resolution; warm / cold)");
+  lines.push("");
+  const stageNames = STAGES;
+  lines.push(`| runtime | container runtime | ${stageNames.join(" | ")} |`);
+  lines.push(`|---|---|${stageNames.map(() => "---").join("|")}|`);
+  for (const r of results.containerRuntimes) {
+    for (const runtime of Object.keys(r.warmStages) as RuntimeName[]) {
+      const cells = stageNames.map((stage) => `${ms(r.warmStages[runtime]?.[stage]?.p50)} / ${ms(r.coldStages[runtime]?.[stage]?.p50)}`);
+      lines.push(`| ${runtime} | ${r.containerRuntime} | ${cells.join(" | ")} |`);
+    }
   }
   lines.push("");
   lines.push("**Goals** (ratios of numbers measured above, in this run)");

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -40,7 +40,8 @@ const root = path.resolve(import.meta.dirname, "../..");
 function removeInstanceContainers(databasePath: string): void {
   const instance = createHash("sha256").update(databasePath).digest("hex").slice(0, 16);
   const ids = execFileSync("docker", ["ps", "-aq", "--filter", `label=sandpit.instance=${instance}`], { encoding: "utf8" }).split("\n").filter(Boolean);
-  if (ids.length) execFileSync("docker", ["rm", "-f", ...ids], { stdio: "ignore" });
+  // A container the worker is removing right now makes `docker rm` fail ("removal already in progress"): fine.
+  if (ids.length) spawnSync("docker", ["rm", "-f", ...ids], { stdio: "ignore" });
 }
 
 export async function freePort(): Promise<number> {
