@@ -54,11 +54,12 @@ describe.each(CONTAINER_RUNTIMES)("sandbox files against a hostile sandbox under
     await underAttack(attack, async () => {
       const bad = ["../escape", "a/../../escape", "/etc/escape", "~/escape", "./x", "a//b", "nul\u0000byte", "new\nline", "esc\u001b[31m", "c1\u0085", "\u202egnp.exe", "rtl\u2067x", "line\u2028sep"];
       for (const name of bad) {
-        const created = await api("POST", "/sandboxes", { runtime: "bash", code: "ls -A /sandbox", files: [{ path: name, content: b64("x") }] });
+        const created = await api("POST", "/sandboxes", { runtime: "bash", code: "echo never", files: [{ path: name, content: b64("x") }] });
         expect(created.status, `create with ${JSON.stringify(name)}`).toBe(400);
         expect(created.json.error).toMatch(/file paths must be relative/);
       }
-      const sandbox = await api("POST", "/sandboxes", { runtime: "bash", code: "ls -A /sandbox", timeout: 120 });
+      // A glob, not ls: ls uses statx, which this gVisor version lacks.
+      const sandbox = await api("POST", "/sandboxes", { runtime: "bash", code: "shopt -s nullglob dotglob; printf '%s\\n' /sandbox/*", timeout: 120 });
       expect(sandbox.status, JSON.stringify(sandbox.json)).toBe(201);
       try {
         for (const name of bad) {
@@ -69,7 +70,7 @@ describe.each(CONTAINER_RUNTIMES)("sandbox files against a hostile sandbox under
           expect(download.status, `download of ${JSON.stringify(name)}`).toBe(400);
         }
         const listing = await api("POST", `/sandboxes/${sandbox.json.id}/runs?wait=1`, {});
-        expect(listing.json.stdout, JSON.stringify(listing.json)).toBe("main.sh\n");
+        expect(listing.json.stdout, JSON.stringify(listing.json)).toBe("/sandbox/main.sh\n");
       } finally {
         await api("DELETE", `/sandboxes/${sandbox.json.id}`);
       }
