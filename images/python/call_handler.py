@@ -8,6 +8,8 @@ import runpy
 import sys
 import time
 
+import sandpit_streams
+
 
 class Context:
     """A small Lambda-like context."""
@@ -33,6 +35,7 @@ class Context:
 
 
 def main():
+    sandpit_streams.install()
     path = sys.argv[1]
     sys.argv = [path]
     sys.path.insert(0, os.path.dirname(path))

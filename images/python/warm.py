@@ -10,6 +10,8 @@ import runpy  # imported while idle, not on the run's path
 import sys
 import traceback
 
+import sandpit_streams
+
 PATH = "/sandbox/main.py"
 
 
@@ -79,6 +81,7 @@ def run(token):
 
 
 def main():
+    sandpit_streams.install()
     size, token = read_header()
     with open(PATH, "wb") as file:
         file.write(read_exact(size))
