@@ -44,6 +44,8 @@ export interface ContainerEngine {
   start(spec: Dockerode.ContainerCreateOptions): Promise<StartedContainer>;
   kill(id: string): Promise<void>;
   inspectExit(id: string): Promise<ContainerExit>;
+  /** Whether a running container has hit its memory limit (a SIGKILLed child may have been OOM-killed). */
+  memoryLimitReached(id: string): Promise<boolean>;
   remove(id: string): Promise<void>;
   listManaged(): Promise<ManagedContainer[]>;
   /** Ids of every running container, managed by Sandpit or not. */

@@ -58,6 +58,15 @@ export class DockerEngine implements ContainerEngine {
     return { exitCode: info.State.ExitCode ?? null, oomKilled: Boolean(info.State.OOMKilled) };
   }
 
+  async memoryLimitReached(id: string): Promise<boolean> {
+    // One sample, no waiting for a second one (API 1.41). cgroup v1 counts hits of the limit in failcnt.
+    const stats = (await this.docker.getContainer(id).stats({ stream: false, "one-shot": true } as { stream: false })) as {
+      memory_stats?: { failcnt?: number; max_usage?: number; limit?: number };
+    };
+    const memory = stats.memory_stats ?? {};
+    return (memory.failcnt ?? 0) > 0 || (memory.limit !== undefined && (memory.max_usage ?? 0) >= memory.limit);
+  }
+
   async remove(id: string): Promise<void> {
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });

@@ -65,27 +65,30 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
     deps.publish({ type: "started", runId: run.id, startedAt, containerRuntime: deps.containerRuntime, warm: launched.warm });
     if (stopReason || isCancelRequested(db, run.id)) stop(stopReason ?? "cancel");
 
-    // The agent's in-band marker ends a normal exit at once; a kill, a crash or a signal (a possible
-    // OOM kill, which only the engine can confirm) waits for the container to stop.
-    const exitedNormally = process.exited.then((code) => ({ code, marked: false }));
-    const markedExit = markers?.completed.then((code) => (code < 128 ? { code, marked: true } : exitedNormally));
-    let exitCode: number;
-    let marked: boolean;
+    // The agent's in-band marker ends the run at once. A child killed by a signal (the shell agents
+    // report it; the agent stays up) may have been OOM-killed: the container's memory counters say.
+    // Without a marker (the agent itself was killed, or we stopped the run) the container's exit decides.
+    type Exit = { exitCode: number; oomKilled: boolean; marked: boolean };
+    const containerExit = process.exited.then((code): Exit => ({ exitCode: code, oomKilled: false, marked: false }));
+    const markedExit = markers?.completed.then(
+      async (code): Promise<Exit> => ({ exitCode: code, oomKilled: code >= 128 && (await launched!.memoryLimitReached()), marked: true }),
+    );
+    let exit: Exit;
     try {
-      ({ code: exitCode, marked } = await Promise.race(markedExit ? [exitedNormally, markedExit] : [exitedNormally]));
+      exit = await Promise.race(markedExit ? [containerExit, markedExit] : [containerExit]);
     } finally {
       clearTimeout(timer);
     }
-    if (!marked) {
+    if (!exit.marked) {
       await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, DRAIN_GRACE_MS))]);
       for (const stream of ["stdout", "stderr"] as const) {
         const held = markers?.flush(stream);
         if (held?.length) collector.push(stream, held);
       }
+      exit = { ...(await launched.inspectExit(exit.exitCode)), marked: false };
     }
     collector.end();
 
-    const exit = marked ? { exitCode, oomKilled: false } : await launched.inspectExit(exitCode);
     const response = stopReason ? null : await launched.readResponse();
     publishEnd(deps, run.id, {
       status: statusFor(stopReason, exit.exitCode, exit.oomKilled),

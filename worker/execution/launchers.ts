@@ -36,6 +36,8 @@ export type Launched = {
   kill(): Promise<void>;
   /** Exit status as the engine saw it (OOM included). */
   inspectExit(exitCode: number): Promise<{ exitCode: number; oomKilled: boolean }>;
+  /** For an agent that reported a child killed by a signal: whether the container had hit its memory limit. */
+  memoryLimitReached(): Promise<boolean>;
   /** A handler's JSON result, if the code had a handler (sandbox runs). */
   readResponse(): Promise<string | null>;
   cleanUp(): Promise<void>;
@@ -84,6 +86,7 @@ export async function launchSingleUse(run: RunRow, deps: LaunchDeps): Promise<La
       const exit = await deps.engine.inspectExit(container.id);
       return { exitCode: exit.exitCode ?? exitCode, oomKilled: exit.oomKilled };
     },
+    memoryLimitReached: () => deps.engine.memoryLimitReached(container.id).catch(() => false),
     readResponse: async () => null,
     // Off the result's path: the outcome is recorded before this runs. One call kills and removes.
     cleanUp: () => deps.engine.remove(container.id),
@@ -129,6 +132,7 @@ export async function launchInSandbox(run: RunRow, deps: LaunchDeps): Promise<La
         cmd: ["bash", "-c", 'kill -KILL -- -"$(cat "/tmp/.sandpit/pgid-$1")"', "kill", run.id],
       });
     },
+    memoryLimitReached: async () => false,
     inspectExit: async (exitCode) => {
       const exit = await deps.engine.inspectExit(containerId).catch(() => ({ oomKilled: false }));
       return { exitCode, oomKilled: exitCode === 137 && exit.oomKilled };
