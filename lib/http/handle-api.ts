@@ -1,4 +1,4 @@
-import { ApiError } from "./api-error";
+import { ApiError, storageApiError } from "./api-error";
 
 /** Wraps a route handler: ApiErrors become their status with `{error}`, anything else a logged 500. */
 export function handleApi<Args extends unknown[]>(handler: (...args: Args) => Promise<Response> | Response) {
@@ -11,7 +11,9 @@ export function handleApi<Args extends unknown[]>(handler: (...args: Args) => Pr
   };
 }
 
-export function errorResponse(error: unknown): Response {
+export function errorResponse(thrown: unknown): Response {
+  const error = storageApiError(thrown) ?? thrown;
+  if (error !== thrown) console.error("[api] storage fault:", (thrown as Error).message);
   if (error instanceof ApiError) {
     const { field, retryAfterS } = error.details;
     const headers = retryAfterS !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(retryAfterS))) } : undefined;
