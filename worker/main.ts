@@ -1,4 +1,4 @@
-import { openDatabase } from "@/lib/db/open-database";
+import { abandonFailedTransaction, openDatabase } from "@/lib/db/open-database";
 import { heartbeat, registerWorker, unregisterWorker } from "@/lib/workers/worker-registry";
 import { loadWorkerConfig } from "./config";
 import { DockerEngine } from "./engine/docker-engine";
@@ -58,11 +58,23 @@ async function main() {
   sandboxes.start();
   loop = new RunQueueLoop(db, { ...launchDeps, outputLimitBytes: config.outputLimitBytes, publish }, config.concurrency, config.queuePollMs);
   loop.start();
+  engine.watch(() => {
+    console.error("[worker] lost the Docker engine: ending the runs in flight; new runs wait for it");
+    loop?.engineLost();
+  });
   console.log(
     `[worker] ${config.workerId} ready: ${containerRuntime}, concurrency ${config.concurrency}, warm pool ${config.pool.enabled ? `${config.pool.min}–${config.pool.max} per runtime` : "off"}`,
   );
 
-  const heartbeatTimer = setInterval(() => heartbeat(db, config.workerId), config.heartbeatMs);
+  const heartbeatTimer = setInterval(() => {
+    try {
+      heartbeat(db, config.workerId);
+    } catch (error) {
+      abandonFailedTransaction(db);
+      // A locked or full database: the next beat tries again (other workers see us as live for a while).
+      console.error("[worker] heartbeat failed:", (error as Error).message);
+    }
+  }, config.heartbeatMs);
   const reapTimer = setInterval(() => {
     reapOrphans(db, engine, publish).catch((error) => console.error("[worker] reaping failed:", error));
   }, REAP_INTERVAL_MS);

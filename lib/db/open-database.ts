@@ -19,3 +19,17 @@ export function openDatabase(databasePath: string): SandpitDb {
   migrate(db, { migrationsFolder });
   return db;
 }
+
+/**
+ * After a failed write (disk full, locked), SQLite may leave the connection inside the transaction it
+ * could not finish; every later statement would then "succeed" into a transaction never committed.
+ * Roll it back so the next write starts clean.
+ */
+export function abandonFailedTransaction(db: SandpitDb): void {
+  if (!db.$client.inTransaction) return;
+  try {
+    db.$client.exec("ROLLBACK");
+  } catch (error) {
+    console.error("[db] could not roll back a failed transaction:", (error as Error).message);
+  }
+}

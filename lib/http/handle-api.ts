@@ -1,3 +1,5 @@
+import { abandonFailedTransaction } from "@/lib/db/open-database";
+import { webDatabase } from "@/lib/db/web-database";
 import { ApiError, storageApiError } from "./api-error";
 
 /** Wraps a route handler: ApiErrors become their status with `{error}`, anything else a logged 500. */
@@ -13,7 +15,10 @@ export function handleApi<Args extends unknown[]>(handler: (...args: Args) => Pr
 
 export function errorResponse(thrown: unknown): Response {
   const error = storageApiError(thrown) ?? thrown;
-  if (error !== thrown) console.error("[api] storage fault:", (thrown as Error).message);
+  if (error !== thrown) {
+    console.error("[api] storage fault:", (thrown as Error).message);
+    abandonFailedTransaction(webDatabase());
+  }
   if (error instanceof ApiError) {
     const { field, retryAfterS } = error.details;
     const headers = retryAfterS !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(retryAfterS))) } : undefined;

@@ -20,7 +20,7 @@ export function cancelRun(db: SandpitDb, id: string): { id: string; status: stri
     .set({ status: "cancelled", cancelRequested: true, finishedAt: now, error: null })
     .where(and(eq(runs.id, id), eq(runs.status, "queued")))
     .returning()
-    .get();
+    .all()[0];
   if (cancelledWhileQueued) {
     announceRunEnd(toEndEvent(cancelledWhileQueued));
     webBus().commandWorkers({ type: "cancel", runId: id });

@@ -20,5 +20,5 @@ export function claimNextRun(db: SandpitDb, workerId: string, containerRuntime: 
     .set({ status: "running", workerId, containerRuntime, claimedAt: Date.now(), attempts: sql`${runs.attempts} + 1` })
     .where(and(inArray(runs.seq, oldestQueued), eq(runs.status, "queued")))
     .returning()
-    .get();
+    .all()[0];
 }

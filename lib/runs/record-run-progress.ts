@@ -29,14 +29,18 @@ export function appendRunOutput(
 
 export type RunOutcome = Pick<RunRow, "status" | "exitCode" | "oomKilled" | "truncated" | "error"> & { response?: string | null };
 
-/** Records the end of a run, once: a run already terminal (cancelled while queued, say) is left as it is. */
+/**
+ * Records the end of a run, once: a run already terminal (cancelled while queued, say) is left as it is.
+ * `.all()`, never `.get()`, on UPDATE … RETURNING (everywhere): `.get()` stops after the first row and
+ * never sees the commit fail, so on a full disk it returned a row for an update that was rolled back.
+ */
 export function finishRun(db: SandpitDb, runId: string, outcome: RunOutcome): RunRow | undefined {
   return db
     .update(runs)
     .set({ ...outcome, finishedAt: Date.now() })
     .where(and(eq(runs.id, runId), eq(runs.status, "running")))
     .returning()
-    .get();
+    .all()[0];
 }
 
 export function isCancelRequested(db: SandpitDb, runId: string): boolean {

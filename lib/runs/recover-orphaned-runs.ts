@@ -24,7 +24,7 @@ export function recoverOrphanedRuns(db: SandpitDb, liveWorkers: Set<string>): { 
         .set({ status: "queued", workerId: null, claimedAt: null })
         .where(and(eq(runs.id, run.id), eq(runs.status, "running")))
         .returning()
-        .get();
+        .all()[0];
       if (row) requeued.push(row);
     } else {
       const row = db
@@ -36,7 +36,7 @@ export function recoverOrphanedRuns(db: SandpitDb, liveWorkers: Set<string>): { 
         })
         .where(and(eq(runs.id, run.id), eq(runs.status, "running")))
         .returning()
-        .get();
+        .all()[0];
       if (row) failed.push(row);
     }
   }

@@ -69,7 +69,7 @@ export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: 
       expiresAt: now + Math.round(request.lifetimeS * 1000) + settings.provisionTimeoutMs,
     })
     .returning()
-    .get();
+    .all()[0];
 }
 
 /** Waits until the worker has provisioned the sandbox (or failed to). */
@@ -108,7 +108,7 @@ export function deleteSandbox(db: SandpitDb, id: string, tokenId: string): Sandb
     .set({ status: "deleted", endedAt: Date.now() })
     .where(and(eq(sandboxes.id, id), inArray(sandboxes.status, ["creating", "ready"])))
     .returning()
-    .get();
+    .all()[0];
   if (deleted) webBus().commandWorkers({ type: "delete-sandbox", sandboxId: id });
   return deleted ?? findSandbox(db, id)!;
 }

@@ -45,7 +45,7 @@ function queueSandboxRun(db: SandpitDb, sandboxId: string, token: ApiTokenRow, l
       queuedAt: Date.now(),
     })
     .returning()
-    .get();
+    .all()[0];
   webBus().commandWorkers({ type: "wake" });
   return run;
 }

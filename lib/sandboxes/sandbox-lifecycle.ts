@@ -15,7 +15,7 @@ export function claimNextSandbox(db: SandpitDb, workerId: string): SandboxRow | 
     .set({ workerId })
     .where(and(inArray(sandboxes.seq, oldest), isNull(sandboxes.workerId)))
     .returning()
-    .get();
+    .all()[0];
 }
 
 export function markSandboxReady(db: SandpitDb, id: string, containerId: string, requirementsCached: boolean): SandboxRow | undefined {
@@ -27,7 +27,7 @@ export function markSandboxReady(db: SandpitDb, id: string, containerId: string,
     .set({ status: "ready", containerId, requirementsCached, readyAt: now, expiresAt: now + sandbox.lifetimeMs })
     .where(and(eq(sandboxes.id, id), eq(sandboxes.status, "creating")))
     .returning()
-    .get();
+    .all()[0];
 }
 
 export function endSandbox(db: SandpitDb, id: string, status: Extract<SandboxStatus, "error" | "expired" | "deleted">, error: string | null = null) {
@@ -36,7 +36,7 @@ export function endSandbox(db: SandpitDb, id: string, status: Extract<SandboxSta
     .set({ status, error, endedAt: Date.now() })
     .where(and(eq(sandboxes.id, id), inArray(sandboxes.status, ["creating", "ready"])))
     .returning()
-    .get();
+    .all()[0];
 }
 
 /** Ready sandboxes of this worker whose lifetime is over. */

@@ -25,7 +25,9 @@ export async function postRun(baseUrl: string, body: unknown): Promise<{ status:
 }
 
 export async function getRun(baseUrl: string, id: string, wait = false): Promise<RunView> {
-  const response = await fetch(`${baseUrl}/api/v1/runs/${id}${wait ? "?wait=1" : ""}`);
+  const url = `${baseUrl}/api/v1/runs/${id}${wait ? "?wait=1" : ""}`;
+  // A GET is safe to repeat: a kept-alive connection the server closed just as it was reused fails once.
+  const response = await fetch(url).catch(() => fetch(url));
   if (!response.ok) throw new Error(`GET run ${id}: ${response.status} ${await response.text()}`);
   return response.json();
 }

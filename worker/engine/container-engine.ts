@@ -51,4 +51,10 @@ export interface ContainerEngine {
   /** Ids of every running container, managed by Sandpit or not. */
   listRunningIds(): Promise<string[]>;
   ping(): Promise<void>;
+  /**
+   * Follows the engine's container events: kills Sandpit did not ask for (the engine shutting down,
+   * an operator) are remembered for killedFromOutside; `onLost` is called whenever the engine goes away.
+   */
+  watch(onLost: () => void): void;
+  killedFromOutside(id: string): boolean;
 }

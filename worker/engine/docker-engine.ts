@@ -6,11 +6,19 @@ import type { ContainerEngine, ContainerExit, ExecOptions, ExecResult, ImageBuil
 import { DockerFrameParser } from "../execution/docker-frame-parser";
 
 const isNotFound = (error: unknown) => (error as { statusCode?: number })?.statusCode === 404;
+/** After the attach stream closes, how long the wait may take to answer before we ask ourselves. */
+const EXIT_GRACE_MS = 1000;
+const INSPECT_INTERVAL_MS = 500;
+const ENGINE_LOST_MS = 5000;
+
 const isAlreadyStopped = (error: unknown) => [304, 404, 409].includes((error as { statusCode?: number })?.statusCode ?? 0);
 
 /** The Docker Engine API, through dockerode. The only module that talks to Docker. */
 export class DockerEngine implements ContainerEngine {
   private readonly docker: Dockerode;
+  /** Containers Sandpit itself killed or removed, so their "kill" events are not mistaken for outside ones. */
+  private readonly ourKills = new Set<string>();
+  private readonly outsideKills = new Set<string>();
 
   constructor(
     socketPath: string,
@@ -33,9 +41,7 @@ export class DockerEngine implements ContainerEngine {
     try {
       // Attach before start so not a byte of early output is lost.
       const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
-      // "next-exit", as `docker run` does: the default "not-running" can answer at once, with 0, for a
-      // container still in "created" when the wait is registered before start.
-      const exited = container.wait({ condition: "next-exit" }).then((result: { StatusCode: number }) => result.StatusCode);
+      const exited = this.watchExit(container, stream);
       exited.catch(() => {});
       await container.start();
       return { id: container.id, stdin: stream, output: stream, exited };
@@ -45,7 +51,108 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
+  /**
+   * Resolves with the container's exit code. "next-exit", as `docker run` does: the default "not-running"
+   * can answer at once, with 0, for a container still in "created" when the wait is registered before start.
+   * A wait whose daemon dies after sending its headers never settles, so once the attach stream closes
+   * the container is inspected until it is seen stopped; an engine that was unreachable meanwhile (or for
+   * longer than ENGINE_LOST_MS) rejects: the run ends with a platform error, not the exit the engine forced.
+   */
+  private watchExit(container: Dockerode.Container, stream: Duplex): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      let settled = false;
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        finish();
+      };
+      container.wait({ condition: "next-exit" }).then(
+        (result: { StatusCode: number }) => settle(() => resolve(result.StatusCode)),
+        () => {}, // the inspect loop below decides
+      );
+      const inspectUntilStopped = async () => {
+        let unreachableSince: number | undefined;
+        while (!settled) {
+          try {
+            const info = await container.inspect();
+            // An exit seen after the engine was gone is the engine's doing (it kills what it finds on restart).
+            if (unreachableSince !== undefined && !info.State.Running) {
+              return settle(() => reject(new Error("lost the connection to the Docker engine while the run was in flight")));
+            }
+            if (!info.State.Running) return settle(() => resolve(info.State.ExitCode ?? -1));
+          } catch (error) {
+            if (isNotFound(error)) return settle(() => reject(new Error("lost the Docker container: it was removed")));
+            unreachableSince ??= Date.now();
+            if (Date.now() - unreachableSince > ENGINE_LOST_MS) {
+              return settle(() => reject(new Error(`lost the connection to the Docker engine: ${(error as Error).message}`)));
+            }
+          }
+          await new Promise((wake) => setTimeout(wake, INSPECT_INTERVAL_MS));
+        }
+      };
+      let watching = false;
+      const onStreamClosed = () => {
+        if (watching) return;
+        watching = true;
+        setTimeout(() => void inspectUntilStopped(), EXIT_GRACE_MS);
+      };
+      stream.once("close", onStreamClosed);
+      stream.once("error", onStreamClosed);
+    });
+  }
+
+  watch(onLost: () => void): void {
+    const follow = async () => {
+      for (;;) {
+        try {
+          const stream = (await this.docker.getEvents({
+            filters: { type: ["container"], event: ["kill"], label: [`${LABELS.instance}=${this.instanceId}`] },
+          })) as NodeJS.ReadableStream;
+          let buffered = "";
+          stream.on("data", (chunk: Buffer) => {
+            buffered += chunk.toString("utf8");
+            let newline: number;
+            while ((newline = buffered.indexOf("\n")) >= 0) {
+              const line = buffered.slice(0, newline);
+              buffered = buffered.slice(newline + 1);
+              try {
+                const event = JSON.parse(line) as { id?: string; Action?: string };
+                if (event.Action === "kill" && event.id && !this.ourKills.has(event.id)) this.outsideKills.add(event.id);
+              } catch {
+                // a partial line: wait for the rest
+              }
+            }
+          });
+          await new Promise<void>((resolve) => {
+            stream.once("end", resolve);
+            stream.once("close", resolve);
+            stream.once("error", () => resolve());
+          });
+        } catch {
+          // not reachable now
+        }
+        onLost();
+        // Back when it answers again.
+        for (;;) {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          try {
+            await this.docker.ping();
+            break;
+          } catch {
+            // still away
+          }
+        }
+      }
+    };
+    void follow();
+  }
+
+  killedFromOutside(id: string): boolean {
+    return this.outsideKills.has(id);
+  }
+
   async kill(id: string): Promise<void> {
+    this.ourKills.add(id);
     try {
       await this.docker.getContainer(id).kill({ signal: "SIGKILL" });
     } catch (error) {
@@ -68,6 +175,12 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async remove(id: string): Promise<void> {
+    this.ourKills.add(id);
+    // Its events are over once it is gone; forget it a little later (a late kill event must still be ours).
+    setTimeout(() => {
+      this.ourKills.delete(id);
+      this.outsideKills.delete(id);
+    }, 60_000).unref();
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (error) {

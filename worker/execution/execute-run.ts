@@ -1,3 +1,4 @@
+import { abandonFailedTransaction } from "@/lib/db/open-database";
 import type { RunRow } from "@/lib/db/schema";
 import type { RunEvent } from "@/lib/realtime/events";
 import { appendRunOutput, finishRun, isCancelRequested, markRunStarted, type RunOutcome } from "@/lib/runs/record-run-progress";
@@ -12,7 +13,7 @@ export type ExecutionDeps = LaunchDeps & {
   publish: (event: RunEvent) => void;
 };
 
-type StopReason = "timeout" | "cancel" | "output_limit";
+type StopReason = "timeout" | "cancel" | "output_limit" | "engine_lost";
 
 /** How long to wait for the output stream to drain after the program has exited. */
 const DRAIN_GRACE_MS = 2000;
@@ -27,6 +28,9 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
   let stopReason: StopReason | undefined;
   let nextSeq = 0;
 
+  /** Set when output could not be stored (database locked past its busy timeout, disk full): the run stops. */
+  let recordingFailure: string | undefined;
+
   const stop = (reason: StopReason) => {
     stopReason ??= reason;
     if (launched) void launched.kill().catch(() => {});
@@ -37,7 +41,19 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
     const collector = new OutputCollector(
       deps.outputLimitBytes,
       (chunks) => {
-        for (const chunk of chunks) deps.publish(appendRunOutput(db, run.id, nextSeq++, chunk.stream, chunk.data, chunk.bytes));
+        if (recordingFailure) return;
+        try {
+          for (const chunk of chunks) {
+            deps.publish(appendRunOutput(db, run.id, nextSeq, chunk.stream, chunk.data, chunk.bytes));
+            nextSeq++;
+          }
+        } catch (error) {
+          abandonFailedTransaction(db);
+          // Output we cannot keep must not be reported as a normal run: stop it and say why.
+          recordingFailure = `could not record output: ${(error as Error).message}`;
+          console.error(`[worker] run ${run.id}: ${recordingFailure}`);
+          stop("cancel");
+        }
       },
       () => stop("output_limit"),
     );
@@ -89,8 +105,12 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
     }
     collector.end();
 
+    if (recordingFailure) throw new Error(recordingFailure);
+    // Whatever exit the program seemed to have, the engine ended it: say so rather than blame the program.
+    if (stopReason === "engine_lost") throw new Error("the Docker engine went away while the run was in flight");
+    if (launched.killedFromOutside()) throw new Error("the container was killed from outside Sandpit (the Docker engine shutting down?)");
     const response = stopReason ? null : await launched.readResponse();
-    publishEnd(deps, run.id, {
+    await publishEnd(deps, run.id, {
       status: statusFor(stopReason, exit.exitCode, exit.oomKilled),
       exitCode: stopReason === "timeout" || stopReason === "cancel" ? null : exit.exitCode,
       oomKilled: exit.oomKilled,
@@ -101,12 +121,13 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`[worker] run ${run.id} failed on the platform side:`, message);
-    publishEnd(deps, run.id, {
-      status: stopReason === "cancel" ? "cancelled" : "error",
+    const cancelled = stopReason === "cancel" && !recordingFailure && !launched?.killedFromOutside();
+    await publishEnd(deps, run.id, {
+      status: cancelled ? "cancelled" : "error",
       exitCode: null,
       oomKilled: false,
       truncated: false,
-      error: stopReason === "cancel" ? null : `platform error: ${message}`,
+      error: cancelled ? null : `platform error: ${message}`,
       response: null,
     });
   } finally {
@@ -121,7 +142,25 @@ function statusFor(stopReason: StopReason | undefined, exitCode: number | null, 
   return exitCode === 0 && stopReason === undefined ? "succeeded" : "failed";
 }
 
-function publishEnd(deps: ExecutionDeps, runId: string, outcome: RunOutcome): void {
-  const finished = finishRun(deps.db, runId, outcome);
-  if (finished) deps.publish(toEndEvent(finished));
+const FINISH_RETRY_MS = 1000;
+const FINISH_RETRY_FOR_MS = 5 * 60_000;
+
+/**
+ * Records the outcome, retrying while the database is locked or the disk is full (each try is one
+ * UPDATE: nothing half-written), so a run never stays "running" because of a passing storage fault.
+ */
+async function publishEnd(deps: ExecutionDeps, runId: string, outcome: RunOutcome): Promise<void> {
+  const giveUpAt = Date.now() + FINISH_RETRY_FOR_MS;
+  for (;;) {
+    try {
+      const finished = finishRun(deps.db, runId, outcome);
+      if (finished) deps.publish(toEndEvent(finished));
+      return;
+    } catch (error) {
+      abandonFailedTransaction(deps.db);
+      if (Date.now() > giveUpAt) throw error;
+      console.error(`[worker] could not record the end of run ${runId}, retrying:`, (error as Error).message);
+      await new Promise((resolve) => setTimeout(resolve, FINISH_RETRY_MS));
+    }
+  }
 }

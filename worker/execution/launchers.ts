@@ -38,6 +38,8 @@ export type Launched = {
   inspectExit(exitCode: number): Promise<{ exitCode: number; oomKilled: boolean }>;
   /** For an agent that reported a child killed by a signal: whether the container had hit its memory limit. */
   memoryLimitReached(): Promise<boolean>;
+  /** The engine killed the container without Sandpit asking (shutting down, an operator): not the program's doing. */
+  killedFromOutside(): boolean;
   /** A handler's JSON result, if the code had a handler (sandbox runs). */
   readResponse(): Promise<string | null>;
   cleanUp(): Promise<void>;
@@ -86,7 +88,12 @@ export async function launchSingleUse(run: RunRow, deps: LaunchDeps): Promise<La
       const exit = await deps.engine.inspectExit(container.id);
       return { exitCode: exit.exitCode ?? exitCode, oomKilled: exit.oomKilled };
     },
-    memoryLimitReached: () => deps.engine.memoryLimitReached(container.id).catch(() => false),
+    // Unreachable here means the engine is going down: that, not the program, killed the child (platform error).
+    killedFromOutside: () => deps.engine.killedFromOutside(container.id),
+    memoryLimitReached: () =>
+      deps.engine.memoryLimitReached(container.id).catch((error: Error) => {
+        throw new Error(`lost the connection to the Docker engine: ${error.message}`);
+      }),
     readResponse: async () => null,
     // Off the result's path: the outcome is recorded before this runs. One call kills and removes.
     cleanUp: () => deps.engine.remove(container.id),
@@ -133,6 +140,7 @@ export async function launchInSandbox(run: RunRow, deps: LaunchDeps): Promise<La
       });
     },
     memoryLimitReached: async () => false,
+    killedFromOutside: () => deps.engine.killedFromOutside(containerId),
     inspectExit: async (exitCode) => {
       const exit = await deps.engine.inspectExit(containerId).catch(() => ({ oomKilled: false }));
       return { exitCode, oomKilled: exitCode === 137 && exit.oomKilled };

@@ -1,4 +1,4 @@
-import type { SandpitDb } from "@/lib/db/open-database";
+import { abandonFailedTransaction, type SandpitDb } from "@/lib/db/open-database";
 import { claimNextRun } from "@/lib/runs/claim-next-run";
 import { isCancelRequested } from "@/lib/runs/record-run-progress";
 import { executeRun, type ActiveRun, type ExecutionDeps } from "../execution/execute-run";
@@ -28,7 +28,15 @@ export class RunQueueLoop {
   /** Claims runs while there is capacity. */
   pump(): void {
     while (!this.stopped && this.inFlight < this.concurrency) {
-      const run = claimNextRun(this.db, this.deps.workerId, this.deps.containerRuntime);
+      let run;
+      try {
+        run = claimNextRun(this.db, this.deps.workerId, this.deps.containerRuntime);
+      } catch (error) {
+        abandonFailedTransaction(this.db);
+        // Database locked past its busy timeout, or unwritable: the next poll tries again.
+        console.error("[worker] could not claim a run:", (error as Error).message);
+        return;
+      }
       if (!run) return;
       this.inFlight++;
       void executeRun(run, this.deps, (handle) => this.active.set(run.id, handle))
@@ -39,6 +47,11 @@ export class RunQueueLoop {
           this.pump();
         });
     }
+  }
+
+  /** The container engine went away: every run in flight ends with a platform error. */
+  engineLost(): void {
+    for (const handle of this.active.values()) handle.stop("engine_lost");
   }
 
   cancel(runId: string): void {
@@ -57,7 +70,11 @@ export class RunQueueLoop {
   private schedulePoll(): void {
     this.pollTimer = setTimeout(() => {
       // Cancels recorded while the web link was down still reach their runs.
-      for (const [runId, handle] of this.active) if (isCancelRequested(this.db, runId)) handle.stop("cancel");
+      try {
+        for (const [runId, handle] of this.active) if (isCancelRequested(this.db, runId)) handle.stop("cancel");
+      } catch (error) {
+        console.error("[worker] could not check for cancels:", (error as Error).message);
+      }
       this.pump();
       this.schedulePoll();
     }, this.pollMs);

@@ -1,3 +1,4 @@
+import { abandonFailedTransaction } from "@/lib/db/open-database";
 import type { SandboxRow } from "@/lib/db/schema";
 import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
 import { resolveModelPath } from "@/lib/models/list-models";
@@ -29,7 +30,7 @@ export class SandboxSupervisor {
 
   start(): void {
     this.sweepTimer = setInterval(() => {
-      void this.expireDue();
+      this.expireDue().catch((error) => console.error("[worker] sandbox expiry failed:", (error as Error).message));
       this.pump(); // in case a wake was missed
     }, EXPIRY_SWEEP_MS);
     this.pump();
@@ -42,7 +43,15 @@ export class SandboxSupervisor {
   /** Provisions waiting sandboxes (a few at a time: requirement builds are slow). */
   pump(): void {
     while (this.provisioning < 2) {
-      const sandbox = claimNextSandbox(this.deps.db, this.deps.workerId);
+      let sandbox: SandboxRow | undefined;
+      try {
+        sandbox = claimNextSandbox(this.deps.db, this.deps.workerId);
+      } catch (error) {
+        abandonFailedTransaction(this.deps.db);
+        // Database locked past its busy timeout, or unwritable: the next sweep tries again.
+        console.error("[worker] could not claim a sandbox:", (error as Error).message);
+        return;
+      }
       if (!sandbox) return;
       this.provisioning++;
       void this.provision(sandbox).finally(() => {
