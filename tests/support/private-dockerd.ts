@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawnSync, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { waitUntil } from "./docker-probe";
@@ -82,6 +82,7 @@ export async function startPrivateDockerd(images: string[]): Promise<PrivateDock
 
   const start = async () => {
     mkdirSync(runRoot, { recursive: true });
+    ensurePrivateBridge();
     const log = openSync(logFile, "a");
     const child = spawn(
       "dockerd",
@@ -91,7 +92,8 @@ export async function startPrivateDockerd(images: string[]): Promise<PrivateDock
         "--data-root", DATA_ROOT,
         "--exec-root", execRoot,
         "--pidfile", pidFile,
-        "--bridge", "none",
+        // Its own bridge: with "--bridge none" dockerd deletes the host's docker0, which the shared daemon needs.
+        "--bridge", PRIVATE_BRIDGE,
         "--iptables=false",
         "--ip6tables=false",
         "--ip-masq=false",
@@ -172,8 +174,20 @@ export async function startPrivateDockerd(images: string[]): Promise<PrivateDock
       await killAll();
       unmountUnder(runRoot);
       rmSync(runRoot, { recursive: true, force: true });
+      spawnSync("ip", ["link", "delete", PRIVATE_BRIDGE], { stdio: "ignore" });
     },
   };
+}
+
+/** A bridge for the private daemon alone (its containers have no network; the daemon just needs one). */
+const PRIVATE_BRIDGE = "sandpit-tdd0";
+
+function ensurePrivateBridge(): void {
+  if (spawnSync("ip", ["link", "show", PRIVATE_BRIDGE], { stdio: "ignore" }).status === 0) return;
+  execFileSync("ip", ["link", "add", PRIVATE_BRIDGE, "type", "bridge"]);
+  // An address only on this host's own bridge; nothing is ever sent to it.
+  execFileSync("ip", ["addr", "add", "192.168.213.1/24", "dev", PRIVATE_BRIDGE]);
+  execFileSync("ip", ["link", "set", PRIVATE_BRIDGE, "up"]);
 }
 
 /** Docker bind-mounts network namespace files under its exec root; they outlive a killed daemon. */
