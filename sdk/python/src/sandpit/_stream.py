@@ -38,7 +38,12 @@ async def follow_run(
     """Subscribes (replaying from the start), awaits each callback in turn, returns after the ``end`` event."""
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     state = {"last_seq": -1}
-    sio = socketio.AsyncClient(reconnection=True, reconnection_attempts=5, logger=False, engineio_logger=False)
+    # A restarting server comes back on its own time: keep reconnecting (the run's deadline bounds the wait),
+    # and each reconnect resubscribes after the last chunk received, so nothing is lost or repeated.
+    sio = socketio.AsyncClient(
+        reconnection=True, reconnection_attempts=0, reconnection_delay=0.25, reconnection_delay_max=2,
+        logger=False, engineio_logger=False,
+    )
 
     def on_ack(reply: Any = None) -> None:
         if isinstance(reply, dict) and reply.get("ok") is False:
