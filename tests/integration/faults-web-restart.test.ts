@@ -5,13 +5,14 @@ import { createToken } from "../../sdk/js/tests/support";
 import { launchChromium, loopbackContext, outputText, type TestBrowser } from "../browser/browser-support";
 import { getRun, postRun } from "../support/api-client";
 import { waitUntil } from "../support/docker-probe";
+import { CONTAINER_RUNTIMES } from "../support/runtimes-under-test";
 import { startStack, type Stack } from "../support/stack";
 
 /**
  * The web server restarts (stopped, then started again on the same port) while a Socket.IO client,
  * the TypeScript SDK and a browser on the share page follow runs that print numbered lines slowly.
  * Each must end with every line exactly once, in order, and the database with every chunk.
- * The container runtime plays no part in this fault, so one (runc) is enough.
+ * Under both container runtimes: the run goes on in its container while the web server is away.
  */
 const LINES = 40;
 const program = (prefix: string) => `for i in $(seq 1 ${LINES}); do echo ${prefix}-$i; sleep 0.2; done`;
@@ -40,12 +41,12 @@ function follow(baseUrl: string, runId: string): { received: Received; socket: S
   return { received, socket };
 }
 
-describe("web server restarted while clients stream", () => {
+describe.each(CONTAINER_RUNTIMES)("web server restarted while clients stream, under %s", (containerRuntime) => {
   let stack: Stack;
   let browser: TestBrowser;
   let token: string;
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack({ containerRuntime: "runc" }), launchChromium()]);
+    [stack, browser] = await Promise.all([startStack({ containerRuntime }), launchChromium()]);
     token = createToken(stack.dataDir, "restart-test");
     await Sandpit({ apiToken: token, baseUrl: stack.baseUrl });
   }, 180_000);

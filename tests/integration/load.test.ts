@@ -6,16 +6,17 @@ import { afterEach, describe, expect, it } from "vitest";
 import { getRun, postRun, type RunView } from "../support/api-client";
 import { createToken, createTokens } from "../support/create-token";
 import { callServerAction } from "../support/server-action";
+import { CONTAINER_RUNTIMES } from "../support/runtimes-under-test";
 import { startStack, type Stack } from "../support/stack";
 
 /**
  * Load: a burst of 300 runs from 20 concurrent clients against a real stack. Correctness is asserted
  * (none lost, none claimed twice, all succeed with their own output); speed is only reported, in the log
- * and in bench/results/load-latest.json.
+ * and in bench/results/load-latest-<runc|runsc>.json.
  */
 const RUNS = 300;
 const CLIENTS = 20;
-const RESULTS_FILE = path.resolve(import.meta.dirname, "../../bench/results/load-latest.json");
+const resultsFile = (containerRuntime: string) => path.resolve(import.meta.dirname, `../../bench/results/load-latest-${containerRuntime}.json`);
 const TERMINAL = new Set(["succeeded", "failed", "timed_out", "cancelled", "error"]);
 
 type Submitted = { id: string; tag: string; runtime: string; postMs: number };
@@ -80,7 +81,7 @@ function readRuns(stack: Stack): RunTimes[] {
   }
 }
 
-describe("load", () => {
+describe.each(CONTAINER_RUNTIMES)("load under %s", (containerRuntime) => {
   let stack: Stack | undefined;
   afterEach(async () => {
     await stack?.stop();
@@ -88,7 +89,7 @@ describe("load", () => {
   });
 
   it(`${RUNS} runs from ${CLIENTS} concurrent clients: none lost, none claimed twice, all succeed`, async () => {
-    stack = await startStack({ containerRuntime: "runc", workerEnv: { WORKER_CONCURRENCY: String(os.availableParallelism()) } });
+    stack = await startStack({ containerRuntime, workerEnv: { WORKER_CONCURRENCY: String(os.availableParallelism()) } });
     const { baseUrl } = stack;
     const perClient = RUNS / CLIENTS;
     // Each client is an API user with its own token (anonymous callers share one per-address budget).
@@ -159,7 +160,7 @@ describe("load", () => {
       test: "tests/integration/load.test.ts",
       at: new Date().toISOString(),
       machine: { cores: os.availableParallelism(), memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
-      containerRuntime: "runc",
+      containerRuntime,
       workerConcurrency: os.availableParallelism(),
       runs: RUNS,
       clients: CLIENTS,
@@ -175,8 +176,8 @@ describe("load", () => {
       lost: 0,
       claimedTwice: 0,
     };
-    mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-    writeFileSync(RESULTS_FILE, JSON.stringify(report, null, 2) + "\n");
+    mkdirSync(path.dirname(resultsFile(containerRuntime)), { recursive: true });
+    writeFileSync(resultsFile(containerRuntime), JSON.stringify(report, null, 2) + "\n");
     const row = (name: string, stats: ReturnType<typeof percentiles>) =>
       `${name.padEnd(28)}${[stats.p50, stats.p90, stats.p99, stats.max, stats.mean].map((value) => String(value).padStart(8)).join("")}`;
     console.log(
@@ -188,14 +189,14 @@ describe("load", () => {
         row("wait (claimed - queued)", report.waitMs),
         row("run (finished - started)", report.runMs),
         row("latency (finished - queued)", report.latencyMs),
-        `written to ${path.relative(process.cwd(), RESULTS_FILE)}`,
+        `written to ${path.relative(process.cwd(), resultsFile(containerRuntime))}`,
       ].join("\n"),
     );
   }, 300_000);
 
   it("beyond MAX_QUEUED_RUNS answers 429 with Retry-After, creates nothing, and the accepted runs all finish", async () => {
     const limit = 5;
-    stack = await startStack({ containerRuntime: "runc", webEnv: { MAX_QUEUED_RUNS: String(limit) } });
+    stack = await startStack({ containerRuntime, webEnv: { MAX_QUEUED_RUNS: String(limit) } });
     const { baseUrl } = stack;
     const token = createToken(stack.dataDir, "load-limit");
     const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
