@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import os from "node:os";
 import { z } from "zod";
-import { parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "@/lib/config/shared-settings";
+import { onOff, parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "@/lib/config/shared-settings";
 
 /** The worker process's one validated configuration. */
 const workerEnvSchema = sharedSettingsSchema.extend({
@@ -21,10 +21,7 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   QUEUE_POLL_MS: positiveInt(1000),
   // Warm pool of single-use containers (worker/pool). POOL_MIN idle per runtime at the default limits,
   // up to POOL_MAX per limits when demand calls for it, all within POOL_MEMORY_MB of memory limits.
-  POOL_ENABLED: z
-    .enum(["0", "1", "true", "false"], { error: "POOL_ENABLED must be 1, 0, true or false" })
-    .default("1")
-    .transform((value) => value === "1" || value === "true"),
+  POOL_ENABLED: onOff("POOL_ENABLED", "1"),
   POOL_MIN: z.coerce.number().int().min(0).max(64).default(1),
   POOL_MAX: z.coerce.number().int().min(0).max(256).default(4),
   POOL_MEMORY_MB: positiveInt(4096),

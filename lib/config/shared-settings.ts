@@ -52,3 +52,10 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv,
 }
 
 export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** An on/off setting written as 1, 0, true or false. */
+export const onOff = (name: string, fallback: "0" | "1") =>
+  z
+    .enum(["0", "1", "true", "false"], { error: `${name} must be 1, 0, true or false` })
+    .default(fallback)
+    .transform((value) => value === "1" || value === "true");

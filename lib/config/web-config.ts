@@ -1,6 +1,6 @@
 import os from "node:os";
 import { z } from "zod";
-import { parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "./shared-settings";
+import { onOff, parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "./shared-settings";
 
 /** The web process's one validated configuration (Next.js routes, server actions and the Socket.IO server). */
 const webEnvSchema = sharedSettingsSchema.extend({
@@ -29,10 +29,7 @@ const webEnvSchema = sharedSettingsSchema.extend({
   // Past this many queued runs, new runs get 429 + Retry-After instead of waiting in a queue nobody can drain.
   MAX_QUEUED_RUNS: positiveInt(1000),
   // Behind a reverse proxy that sets X-Forwarded-For: believe it. Otherwise those headers are the client's own words.
-  TRUST_PROXY: z
-    .enum(["0", "1", "true", "false"], { error: "TRUST_PROXY must be 1, 0, true or false" })
-    .default("0")
-    .transform((value) => value === "1" || value === "true"),
+  TRUST_PROXY: onOff("TRUST_PROXY", "0"),
 });
 
 export type WebConfig = ReturnType<typeof loadWebConfig>;
