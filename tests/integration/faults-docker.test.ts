@@ -14,14 +14,6 @@ import { startStack, type Stack } from "../support/stack";
  * one other tests use), so the test can stop, kill and restart it and see every process it leaves.
  */
 let dockerd: PrivateDockerd;
-beforeAll(async () => {
-  // Every runtime image: the worker's warm pool keeps containers of each ready.
-  dockerd = await startPrivateDockerd(["sandpit/bash", "sandpit/python", "sandpit/node", "sandpit/deno", "sandpit/go"]);
-}, 180_000);
-afterAll(async () => {
-  await dockerd?.stop();
-  expect(dockerd ? dockerd.processes() : []).toEqual([]);
-}, 60_000);
 
 type RunRowProbe = { id: string; status: string; attempts: number; started_at: number | null };
 
@@ -78,10 +70,17 @@ async function waitForOutput(stack: Stack, id: string, text: string): Promise<vo
 
 describe.each(CONTAINER_RUNTIMES)("worker and Docker faults under %s", (containerRuntime) => {
   let stack: Stack;
+  // A fresh private daemon per container runtime: what one runtime's faults leave in it stays out of the other's.
   beforeAll(async () => {
+    // Every runtime image: the worker's warm pool keeps containers of each ready.
+    dockerd = await startPrivateDockerd(["sandpit/bash", "sandpit/python", "sandpit/node", "sandpit/deno", "sandpit/go"]);
     stack = await startStack({ containerRuntime, workerEnv: { DOCKER_SOCKET: dockerd.socketPath, WORKER_CONCURRENCY: "3" } });
+  }, 180_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await dockerd?.stop();
+    expect(dockerd ? dockerd.processes() : []).toEqual([]);
   }, 120_000);
-  afterAll(async () => stack?.stop());
   // Each test starts with the private daemon up, whatever the one before did to it.
   beforeEach(async () => {
     if (dockerd.pid() === null) await dockerd.start();

@@ -56,7 +56,8 @@ export async function reapOrphans(db: SandpitDb, engine: ContainerEngine, publis
     // pool's own removal failed while the engine was away). One stopped sighting may be a container
     // between create and start.
     if (container.pooled) return !container.workerId || !live.has(container.workerId) || stoppedTwice(container.id, container.running);
-    return !container.runId || !liveRunIds.has(container.runId);
+    // A run re-queued from a dead worker may be live again under another worker: its old container is not.
+    return !container.runId || !liveRunIds.has(container.runId) || !container.workerId || !live.has(container.workerId);
   });
   seenStopped.clear();
   for (const id of stoppedNow) seenStopped.add(id);
