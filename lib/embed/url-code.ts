@@ -1,3 +1,5 @@
+import { readAtMost } from "@/lib/streams/read-at-most";
+
 /**
  * Code carried in an embed URL: deflate-raw (CompressionStream) then base64url, in the `c` parameter.
  * Works in browsers and in Node (both have CompressionStream), so the server can render the code too.
@@ -13,20 +15,9 @@ export async function decompressCodeFromUrl(encoded: string, maxBytes = 512 * 10
   try {
     const bytes = fromBase64Url(encoded);
     const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
-    const reader = stream.getReader();
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      // A small link must not inflate into something huge (a "zip bomb" in a URL).
-      if (size > maxBytes) {
-        await reader.cancel();
-        return null;
-      }
-      parts.push(value);
-    }
+    // A small link must not inflate into something huge (a "zip bomb" in a URL).
+    const parts = await readAtMost(stream, maxBytes);
+    if (!parts) return null;
     return new TextDecoder("utf-8", { fatal: true }).decode(await new Blob(parts as BlobPart[]).arrayBuffer());
   } catch {
     return null;

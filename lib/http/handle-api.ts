@@ -1,5 +1,6 @@
 import { abandonFailedTransaction } from "@/lib/db/open-database";
 import { webDatabase } from "@/lib/db/web-database";
+import { readAtMost } from "@/lib/streams/read-at-most";
 import { ApiError, storageApiError } from "./api-error";
 
 /** Wraps a route handler: ApiErrors become their status with `{error}`, anything else a logged 500. */
@@ -37,23 +38,12 @@ export async function readJsonBody(request: Request, maxBytes: number, { optiona
   if (contentType && !/^application\/(.+\+)?json\b/i.test(contentType)) {
     throw new ApiError("validation", "send the body as JSON with content-type: application/json");
   }
-  const reader = request.body?.getReader();
-  if (!reader) {
+  if (!request.body) {
     if (optional) return {};
     throw new ApiError("validation", "request body is required");
   }
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new ApiError("too_large", `request body is over the ${maxBytes}-byte limit`);
-    }
-    parts.push(value);
-  }
+  const parts = await readAtMost(request.body, maxBytes);
+  if (!parts) throw new ApiError("too_large", `request body is over the ${maxBytes}-byte limit`);
   const text = Buffer.concat(parts).toString("utf8");
   if (!text.trim()) {
     if (optional) return {};
