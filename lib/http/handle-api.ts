@@ -2,6 +2,10 @@ import { abandonFailedTransaction } from "@/lib/db/open-database";
 import { webDatabase } from "@/lib/db/web-database";
 import { readAtMost } from "@/lib/streams/read-at-most";
 import { ApiError, storageApiError } from "./api-error";
+import { jsonNestingDepth } from "./json-nesting-depth";
+
+/** Deeper bodies get a 400: real requests nest a few levels, and deeper ones overflow the stack later on. */
+export const MAX_JSON_NESTING = 64;
 
 /** Wraps a route handler: ApiErrors become their status with `{error}`, anything else a logged 500. */
 export function handleApi<Args extends unknown[]>(handler: (...args: Args) => Promise<Response> | Response) {
@@ -48,6 +52,9 @@ export async function readJsonBody(request: Request, maxBytes: number, { optiona
   if (!text.trim()) {
     if (optional) return {};
     throw new ApiError("validation", "request body is required");
+  }
+  if (jsonNestingDepth(text) > MAX_JSON_NESTING) {
+    throw new ApiError("validation", `request body nests arrays and objects more than ${MAX_JSON_NESTING} levels deep`);
   }
   try {
     return JSON.parse(text);

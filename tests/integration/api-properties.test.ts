@@ -220,6 +220,27 @@ describe("API property tests (fast-check): any input gets a 2xx or a 4xx with a 
       }),
   );
 
+  // Found by the property above (CI seed -766134800): JSON.parse took it, JSON.stringify then overflowed the stack.
+  it("answers 400 to JSON nested deeper than the limit, at every endpoint that takes a body, and takes 63", async () => {
+    const deep = (depth: number) => '{"input":' + '{"a":'.repeat(depth) + "1" + "}".repeat(depth) + "}";
+    for (const path of ["/api/v1/runs", "/api/v1/sandboxes", `/api/v1/sandboxes/${sandboxId}/runs`, `/api/v1/sandboxes/${sandboxId}/files`]) {
+      for (const depth of [64, 5_000]) { // + the outer object: 65 levels and more
+        const response = await fetch(`${stack.baseUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: deep(depth) });
+        const json = await response.json();
+        expect(response.status, `${path} depth ${depth}: ${JSON.stringify(json)}`).toBe(400);
+        expect(json.error).toMatch(/nests arrays and objects more than 64 levels/);
+      }
+    }
+    const justUnder = await fetch(`${stack.baseUrl}/api/v1/sandboxes/${sandboxId}/runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: '{"input":' + '{"a":'.repeat(62) + "1" + "}".repeat(62) + "}",
+    });
+    expect(justUnder.status, await justUnder.clone().text()).toBe(201);
+    const queued = await justUnder.json();
+    await fetch(`${stack.baseUrl}/api/v1/runs/${queued.runId ?? queued.id}/cancel`, { method: "POST" });
+  });
+
   it("left nothing behind: the server logged no unexpected error, the fuzzed runs ended, the sandbox still works", async () => {
     expect(stack.logs()).not.toMatch(/\[api\] unexpected error/);
     for (const id of accepted) {
