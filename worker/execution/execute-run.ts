@@ -7,6 +7,7 @@ import { DockerFrameParser } from "./docker-frame-parser";
 import { CompletionMarkers } from "../pool/completion-marker";
 import { launchInSandbox, launchSingleUse, type LaunchDeps, type Launched } from "./launchers";
 import { OutputCollector } from "./output-collector";
+import { describeEngineError } from "../engine/describe-engine-error";
 
 export type ExecutionDeps = LaunchDeps & {
   outputLimitBytes: number;
@@ -119,7 +120,7 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
       response,
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeEngineError(error);
     console.error(`[worker] run ${run.id} failed on the platform side:`, message);
     const cancelled = stopReason === "cancel" && !recordingFailure && !launched?.killedFromOutside();
     await publishEnd(deps, run.id, {

@@ -9,6 +9,7 @@ import { findSandbox } from "@/lib/sandboxes/sandbox-view";
 import { buildContainerSpec } from "../sandbox/build-container-spec";
 import type { LaunchDeps } from "../execution/launchers";
 import { ensureRequirementsImage } from "./requirements-image";
+import { describeEngineError } from "../engine/describe-engine-error";
 
 export type SupervisorDeps = LaunchDeps & {
   publishRun: (event: RunEvent) => void;
@@ -113,7 +114,7 @@ export class SandboxSupervisor {
       }
       this.deps.publishSandbox({ type: "sandbox", sandboxId: sandbox.id, status: "ready", error: null });
     } catch (error) {
-      const message = (error as Error).message;
+      const message = describeEngineError(error);
       console.error(`[worker] sandbox ${sandbox.id} failed to start:`, message.slice(0, 500));
       if (containerId) await engine.remove(containerId).catch(() => {});
       const failed = endSandbox(db, sandbox.id, "error", message.startsWith("requirements install failed") ? message : `platform error: ${message}`);
