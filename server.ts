@@ -3,7 +3,9 @@ import next from "next";
 import { webConfig } from "@/lib/config/web-config";
 import { webDatabase } from "@/lib/db/web-database";
 import { guardIncomingRequest } from "@/lib/http/guard-incoming-request";
+import { serveWebHandler } from "@/lib/http/serve-web-handler";
 import { attachSocketServer } from "@/lib/realtime/attach-socket-server";
+import { createRunResponse } from "@/lib/runs/create-run-response";
 
 /** The web process: Next.js (pages, API, server actions) and Socket.IO on one port. */
 async function main() {
@@ -15,6 +17,8 @@ async function main() {
   const guard = { trustProxy: config.trustProxy };
   const httpServer = createServer((request, response) => {
     if (guardIncomingRequest(request, response, guard)) return;
+    // The API's hot path skips Next's routing and page proxy (see serve-web-handler.ts).
+    if (request.method === "POST" && request.url?.split("?", 1)[0] === "/api/v1/runs") return void serveWebHandler(request, response, createRunResponse);
     void handle(request, response);
   });
   const db = webDatabase();

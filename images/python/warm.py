@@ -6,6 +6,7 @@
 # container to stop. os._exit() or a signal skips the marker: the worker then waits for the exit.
 import atexit
 import os
+import pkgutil  # runpy.run_path imports it (and typing) lazily: 5 ms on the run's path otherwise
 import runpy  # imported while idle, not on the run's path
 import sys
 import traceback

@@ -4,7 +4,8 @@ import { Server as SocketServer } from "socket.io";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { isSameOrigin } from "@/lib/http/same-origin";
 import { findRun, isTerminal, listChunks, toChunkEvent, toEndEvent } from "@/lib/runs/run-view";
-import { CHANNELS, roomForRun, runEventSchema, sandboxEventSchema, subscribeRequestSchema, WORKER_NAMESPACE, type WorkerCommand } from "./events";
+import { DeliveryLedger } from "./delivery-ledger";
+import { CHANNELS, roomForRun, runEventSchema, sandboxEventSchema, subscribeRequestSchema, WORKER_NAMESPACE, type RunEvent, type WorkerCommand } from "./events";
 import { announceRunEnd, announceSandboxChange, installWorkerCommander } from "./web-bus";
 
 function secretsMatch(given: unknown, expected: string): boolean {
@@ -28,24 +29,36 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
     maxHttpBufferSize: 2 * 1024 * 1024,
   });
 
+  const ledgers = new Map<string, DeliveryLedger>();
+  /** Sends a run event to one browser connection unless it already has it. */
+  const deliver = (socketId: string, event: RunEvent) => {
+    const socket = io.sockets.sockets.get(socketId);
+    if (socket && ledgers.get(socketId)?.admit(event)) socket.emit(CHANNELS.runEvent, event);
+  };
+
   io.on("connection", (socket) => {
+    ledgers.set(socket.id, new DeliveryLedger());
+    socket.on("disconnect", () => ledgers.delete(socket.id));
     socket.on(CHANNELS.subscribe, (payload: unknown, ack?: (reply: unknown) => void) => {
       const parsed = subscribeRequestSchema.safeParse(payload);
       if (!parsed.success) return ack?.({ ok: false, error: "invalid subscribe request" });
       const { runId, afterSeq } = parsed.data;
       const run = findRun(db, runId);
       if (!run) return ack?.({ ok: false, error: "run not found" });
-      // Joining and replaying in one synchronous step means no live chunk can slip in between;
-      // a chunk written to the database but not yet relayed arrives twice and the client drops it by seq.
+      // Joining and replaying in one synchronous step means no live chunk can slip in between; a chunk
+      // written to the database but not yet relayed is replayed now, and the ledger drops its relay later.
       socket.join(roomForRun(runId));
-      for (const chunk of listChunks(db, runId, afterSeq)) socket.emit(CHANNELS.runEvent, toChunkEvent(chunk));
+      ledgers.get(socket.id)?.resubscribe(runId, afterSeq);
+      for (const chunk of listChunks(db, runId, afterSeq)) deliver(socket.id, toChunkEvent(chunk));
       const latest = findRun(db, runId)!;
-      if (isTerminal(latest.status)) socket.emit(CHANNELS.runEvent, toEndEvent(latest));
+      if (isTerminal(latest.status)) deliver(socket.id, toEndEvent(latest));
       ack?.({ ok: true, status: latest.status });
     });
     socket.on(CHANNELS.unsubscribe, (payload: unknown) => {
       const parsed = subscribeRequestSchema.safeParse(payload);
-      if (parsed.success) socket.leave(roomForRun(parsed.data.runId));
+      if (!parsed.success) return;
+      socket.leave(roomForRun(parsed.data.runId));
+      ledgers.get(socket.id)?.forget(parsed.data.runId);
     });
   });
 
@@ -59,7 +72,7 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
       const parsed = runEventSchema.safeParse(payload);
       if (!parsed.success) return;
       const event = parsed.data;
-      io.to(roomForRun(event.runId)).emit(CHANNELS.runEvent, event);
+      for (const socketId of io.sockets.adapter.rooms.get(roomForRun(event.runId)) ?? []) deliver(socketId, event);
       if (event.type === "end") announceRunEnd(event);
     });
     socket.on(CHANNELS.sandboxEvent, (payload: unknown) => {

@@ -11,4 +11,3 @@ export async function sandboxRunResponse(db: SandpitDb, run: RunRow, wait: boole
   return toSandboxRunResult(settled, view.stdout, view.stderr);
 }
 
-export const wantsWait = (request: Request) => ["1", "true"].includes(new URL(request.url).searchParams.get("wait") ?? "");

@@ -45,6 +45,9 @@ export type Launched = {
   cleanUp(): Promise<void>;
 };
 
+const SIGKILL_EXIT = 137;
+const OOM_EVENT_GRACE_MS = 150;
+
 const framed = (payload: Buffer, token?: string) => [Buffer.from(token ? `${payload.length} ${token}\n` : `${payload.length}\n`), payload];
 
 /** The image and limits a single-use container for `run` gets, shared by the pool and cold starts. */
@@ -85,7 +88,12 @@ export async function launchSingleUse(run: RunRow, deps: LaunchDeps): Promise<La
     containerId: container.id,
     kill: () => deps.engine.kill(container.id),
     inspectExit: async (exitCode) => {
-      const exit = await deps.engine.inspectExit(container.id);
+      let exit = await deps.engine.inspectExit(container.id);
+      if (!exit.oomKilled && (exit.exitCode ?? exitCode) === SIGKILL_EXIT) {
+        // Docker learns of an OOM kill from its own event, which can land just after the exit (seen under gVisor).
+        await new Promise((resolve) => setTimeout(resolve, OOM_EVENT_GRACE_MS));
+        exit = await deps.engine.inspectExit(container.id);
+      }
       return { exitCode: exit.exitCode ?? exitCode, oomKilled: exit.oomKilled };
     },
     // Unreachable here means the engine is going down: that, not the program, killed the child (platform error).
@@ -95,8 +103,15 @@ export async function launchSingleUse(run: RunRow, deps: LaunchDeps): Promise<La
         throw new Error(`lost the connection to the Docker engine: ${error.message}`);
       }),
     readResponse: async () => null,
-    // Off the result's path: the outcome is recorded before this runs. One call kills and removes.
-    cleanUp: () => deps.engine.remove(container.id),
+    // Off the result's path: the outcome is recorded before this runs. One call kills and removes;
+    // then the pool replaces what this run took, so creation and removal do not pile up at once.
+    cleanUp: async () => {
+      try {
+        await deps.engine.remove(container.id);
+      } finally {
+        if (pooled) deps.pool?.refill();
+      }
+    },
   };
 }
 

@@ -78,8 +78,16 @@ export class WarmPool {
     const taken = this.idle.get(id)?.shift();
     if (taken) this.stats.hits++;
     else this.stats.misses++;
-    setImmediate(() => this.fill());
+    // Creating a container is a burst of CPU in dockerd, containerd and runc that would compete with the
+    // run just handed out: the run's clean-up refills (refill() below) and the tick catches long runs.
+    // A key that ran dry refills at once.
+    if (!this.idle.get(id)?.length) setImmediate(() => this.fill());
     return taken?.container;
+  }
+
+  /** Called once a run that took a container has ended and its container is gone. */
+  refill(): void {
+    if (!this.stopped) setImmediate(() => this.fill());
   }
 
   idleCount(): number {

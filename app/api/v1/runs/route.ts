@@ -1,35 +1,8 @@
-import { authenticate } from "@/lib/auth/api-tokens";
-import { assertRunQuota } from "@/lib/auth/token-limits";
-import { webConfig } from "@/lib/config/web-config";
-import { webDatabase } from "@/lib/db/web-database";
-import { handleApi, readJsonBody } from "@/lib/http/handle-api";
-import { clientAddress } from "@/lib/rate-limit/client-address";
-import { assertRunToken } from "@/lib/rate-limit/run-rate-limit";
-import { webBus } from "@/lib/realtime/web-bus";
-import { createRun } from "@/lib/runs/create-run";
-import { listChunks, toRunView } from "@/lib/runs/run-view";
-import { waitForRunWithin, wantsToWait } from "@/lib/runs/wait-for-run";
 import { otherMethods } from "@/lib/http/method-not-allowed";
+import { createRunResponse } from "@/lib/runs/create-run-response";
 
 export const dynamic = "force-dynamic";
 export const { GET, PUT, PATCH, DELETE } = otherMethods(["POST"]);
 
-export const POST = handleApi(async (request: Request) => {
-  const config = webConfig();
-  const db = webDatabase();
-  // Anonymous runs are allowed, within a per-client budget; a token, when sent, must be valid and is held to its quota.
-  const token = authenticate(db, request);
-  if (!token) assertRunToken("api", clientAddress(request.headers));
-  const body = await readJsonBody(request, config.maxRequestBytes);
-  // The quota is counted from the runs table: check it in the same synchronous step as the insert.
-  if (token) assertRunQuota(db, token.id, config.tokenLimits);
-  const run = createRun(db, config.runSettings, body, token?.id ?? null);
-  webBus().commandWorkers({ type: "wake" });
-  const url = `${config.publicUrl}/r/${run.id}`;
-  if (wantsToWait(request)) {
-    // One round trip for callers that want the result: answered when the run ends (or its wait runs out).
-    const finished = await waitForRunWithin(db, run.id, config.waitMarginMs, request.signal);
-    if (finished) return Response.json({ ...toRunView(finished, listChunks(db, run.id)), url }, { status: 201 });
-  }
-  return Response.json({ ...run, url }, { status: 201 });
-});
+// server.ts answers POST /api/v1/runs itself, ahead of Next; the route keeps it served wherever Next runs alone.
+export const POST = createRunResponse;

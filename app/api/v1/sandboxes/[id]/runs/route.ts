@@ -4,7 +4,8 @@ import { webDatabase } from "@/lib/db/web-database";
 import { handleApi, readJsonBody } from "@/lib/http/handle-api";
 import { assertQueueCapacity } from "@/lib/runs/check-queue-capacity";
 import { runInSandbox } from "@/lib/sandboxes/run-in-sandbox";
-import { sandboxRunResponse, wantsWait } from "@/lib/sandboxes/sandbox-run-response";
+import { sandboxRunResponse } from "@/lib/sandboxes/sandbox-run-response";
+import { wantsToWait } from "@/lib/runs/wait-for-run";
 import { otherMethods } from "@/lib/http/method-not-allowed";
 
 export const dynamic = "force-dynamic";
@@ -20,6 +21,6 @@ export const POST = handleApi(async (request: Request, context: { params: Promis
   // Same synchronous step as the insert, so concurrent requests cannot overfill the queue.
   assertQueueCapacity(db, config.maxQueuedRuns);
   const run = runInSandbox(db, id, token, limits, body);
-  if (!wantsWait(request)) return Response.json({ runId: run.id, status: "queued" }, { status: 201 });
+  if (!wantsToWait(request)) return Response.json({ runId: run.id, status: "queued" }, { status: 201 });
   return Response.json(await sandboxRunResponse(db, run, true, config.waitMarginMs, request.signal), { status: 201 });
 });

@@ -4,7 +4,8 @@ import { webDatabase } from "@/lib/db/web-database";
 import { ApiError } from "@/lib/http/api-error";
 import { handleApi } from "@/lib/http/handle-api";
 import { findRun } from "@/lib/runs/run-view";
-import { sandboxRunResponse, wantsWait } from "@/lib/sandboxes/sandbox-run-response";
+import { sandboxRunResponse } from "@/lib/sandboxes/sandbox-run-response";
+import { wantsToWait } from "@/lib/runs/wait-for-run";
 import { findOwnedSandbox } from "@/lib/sandboxes/sandbox-view";
 import { otherMethods } from "@/lib/http/method-not-allowed";
 
@@ -18,5 +19,5 @@ export const GET = handleApi(async (request: Request, context: { params: Promise
   findOwnedSandbox(db, id, token.id);
   const run = findRun(db, runId);
   if (!run || run.sandboxId !== id) throw new ApiError("not_found", `no run ${runId} in sandbox ${id}`);
-  return Response.json(await sandboxRunResponse(db, run, wantsWait(request), webConfig().waitMarginMs, request.signal));
+  return Response.json(await sandboxRunResponse(db, run, wantsToWait(request), webConfig().waitMarginMs, request.signal));
 });

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import type { RunEvent } from "@/lib/realtime/events";
+import { DeliveryLedger } from "@/lib/realtime/delivery-ledger";
+
+const chunk = (runId: string, seq: number) => ({ type: "chunk", runId, seq, stream: "stdout", data: `${seq}`, at: 0 }) as RunEvent;
+const end = (runId: string) => ({ type: "end", runId }) as unknown as RunEvent;
+
+describe("DeliveryLedger", () => {
+  it("lets each chunk and the end through once, whether replayed or relayed first", () => {
+    const ledger = new DeliveryLedger();
+    ledger.resubscribe("r", -1);
+    const replayed = [0, 1].map((seq) => ledger.admit(chunk("r", seq)));
+    const relayed = [1, 2, 2].map((seq) => ledger.admit(chunk("r", seq)));
+    expect([...replayed, ...relayed]).toEqual([true, true, false, true, false]);
+    expect(ledger.admit(end("r"))).toBe(true);
+    expect(ledger.admit(end("r"))).toBe(false);
+    expect(ledger.admit(chunk("r", 3))).toBe(false);
+  });
+
+  it("keeps runs apart, and a new subscription replays from its offset again", () => {
+    const ledger = new DeliveryLedger();
+    expect(ledger.admit(chunk("a", 0))).toBe(true);
+    expect(ledger.admit(chunk("b", 0))).toBe(true);
+    expect(ledger.admit(end("a"))).toBe(true);
+    ledger.resubscribe("a", 0);
+    expect(ledger.admit(chunk("a", 0))).toBe(false);
+    expect(ledger.admit(chunk("a", 1))).toBe(true);
+    expect(ledger.admit(end("a"))).toBe(true);
+    expect(ledger.admit({ type: "started", runId: "b" } as unknown as RunEvent)).toBe(true);
+  });
+});
