@@ -5,9 +5,10 @@ import { cancelRunAction } from "@/app/actions/cancel-run-action";
 import { createRunAction } from "@/app/actions/create-run-action";
 import { CodeEditor } from "@/components/editor/code-editor";
 import { RunOutput } from "@/components/console/run-output";
+import { RuntimeSelect } from "@/components/ui/runtime-select";
 import type { RunChunkEvent, RunEndEvent } from "@/lib/realtime/events";
 import { useRunStream } from "@/lib/realtime/use-run-stream";
-import { RUNTIMES, RUNTIME_NAMES, type RuntimeName } from "@/lib/runtimes/catalog";
+import { RUNTIMES, type RuntimeName } from "@/lib/runtimes/catalog";
 
 export type EmbedWidgetProps = {
   runtime: RuntimeName;
@@ -81,13 +82,7 @@ export function EmbedWidget({ runtime: initialRuntime, code: initialCode, stdin 
         ) : (
           <label className="flex items-center gap-1 text-xs font-medium">
             <span className="sr-only">Runtime</span>
-            <select className="field py-1 text-xs" value={runtime} onChange={(event) => setRuntime(event.target.value as RuntimeName)} data-testid="runtime">
-              {RUNTIME_NAMES.map((name) => (
-                <option key={name} value={name}>
-                  {RUNTIMES[name].label}
-                </option>
-              ))}
-            </select>
+            <RuntimeSelect className="field py-1 text-xs" value={runtime} onChange={setRuntime} />
           </label>
         )}
         <button type="button" className="btn-primary px-3 py-1" onClick={run} disabled={pending || running} data-testid="run" aria-keyshortcuts="Control+Enter">

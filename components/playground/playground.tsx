@@ -6,8 +6,10 @@ import { createRunAction } from "@/app/actions/create-run-action";
 import { CodeEditor } from "@/components/editor/code-editor";
 import { RunOutput } from "@/components/console/run-output";
 import { ShareDialog } from "@/components/share/share-dialog";
+import { RuntimeSelect } from "@/components/ui/runtime-select";
+import { SiteHeader } from "@/components/ui/site-header";
 import { useRunStream } from "@/lib/realtime/use-run-stream";
-import { RUNTIMES, RUNTIME_NAMES, isRuntimeName, type RuntimeName } from "@/lib/runtimes/catalog";
+import { RUNTIMES, isRuntimeName, type RuntimeName } from "@/lib/runtimes/catalog";
 import { ModelPicker } from "./model-picker";
 import { RecentRuns } from "./recent-runs";
 import { rememberRun, titleForCode } from "./recent-runs-store";
@@ -162,38 +164,21 @@ export function Playground({ limits, models, modelsDir, gpu, fork }: Props) {
 
   return (
     <div className="mx-auto flex min-h-screen max-w-7xl flex-col gap-3 p-3 sm:p-4">
-      <header className="flex flex-wrap items-center gap-3">
-        <h1 className="text-xl font-bold tracking-tight">
-          <a href="/" className="hover:underline">
-            Sandpit
-          </a>
-        </h1>
+      <SiteHeader>
         <p className="hidden text-sm text-neutral-500 sm:block">Run untrusted code in hardened containers.</p>
         <nav className="ml-auto flex items-center gap-2 text-sm">
           <a href="/api/v1/models" className="text-neutral-500 hover:underline">
             API
           </a>
         </nav>
-      </header>
+      </SiteHeader>
 
       <div className="grid flex-1 grid-cols-1 gap-4 lg:grid-cols-2">
         <section aria-label="Program" className="flex min-w-0 flex-col gap-3">
           <div className="flex flex-wrap items-end gap-3">
             <label className="field-label" htmlFor={ids.runtime}>
               Runtime
-              <select
-                id={ids.runtime}
-                className="field"
-                value={draft.runtime}
-                onChange={(event) => changeRuntime(event.target.value as RuntimeName)}
-                data-testid="runtime"
-              >
-                {RUNTIME_NAMES.map((name) => (
-                  <option key={name} value={name}>
-                    {RUNTIMES[name].label}
-                  </option>
-                ))}
-              </select>
+              <RuntimeSelect id={ids.runtime} className="field" value={draft.runtime} onChange={changeRuntime} />
             </label>
             <ModelPicker models={models} modelsDir={modelsDir} value={draft.model} onChange={(model) => update({ model })} />
             <button type="button" className="btn-secondary mb-px" onClick={() => update({ code: RUNTIMES[draft.runtime].starter })}>

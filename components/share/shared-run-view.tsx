@@ -3,6 +3,7 @@
 import { CodeEditor } from "@/components/editor/code-editor";
 import { RunOutput } from "@/components/console/run-output";
 import { CopyField } from "@/components/ui/copy-field";
+import { SiteHeader } from "@/components/ui/site-header";
 import type { SharedRun } from "@/lib/embed/load-shared-run";
 import { embedUrlForRun, iframeSnippet } from "@/lib/embed/embed-url";
 import { useRunStream } from "@/lib/realtime/use-run-stream";
@@ -15,17 +16,12 @@ export function SharedRunView({ run, origin }: { run: SharedRun; origin: string 
   const lines = run.code.split("\n").length;
   return (
     <div className="mx-auto flex min-h-screen max-w-5xl flex-col gap-4 p-3 sm:p-4">
-      <header className="flex flex-wrap items-center gap-3">
-        <h1 className="text-xl font-bold tracking-tight">
-          <a href="/" className="hover:underline">
-            Sandpit
-          </a>
-        </h1>
+      <SiteHeader>
         <span className="text-sm text-neutral-500">Shared run</span>
         <a href={`/?fork=${run.id}`} className="btn-primary ml-auto" data-testid="fork">
           Open in playground
         </a>
-      </header>
+      </SiteHeader>
       <dl className="grid grid-cols-2 gap-x-4 gap-y-1 text-sm sm:grid-cols-5" data-testid="run-settings">
         <div>
           <dt className="text-xs text-neutral-500">Runtime</dt>

@@ -19,9 +19,6 @@ type StopReason = "timeout" | "cancel" | "output_limit" | "engine_lost";
 /** How long to wait for the output stream to drain after the program has exited. */
 const DRAIN_GRACE_MS = 2000;
 
-/** How long a finished run's container waits before it is removed (see the finally block below). */
-const TEARDOWN_DEFER_MS = 25;
-
 /** Handle to a run in flight, so a cancel command can stop it. */
 export type ActiveRun = { stop(reason: StopReason): void };
 
@@ -135,9 +132,7 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
       response: null,
     });
   } finally {
-    // Removal is a burst of work for dockerd and containerd: let the web server answer the caller first.
-    const ended = launched;
-    if (ended) setTimeout(() => void ended.cleanUp().catch((error) => console.error(`[worker] clean-up after run ${run.id} failed:`, error)), TEARDOWN_DEFER_MS);
+    if (launched) void launched.cleanUp().catch((error) => console.error(`[worker] clean-up after run ${run.id} failed:`, error));
   }
 }
 

@@ -47,6 +47,8 @@ export type Launched = {
 
 const SIGKILL_EXIT = 137;
 const OOM_EVENT_GRACE_MS = 150;
+/** How long a finished single-use container waits before it is removed (see cleanUp below). */
+const TEARDOWN_DEFER_MS = 25;
 
 const framed = (payload: Buffer, token?: string) => [Buffer.from(token ? `${payload.length} ${token}\n` : `${payload.length}\n`), payload];
 
@@ -103,9 +105,11 @@ export async function launchSingleUse(run: RunRow, deps: LaunchDeps): Promise<La
         throw new Error(`lost the connection to the Docker engine: ${error.message}`);
       }),
     readResponse: async () => null,
-    // Off the result's path: the outcome is recorded before this runs. One call kills and removes;
-    // then the pool replaces what this run took, so creation and removal do not pile up at once.
+    // Off the result's path: the outcome is recorded before this runs. Removal (a burst of work for dockerd
+    // and containerd) waits a moment so the web server answers the caller first; one call kills and removes.
+    // Then the pool replaces what this run took, so creation and removal do not pile up at once.
     cleanUp: async () => {
+      await new Promise((resolve) => setTimeout(resolve, TEARDOWN_DEFER_MS));
       try {
         await deps.engine.remove(container.id);
       } finally {
