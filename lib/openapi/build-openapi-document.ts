@@ -13,6 +13,11 @@ const errors = {
   "404": { description: "Not found", ...json(error) },
   "429": { description: "Rate limited; see Retry-After", ...json(error) },
 };
+const fileErrors = {
+  "409": { description: "Refused: the path is a symbolic link or not a regular file, or the sandbox is not ready", ...json(error) },
+  "413": { description: "The file is larger than the transfer limit", ...json(error) },
+  "503": { description: "The platform failed during the transfer; try again (Retry-After)", ...json(error) },
+};
 const idParam = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
 const waitParam = { name: "wait", in: "query", required: false, schema: { type: "string", enum: ["1"] } };
 
@@ -77,7 +82,13 @@ export function buildOpenApiDocument(limits: RunLimitSettings & { lifetimeMaxS: 
           security: [{ bearer: [] }],
           parameters: [idParam("id")],
           requestBody: { required: true, ...json({ $ref: "#/components/schemas/FileUpload" }) },
-          responses: { "201": { description: "{path, size}" }, ...errors },
+          responses: { "201": { description: "{path, size}" }, ...errors, ...fileErrors },
+        },
+        get: {
+          summary: "Download a regular file of the sandbox's /sandbox",
+          security: [{ bearer: [] }],
+          parameters: [idParam("id"), { name: "path", in: "query", required: true, schema: { type: "string" } }],
+          responses: { "200": { description: "{path, size, content} (content in base64)" }, ...errors, ...fileErrors },
         },
       },
     },

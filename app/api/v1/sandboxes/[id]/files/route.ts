@@ -24,6 +24,8 @@ async function finish(request: Request, run: RunRow, path: string): Promise<RunV
   const reason = view?.stderr.trim() || ended?.error || ended?.status || "no result";
   if (view?.exitCode === MISSING_EXIT) throw new ApiError("not_found", reason);
   if (view?.exitCode === REFUSED_EXIT) throw new ApiError("conflict", reason);
+  // The platform failed (the engine lost the exec, say): not the client's doing, so not a 4xx.
+  if (ended?.status === "error") throw new ApiError("unavailable", `could not transfer ${path}: ${reason}`, { retryAfterS: 1 });
   throw new ApiError("conflict", `could not transfer ${path}: ${reason}`);
 }
 
