@@ -14,6 +14,7 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   IMAGE_PREFIX: z.string().default("sandpit/"),
   OUTPUT_LIMIT_BYTES: positiveInt(1024 * 1024),
   SANDBOX_PIDS_LIMIT: positiveInt(128),
+  SANDBOX_RUNSC_PIDS_LIMIT: positiveInt(512),
   SANDBOX_CPUS: z.coerce.number().positive().max(64).default(1),
   SANDBOX_TMPFS_MB: positiveInt(64),
   SANDBOX_NOFILE: positiveInt(256),
@@ -51,6 +52,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
     outputLimitBytes: parsed.OUTPUT_LIMIT_BYTES,
     sandboxLimits: {
       pidsLimit: parsed.SANDBOX_PIDS_LIMIT,
+      runscPidsLimit: parsed.SANDBOX_RUNSC_PIDS_LIMIT,
       cpus: parsed.SANDBOX_CPUS,
       tmpfsMb: parsed.SANDBOX_TMPFS_MB,
       nofile: parsed.SANDBOX_NOFILE,

@@ -62,7 +62,7 @@ describe.each(CONTAINER_RUNTIMES)("warm pool under %s", (containerRuntime) => {
       ReadonlyRootfs: true,
       CapDrop: ["ALL"],
       SecurityOpt: ["no-new-privileges"],
-      PidsLimit: 128,
+      PidsLimit: containerRuntime === "runsc" ? 512 : 128,
       Memory: 256 * 1024 * 1024,
       MemorySwap: 256 * 1024 * 1024,
     });

@@ -17,7 +17,8 @@ describe("buildContainerSpec", () => {
       ReadonlyRootfs: true,
       CapDrop: ["ALL"],
       SecurityOpt: ["no-new-privileges"],
-      PidsLimit: 128,
+      // runsc: the cap also holds gVisor's own host threads (hardening-policy.ts).
+      PidsLimit: 512,
       Memory: 256 * 1024 * 1024,
       MemorySwap: 256 * 1024 * 1024,
       NanoCpus: 1e9,

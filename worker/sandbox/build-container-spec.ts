@@ -73,7 +73,7 @@ export function buildContainerSpec(request: SandboxRequest, policy: HardeningPol
       },
       CapDrop: policy.capDrop,
       SecurityOpt: policy.securityOpt,
-      PidsLimit: policy.pidsLimit,
+      PidsLimit: request.containerRuntime === "runsc" ? policy.runscPidsLimit : policy.pidsLimit,
       Memory: memoryBytes,
       // Equal to Memory: no swap, so a memory bomb is OOM-killed instead of thrashing the host.
       MemorySwap: memoryBytes,

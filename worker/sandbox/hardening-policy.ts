@@ -9,7 +9,14 @@ export type HardeningPolicy = {
   network: "none";
   capDrop: string[];
   securityOpt: string[];
+  /** Host pids (processes and threads) of one container under runc: the program's own. */
   pidsLimit: number;
+  /**
+   * The same cap under gVisor, where the container's pids cgroup also holds the Sentry's and gofer's host
+   * threads: about 40 when idle and about 11 more per process started through the engine (ptrace platform).
+   * At 128 a sandbox running a handful of processes lost its Sentry and died whole.
+   */
+  runscPidsLimit: number;
   cpus: number;
   tmpfsMb: number;
   /** Files per tmpfs: without a cap, empty files cost host kernel memory that `tmpfsMb` does not count (runc). */
@@ -32,6 +39,7 @@ export const DEFAULT_HARDENING: HardeningPolicy = {
   // Docker applies its default seccomp profile unless told otherwise; we never pass seccomp=unconfined.
   securityOpt: ["no-new-privileges"],
   pidsLimit: 128,
+  runscPidsLimit: 512,
   cpus: 1,
   tmpfsMb: 64,
   tmpfsInodes: 16384,
