@@ -119,6 +119,12 @@ describe.each(CONTAINER_RUNTIMES)("runs under %s", (containerRuntime) => {
     expect(await waitUntil(() => containersForRun(stack.dataDir, run.id).length === 0, 5000)).toBe(true);
   });
 
+  // Under runsc the pids cgroup also counts gVisor's own threads: at a cap of 128 this killed the whole sandbox.
+  it("runs 30 processes at once within the pids cap", async () => {
+    const run = await runToEnd(stack.baseUrl, { runtime: "bash", code: "for i in $(seq 30); do sleep 1 & done; wait; echo all-30-done", timeout: 30 });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: "succeeded", stdout: "all-30-done\n" });
+  });
+
   it("reports a memory bomb as OOM-killed", async () => {
     const run = await runToEnd(stack.baseUrl, {
       runtime: "python",

@@ -19,6 +19,11 @@ export class DockerEngine implements ContainerEngine {
   /** Containers Sandpit itself killed or removed, so their "kill" events are not mistaken for outside ones. */
   private readonly ourKills = new Set<string>();
   private readonly outsideKills = new Set<string>();
+  /**
+   * Containers Docker reported an "oom" event for. dockerd sets State.OOMKilled only when the OOM reaches it
+   * before the exit; under gVisor it can come after (then only the event says so).
+   */
+  private readonly oomEvents = new Set<string>();
 
   constructor(
     socketPath: string,
@@ -106,7 +111,7 @@ export class DockerEngine implements ContainerEngine {
       for (;;) {
         try {
           const stream = (await this.docker.getEvents({
-            filters: { type: ["container"], event: ["kill"], label: [`${LABELS.instance}=${this.instanceId}`] },
+            filters: { type: ["container"], event: ["kill", "oom"], label: [`${LABELS.instance}=${this.instanceId}`] },
           })) as NodeJS.ReadableStream;
           let buffered = "";
           stream.on("data", (chunk: Buffer) => {
@@ -118,6 +123,7 @@ export class DockerEngine implements ContainerEngine {
               try {
                 const event = JSON.parse(line) as { id?: string; Action?: string };
                 if (event.Action === "kill" && event.id && !this.ourKills.has(event.id)) this.outsideKills.add(event.id);
+                if (event.Action === "oom" && event.id) this.oomEvents.add(event.id);
               } catch {
                 // a partial line: wait for the rest
               }
@@ -162,7 +168,9 @@ export class DockerEngine implements ContainerEngine {
 
   async inspectExit(id: string): Promise<ContainerExit> {
     const info = await this.docker.getContainer(id).inspect();
-    return { exitCode: info.State.ExitCode ?? null, oomKilled: Boolean(info.State.OOMKilled) };
+    // Consumed once read: a long-lived sandbox's next process is not blamed for an earlier OOM.
+    const oomEvent = this.oomEvents.delete(id);
+    return { exitCode: info.State.ExitCode ?? null, oomKilled: Boolean(info.State.OOMKilled) || oomEvent };
   }
 
   async memoryLimitReached(id: string): Promise<boolean> {
@@ -180,6 +188,7 @@ export class DockerEngine implements ContainerEngine {
     setTimeout(() => {
       this.ourKills.delete(id);
       this.outsideKills.delete(id);
+      this.oomEvents.delete(id);
     }, 60_000).unref();
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
