@@ -1,12 +1,17 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
-import { Server as SocketServer } from "socket.io";
+import { Server as SocketServer, type Socket } from "socket.io";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { isSameOrigin } from "@/lib/http/same-origin";
 import { findRun, isTerminal, listChunks, toChunkEvent, toEndEvent } from "@/lib/runs/run-view";
 import { DeliveryLedger } from "./delivery-ledger";
 import { CHANNELS, roomForRun, runEventSchema, sandboxEventSchema, subscribeRequestSchema, WORKER_NAMESPACE, type RunEvent, type WorkerCommand } from "./events";
 import { announceRunEnd, announceSandboxChange, installWorkerCommander } from "./web-bus";
+
+/** Sends a run event to one browser connection unless it already has it (see DeliveryLedger). */
+function deliver(socket: Socket, event: RunEvent): void {
+  if ((socket.data.ledger as DeliveryLedger).admit(event)) socket.emit(CHANNELS.runEvent, event);
+}
 
 function secretsMatch(given: unknown, expected: string): boolean {
   if (typeof given !== "string") return false;
@@ -29,16 +34,9 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
     maxHttpBufferSize: 2 * 1024 * 1024,
   });
 
-  const ledgers = new Map<string, DeliveryLedger>();
-  /** Sends a run event to one browser connection unless it already has it. */
-  const deliver = (socketId: string, event: RunEvent) => {
-    const socket = io.sockets.sockets.get(socketId);
-    if (socket && ledgers.get(socketId)?.admit(event)) socket.emit(CHANNELS.runEvent, event);
-  };
-
   io.on("connection", (socket) => {
-    ledgers.set(socket.id, new DeliveryLedger());
-    socket.on("disconnect", () => ledgers.delete(socket.id));
+    // What this connection has been sent: it lives and dies with the socket.
+    socket.data.ledger = new DeliveryLedger();
     socket.on(CHANNELS.subscribe, (payload: unknown, ack?: (reply: unknown) => void) => {
       const parsed = subscribeRequestSchema.safeParse(payload);
       if (!parsed.success) return ack?.({ ok: false, error: "invalid subscribe request" });
@@ -48,17 +46,17 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
       // Joining and replaying in one synchronous step means no live chunk can slip in between; a chunk
       // written to the database but not yet relayed is replayed now, and the ledger drops its relay later.
       socket.join(roomForRun(runId));
-      ledgers.get(socket.id)?.resubscribe(runId, afterSeq);
-      for (const chunk of listChunks(db, runId, afterSeq)) deliver(socket.id, toChunkEvent(chunk));
+      socket.data.ledger.resubscribe(runId, afterSeq);
+      for (const chunk of listChunks(db, runId, afterSeq)) deliver(socket, toChunkEvent(chunk));
       const latest = findRun(db, runId)!;
-      if (isTerminal(latest.status)) deliver(socket.id, toEndEvent(latest));
+      if (isTerminal(latest.status)) deliver(socket, toEndEvent(latest));
       ack?.({ ok: true, status: latest.status });
     });
     socket.on(CHANNELS.unsubscribe, (payload: unknown) => {
       const parsed = subscribeRequestSchema.safeParse(payload);
       if (!parsed.success) return;
       socket.leave(roomForRun(parsed.data.runId));
-      ledgers.get(socket.id)?.forget(parsed.data.runId);
+      socket.data.ledger.forget(parsed.data.runId);
     });
   });
 
@@ -72,7 +70,10 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
       const parsed = runEventSchema.safeParse(payload);
       if (!parsed.success) return;
       const event = parsed.data;
-      for (const socketId of io.sockets.adapter.rooms.get(roomForRun(event.runId)) ?? []) deliver(socketId, event);
+      for (const socketId of io.sockets.adapter.rooms.get(roomForRun(event.runId)) ?? []) {
+        const browser = io.sockets.sockets.get(socketId);
+        if (browser) deliver(browser, event);
+      }
       if (event.type === "end") announceRunEnd(event);
     });
     socket.on(CHANNELS.sandboxEvent, (payload: unknown) => {

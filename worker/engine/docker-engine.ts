@@ -10,6 +10,9 @@ const isNotFound = (error: unknown) => (error as { statusCode?: number })?.statu
 const EXIT_GRACE_MS = 1000;
 const INSPECT_INTERVAL_MS = 500;
 const ENGINE_LOST_MS = 5000;
+const SIGKILL_EXIT = 137;
+/** How long a SIGKILL exit waits for a late "oom" event (see oomEvents). */
+const OOM_EVENT_GRACE_MS = 150;
 
 const isAlreadyStopped = (error: unknown) => [304, 404, 409].includes((error as { statusCode?: number })?.statusCode ?? 0);
 
@@ -168,9 +171,15 @@ export class DockerEngine implements ContainerEngine {
 
   async inspectExit(id: string): Promise<ContainerExit> {
     const info = await this.docker.getContainer(id).inspect();
+    const exitCode = info.State.ExitCode ?? null;
+    const oomKilled = Boolean(info.State.OOMKilled);
+    if (!oomKilled && !info.State.Running && exitCode === SIGKILL_EXIT && !this.oomEvents.has(id)) {
+      // A SIGKILL exit may still be an OOM kill whose event has not arrived yet (seen under gVisor).
+      await new Promise((resolve) => setTimeout(resolve, OOM_EVENT_GRACE_MS));
+    }
     // Consumed once read: a long-lived sandbox's next process is not blamed for an earlier OOM.
     const oomEvent = this.oomEvents.delete(id);
-    return { exitCode: info.State.ExitCode ?? null, oomKilled: Boolean(info.State.OOMKilled) || oomEvent };
+    return { exitCode, oomKilled: oomKilled || oomEvent };
   }
 
   async memoryLimitReached(id: string): Promise<boolean> {

@@ -45,8 +45,6 @@ export type Launched = {
   cleanUp(): Promise<void>;
 };
 
-const SIGKILL_EXIT = 137;
-const OOM_EVENT_GRACE_MS = 150;
 /** How long a finished single-use container waits before it is removed (see cleanUp below). */
 const TEARDOWN_DEFER_MS = 25;
 
@@ -90,20 +88,12 @@ export async function launchSingleUse(run: RunRow, deps: LaunchDeps): Promise<La
     containerId: container.id,
     kill: () => deps.engine.kill(container.id),
     inspectExit: async (exitCode) => {
-      let exit = await deps.engine.inspectExit(container.id);
-      if (!exit.oomKilled && (exit.exitCode ?? exitCode) === SIGKILL_EXIT) {
-        // Docker learns of an OOM kill from its own event, which can land just after the exit (seen under gVisor).
-        await new Promise((resolve) => setTimeout(resolve, OOM_EVENT_GRACE_MS));
-        exit = await deps.engine.inspectExit(container.id);
-      }
+      const exit = await deps.engine.inspectExit(container.id);
       return { exitCode: exit.exitCode ?? exitCode, oomKilled: exit.oomKilled };
     },
-    // Unreachable here means the engine is going down: that, not the program, killed the child (platform error).
     killedFromOutside: () => deps.engine.killedFromOutside(container.id),
-    memoryLimitReached: () =>
-      deps.engine.memoryLimitReached(container.id).catch((error: Error) => {
-        throw new Error(`lost the connection to the Docker engine: ${error.message}`);
-      }),
+    // A failure here (the engine going down) ends the run with a platform error, named by describeEngineError.
+    memoryLimitReached: () => deps.engine.memoryLimitReached(container.id),
     readResponse: async () => null,
     // Off the result's path: the outcome is recorded before this runs. Removal (a burst of work for dockerd
     // and containerd) waits a moment so the web server answers the caller first; one call kills and removes.
