@@ -29,6 +29,8 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   POOL_FILL_CONCURRENCY: positiveInt(2),
   POOL_IDLE_S: positiveInt(60),
   POOL_MAX_AGE_S: positiveInt(600),
+  // Limits other than the defaults the pool learns from runs: at most this many, least recently used dropped first.
+  POOL_MAX_KEYS: z.coerce.number().int().min(0).max(1000).default(16),
   // The web's default run limits: the pool keeps containers ready for exactly these.
   RUN_MEMORY_DEFAULT_MB: positiveInt(256),
   WORKER_HEARTBEAT_MS: positiveInt(2000),
@@ -63,6 +65,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
       enabled: parsed.POOL_ENABLED && parsed.POOL_MAX > 0,
       min: Math.min(parsed.POOL_MIN, parsed.POOL_MAX),
       max: parsed.POOL_MAX,
+      maxKeys: parsed.POOL_MAX_KEYS,
       memoryBudgetMb: parsed.POOL_MEMORY_MB,
       fillConcurrency: parsed.POOL_FILL_CONCURRENCY,
       idleMs: parsed.POOL_IDLE_S * 1000,

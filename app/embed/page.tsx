@@ -1,5 +1,8 @@
 import type { Metadata } from "next";
+import { headers } from "next/headers";
 import { connection } from "next/server";
+import { webConfig } from "@/lib/config/web-config";
+import { mayAutorun } from "@/lib/embed/embed-autorun";
 import { EmbedWidget } from "@/components/embed/embed-widget";
 import { readEmbedParams, type SearchParams } from "@/lib/embed/read-embed-params";
 import { RUNTIMES } from "@/lib/runtimes/catalog";
@@ -11,6 +14,7 @@ export default async function EmbedCodePage({ searchParams }: { searchParams: Pr
   await connection();
   const params = await searchParams;
   const embed = await readEmbedParams(params);
+  const autorun = mayAutorun(embed.autorun && embed.problem === null, (await headers()).get("referer"), webConfig().embedAutorunOrigins);
   const code = embed.code ?? RUNTIMES[embed.runtime].starter;
   const forkQuery = new URLSearchParams({ runtime: embed.runtime });
   const compressed = typeof params.c === "string" ? params.c : null;
@@ -21,7 +25,7 @@ export default async function EmbedCodePage({ searchParams }: { searchParams: Pr
       runtime={embed.runtime}
       code={code}
       readOnly={embed.readOnly}
-      autorun={embed.autorun && embed.problem === null}
+      autorun={autorun}
       playgroundHref={`/?${forkQuery}`}
       notice={embed.problem}
     />

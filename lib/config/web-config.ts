@@ -1,5 +1,6 @@
 import os from "node:os";
 import { z } from "zod";
+import { parseAutorunOrigins } from "@/lib/embed/embed-autorun";
 import { onOff, parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "./shared-settings";
 
 /** The web process's one validated configuration (Next.js routes, server actions and the Socket.IO server). */
@@ -28,6 +29,18 @@ const webEnvSchema = sharedSettingsSchema.extend({
   API_RATE_LIMIT_PER_MINUTE: positiveInt(120),
   // Past this many queued runs, new runs get 429 + Retry-After instead of waiting in a queue nobody can drain.
   MAX_QUEUED_RUNS: positiveInt(1000),
+  // Embedding origins whose widgets may run their code on load (autorun=1); elsewhere the widget waits for a click.
+  EMBED_AUTORUN_ORIGINS: z
+    .string()
+    .default("")
+    .transform((value, ctx) => {
+      try {
+        return parseAutorunOrigins(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   // Behind a reverse proxy that sets X-Forwarded-For: believe it. Otherwise those headers are the client's own words.
   TRUST_PROXY: onOff("TRUST_PROXY", "0"),
 });
@@ -67,6 +80,7 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     maxQueuedRuns: parsed.MAX_QUEUED_RUNS,
     trustProxy: parsed.TRUST_PROXY,
+    embedAutorunOrigins: parsed.EMBED_AUTORUN_ORIGINS as ReadonlySet<string>,
     rateLimits: {
       playground: { capacity: parsed.RUN_RATE_LIMIT_BURST, refillPerMinute: parsed.RUN_RATE_LIMIT_PER_MINUTE },
       embed: { capacity: parsed.EMBED_RATE_LIMIT_BURST, refillPerMinute: parsed.EMBED_RATE_LIMIT_PER_MINUTE },

@@ -1,3 +1,4 @@
+import { quoteClientInput } from "@/lib/http/quote-client-input";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { runs } from "@/lib/db/schema";
 import { ApiError } from "@/lib/http/api-error";
@@ -17,7 +18,7 @@ export function createRun(db: SandpitDb, settings: RunSettings, input: unknown, 
   if (!parsed.success) throw new ApiError("validation", describeIssues(parsed.error));
   const request = parsed.data;
   if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
-    throw new ApiError("validation", `model: ${JSON.stringify(request.model)} is not in the model store`);
+    throw new ApiError("validation", `model: ${quoteClientInput(request.model)} is not in the model store`);
   }
   // Checked after validation (bad input is a 400 even when full) and right before the insert: nothing half-made.
   if (settings.maxQueuedRuns !== undefined) assertQueueCapacity(db, settings.maxQueuedRuns);

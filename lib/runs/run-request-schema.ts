@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { RUNTIME_NAMES } from "@/lib/runtimes/catalog";
 import { MODEL_NAME_PATTERN } from "@/lib/models/model-name";
-import { parseMemoryMb } from "./parse-memory";
+import { quoteClientInput } from "@/lib/http/quote-client-input";
+import { MAX_MEMORY_TEXT_CHARS, parseMemoryMb } from "./parse-memory";
 
 export type RunLimitSettings = {
   timeoutDefaultS: number;
@@ -13,6 +14,17 @@ export type RunLimitSettings = {
 
 export const MIN_MEMORY_MB = 32;
 export const MAX_CODE_BYTES = 512 * 1024;
+export const MAX_STDIN_BYTES = 512 * 1024;
+/** A model name is a folder (or folder/folder) name: longer ones are refused before the pattern sees them. */
+export const MAX_MODEL_NAME_CHARS = 200;
+
+/** A byte cap for a client's string: a length check (chars ≤ bytes) runs first, then the UTF-8 size. */
+export function cappedText(field: string, maxBytes: number, typeError: string) {
+  return z
+    .string({ error: typeError })
+    .max(maxBytes, `${field} must be at most ${maxBytes} bytes`)
+    .refine((text) => Buffer.byteLength(text) <= maxBytes, `${field} must be at most ${maxBytes} bytes`);
+}
 
 /** Validates a run request; the same schema serves the HTTP API and server actions. */
 export function runRequestSchema(limits: RunLimitSettings) {
@@ -23,13 +35,10 @@ export function runRequestSchema(limits: RunLimitSettings) {
         error: (issue) =>
           issue.input === undefined
             ? "runtime is required"
-            : `unknown runtime ${JSON.stringify(issue.input)}; expected one of ${RUNTIME_NAMES.join(", ")}`,
+            : `unknown runtime ${quoteClientInput(issue.input)}; expected one of ${RUNTIME_NAMES.join(", ")}`,
       }),
-      code: z
-        .string({ error: "code is required and must be a string" })
-        .min(1, "code must not be empty")
-        .refine((code) => Buffer.byteLength(code) <= MAX_CODE_BYTES, `code must be at most ${MAX_CODE_BYTES} bytes`),
-      stdin: z.string({ error: "stdin must be a string" }).default(""),
+      code: cappedText("code", MAX_CODE_BYTES, "code is required and must be a string").refine((code) => code.length > 0, "code must not be empty"),
+      stdin: cappedText("stdin", MAX_STDIN_BYTES, "stdin must be a string").default(""),
     })
     .strict();
 }
@@ -47,9 +56,13 @@ export function resourceFields(limits: RunLimitSettings) {
       .optional()
       .transform((value, ctx) => {
         if (value === undefined) return limits.memoryDefaultMb;
+        if (typeof value === "string" && value.length > MAX_MEMORY_TEXT_CHARS) {
+          ctx.addIssue({ code: "custom", message: `memory must be at most ${MAX_MEMORY_TEXT_CHARS} characters, like "512MB"` });
+          return z.NEVER;
+        }
         const mb = parseMemoryMb(value);
         if (mb === null) {
-          ctx.addIssue({ code: "custom", message: `memory ${JSON.stringify(value)} is not like "512MB", "1GB", "256Mi" or a number of MB` });
+          ctx.addIssue({ code: "custom", message: `memory ${quoteClientInput(value)} is not like "512MB", "1GB", "256Mi" or a number of MB` });
           return z.NEVER;
         }
         if (mb < MIN_MEMORY_MB || mb > limits.memoryMaxMb) {
@@ -65,6 +78,7 @@ export function resourceFields(limits: RunLimitSettings) {
       .default(1),
     model: z
       .string({ error: "model must be a string" })
+      .max(MAX_MODEL_NAME_CHARS, `model must be at most ${MAX_MODEL_NAME_CHARS} characters`)
       .regex(MODEL_NAME_PATTERN, "model must be a folder name in the model store, like Qwen or Qwen/Qwen3-8B")
       .optional(),
   };

@@ -1,3 +1,4 @@
+import { quoteClientInput } from "@/lib/http/quote-client-input";
 import { and, eq, inArray } from "drizzle-orm";
 import { randomBytes } from "node:crypto";
 import type { ApiTokenRow } from "@/lib/db/schema";
@@ -31,7 +32,7 @@ export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: 
   }
   const request = parsed.data;
   if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
-    throw new ApiError("validation", `model: ${JSON.stringify(request.model)} is not in the model store`, { field: "model" });
+    throw new ApiError("validation", `model: ${quoteClientInput(request.model)} is not in the model store`, { field: "model" });
   }
   if (request.gpu) {
     const gpu = gpuAvailability(db);

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { MAX_CODE_BYTES, resourceFields, type RunLimitSettings } from "@/lib/runs/run-request-schema";
+import { quoteClientInput } from "@/lib/http/quote-client-input";
+import { cappedText, MAX_CODE_BYTES, MAX_STDIN_BYTES, resourceFields, type RunLimitSettings } from "@/lib/runs/run-request-schema";
 
 /** Runtimes by the names the SDKs use; `shell` is an alias of `bash`. */
 export const SANDBOX_RUNTIMES = ["python", "node", "deno", "go", "shell", "bash"] as const;
@@ -29,6 +30,28 @@ export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PIP_REQUIREMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*((==|>=|<=|~=|!=|>|<)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*$/;
 const NPM_REQUIREMENT = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(@[A-Za-z0-9.^~<>=*|_ -]+)?$/;
 
+/** Caps on what a sandbox request may carry, checked before any pattern or parser sees the text. */
+export const SANDBOX_INPUT_LIMITS = {
+  envCount: 100,
+  envKeyChars: 256,
+  envValueChars: 32 * 1024,
+  requirementsChars: 64 * 1024,
+  requirementCount: 200,
+  requirementChars: 500,
+  denoFlagCount: 50,
+  denoFlagChars: 500,
+  /** Base64 of one file: the request body limit bounds it too. */
+  fileBase64Chars: 4 * 1024 * 1024,
+  /** A sandbox run's `input` event, as JSON. */
+  inputBytes: MAX_CODE_BYTES,
+} as const;
+const LIMITS = SANDBOX_INPUT_LIMITS;
+
+const base64Content = z
+  .string({ error: "content must be a base64 string" })
+  .max(LIMITS.fileBase64Chars, `content must be at most ${LIMITS.fileBase64Chars} characters of base64`)
+  .base64("content must be base64");
+
 const sandboxPath = z
   .string({ error: "path must be a string" })
   .min(1)
@@ -37,6 +60,7 @@ const sandboxPath = z
 
 /** A path the worker may hand to the sandbox's own user to write: relative, no traversal, no control or bidi characters. */
 export function isSafeRelativePath(path: string): boolean {
+  if (path.length > 4096) return false;
   if (path.startsWith("/") || path.startsWith("~")) return false;
   // eslint-disable-next-line no-control-regex
   // C0 and C1 controls, line separators and bidi controls (which can make a name read as another).
@@ -49,6 +73,13 @@ export function splitRequirements(input: string | string[]): string[] {
   return lines.map((line) => line.replace(/#.*$/, "").trim()).filter(Boolean);
 }
 
+const envKey = z.string().max(LIMITS.envKeyChars, `environment variable names must be at most ${LIMITS.envKeyChars} characters`);
+const envValue = z.union([
+  z.string().max(LIMITS.envValueChars, `environment variable values must be at most ${LIMITS.envValueChars} characters`),
+  z.number(),
+  z.boolean(),
+]);
+
 export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: number }) {
   const { memory, vcpus, model } = resourceFields(limits);
   return z
@@ -56,10 +87,7 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
       name: z.string().min(1).max(100).optional(),
       runtime: z.enum(SANDBOX_RUNTIMES, { error: `runtime must be one of ${SANDBOX_RUNTIMES.join(", ")}` }).optional(),
       language: z.enum(SANDBOX_LANGUAGES, { error: `language must be one of ${SANDBOX_LANGUAGES.join(", ")}` }).optional(),
-      code: z
-        .string({ error: "code must be a string" })
-        .refine((code) => Buffer.byteLength(code) <= MAX_CODE_BYTES, `code must be at most ${MAX_CODE_BYTES} bytes`)
-        .optional(),
+      code: cappedText("code", MAX_CODE_BYTES, "code must be a string").optional(),
       memory,
       vcpus,
       model,
@@ -70,26 +98,43 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         .default(60),
       envVariables: z
         .union([
-          z.array(z.object({ key: z.string(), value: z.union([z.string(), z.number(), z.boolean()]) })),
-          z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+          z.array(z.object({ key: envKey, value: envValue })).max(LIMITS.envCount, `at most ${LIMITS.envCount} environment variables`),
+          z.record(envKey, envValue),
         ])
         .optional()
         .transform((value, ctx) => {
           const entries = Array.isArray(value) ? value.map(({ key, value: v }) => [key, v] as const) : Object.entries(value ?? {});
+          if (entries.length > LIMITS.envCount) {
+            ctx.addIssue({ code: "custom", message: `at most ${LIMITS.envCount} environment variables` });
+            return z.NEVER;
+          }
           const env: Record<string, string> = {};
           for (const [key, v] of entries) {
             if (!ENV_KEY_PATTERN.test(key) || key.startsWith("SANDPIT_")) {
-              ctx.addIssue({ code: "custom", message: `environment variable name ${JSON.stringify(key)} is not allowed` });
+              ctx.addIssue({ code: "custom", message: `environment variable name ${quoteClientInput(key)} is not allowed` });
               return z.NEVER;
             }
             env[key] = String(v);
           }
           return env;
         }),
-      requirements: z.union([z.string(), z.array(z.string())], { error: "requirements must be a string or a list of strings" }).optional(),
-      denoFlags: z.array(z.string()).optional(),
+      requirements: z
+        .union(
+          [
+            z.string().max(LIMITS.requirementsChars, `requirements must be at most ${LIMITS.requirementsChars} characters`),
+            z
+              .array(z.string().max(LIMITS.requirementChars, `a requirement must be at most ${LIMITS.requirementChars} characters`))
+              .max(LIMITS.requirementCount, `at most ${LIMITS.requirementCount} requirements`),
+          ],
+          { error: "requirements must be a string or a list of strings" },
+        )
+        .optional(),
+      denoFlags: z
+        .array(z.string().max(LIMITS.denoFlagChars, `a Deno flag must be at most ${LIMITS.denoFlagChars} characters`))
+        .max(LIMITS.denoFlagCount, `at most ${LIMITS.denoFlagCount} Deno flags`)
+        .optional(),
       gpu: z.string().min(1).max(32).regex(/^[A-Za-z0-9_-]+$/, "gpu must be a GPU type like T4, A100 or any").optional(),
-      files: z.array(z.object({ path: sandboxPath, content: z.string().base64("content must be base64") })).max(100).optional(),
+      files: z.array(z.object({ path: sandboxPath, content: base64Content })).max(100).optional(),
     })
     .strict()
     .transform((request, ctx) => {
@@ -113,7 +158,7 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         const pattern = resolvedRuntime === "python" ? PIP_REQUIREMENT : resolvedRuntime === "node" ? NPM_REQUIREMENT : null;
         if (!pattern) return fail("requirements", `requirements are supported for python (pip) and node (npm), not ${resolvedRuntime}`);
         const bad = requirements.find((requirement) => !pattern.test(requirement));
-        if (bad) return fail("requirements", `requirement ${JSON.stringify(bad)} is not a package name with an optional version`);
+        if (bad) return fail("requirements", `requirement ${quoteClientInput(bad)} is not a package name with an optional version`);
       }
 
       let denoFlags = request.denoFlags ?? [];
@@ -125,8 +170,8 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
       }
       if (denoFlags.length && resolvedRuntime !== "deno") return fail("denoFlags", "denoFlags apply to the deno runtime only");
       for (const flag of denoFlags) {
-        if (DENO_REFUSED.test(flag)) return fail("denoFlags", `${flag} is refused: sandboxes have no network`);
-        if (!DENO_FLAG_PATTERN.test(flag)) return fail("denoFlags", `${flag} is not an allowed Deno permission flag`);
+        if (DENO_REFUSED.test(flag)) return fail("denoFlags", `${quoteClientInput(flag)} is refused: sandboxes have no network`);
+        if (!DENO_FLAG_PATTERN.test(flag)) return fail("denoFlags", `${quoteClientInput(flag)} is not an allowed Deno permission flag`);
       }
       return {
         name: request.name,
@@ -167,13 +212,19 @@ export function isCommand(runtime: string, code: string): boolean {
 export function sandboxRunRequestSchema(lifetimeMaxS: number) {
   return z
     .object({
-      input: z.unknown().optional(),
+      input: z
+        .unknown()
+        .optional()
+        .refine(
+          (input) => input === undefined || Buffer.byteLength(JSON.stringify(input) ?? "") <= LIMITS.inputBytes,
+          `input must be at most ${LIMITS.inputBytes} bytes of JSON`,
+        ),
       command: z.string().min(1).max(10_000).optional(),
-      stdin: z.string().max(MAX_CODE_BYTES).default(""),
+      stdin: cappedText("stdin", MAX_STDIN_BYTES, "stdin must be a string").default(""),
       timeout: z.number().positive("timeout must be positive").max(lifetimeMaxS).optional(),
     })
     .strict();
 }
 
-export const fileUploadSchema = z.object({ path: sandboxPath, content: z.string().base64("content must be base64") }).strict();
+export const fileUploadSchema = z.object({ path: sandboxPath, content: base64Content }).strict();
 export const fileDownloadSchema = z.object({ path: sandboxPath });

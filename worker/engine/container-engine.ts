@@ -26,7 +26,8 @@ export type ManagedContainer = {
 
 export type ExecOptions = { cmd: string[]; env?: string[]; user?: string; workingDir?: string };
 
-export type ExecResult = { exitCode: number | null; stdout: string; stderr: string };
+/** `overLimit`: the output passed `maxBytes`; what was kept is cut short and the read was stopped. */
+export type ExecResult = { exitCode: number | null; stdout: string; stderr: string; overLimit?: boolean };
 
 export type ImageBuild = { tag: string; labels: Record<string, string>; contextDir: string; networkMode: string };
 
@@ -35,8 +36,11 @@ export interface ContainerEngine {
   startDetached(spec: Dockerode.ContainerCreateOptions): Promise<string>;
   /** Starts a process in a running container with stdin/stdout/stderr attached. */
   exec(containerId: string, options: ExecOptions): Promise<StartedContainer>;
-  /** Runs a short process to completion, feeding it `input`, and collects its output. */
-  execCollect(containerId: string, options: ExecOptions, input?: string | Buffer, maxBytes?: number): Promise<ExecResult>;
+  /**
+   * Runs a short process to completion, feeding it `input`, and collects at most `maxBytes` of its output.
+   * Rejects when `signal` aborts first (the wait stops; the process itself must be bounded inside, e.g. by `timeout`).
+   */
+  execCollect(containerId: string, options: ExecOptions, input?: string | Buffer, maxBytes?: number, signal?: AbortSignal): Promise<ExecResult>;
   imageExists(tag: string): Promise<boolean>;
   /** Builds an image from in-memory files; resolves with the build log, rejects with it on failure. */
   buildImage(build: ImageBuild): Promise<string>;

@@ -256,19 +256,50 @@ export class DockerEngine implements ContainerEngine {
     return { id: exec.id, stdin: stream, output: stream, exited };
   }
 
-  async execCollect(containerId: string, options: ExecOptions, input: string | Buffer = "", maxBytes = 1024 * 1024): Promise<ExecResult> {
+  async execCollect(
+    containerId: string,
+    options: ExecOptions,
+    input: string | Buffer = "",
+    maxBytes = 1024 * 1024,
+    signal?: AbortSignal,
+  ): Promise<ExecResult> {
+    signal?.throwIfAborted();
     const started = await this.exec(containerId, options);
     const parts = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     let size = 0;
+    let overLimit = false;
     const parser = new DockerFrameParser((stream, payload) => {
+      if (overLimit) return;
       size += payload.length;
       if (size <= maxBytes) parts[stream].push(Buffer.from(payload));
+      else {
+        // Stop reading: the process writing to a closed pipe ends (SIGPIPE) instead of streaming on.
+        overLimit = true;
+        started.output.destroy();
+      }
     });
     started.output.on("data", (chunk: Buffer) => parser.push(chunk));
     started.stdin.on("error", () => {});
+    started.output.on("error", () => {});
     started.stdin.end(input);
-    const exitCode = await started.exited;
-    return { exitCode, stdout: Buffer.concat(parts.stdout).toString("utf8"), stderr: Buffer.concat(parts.stderr).toString("utf8") };
+    // The process may be one the sandbox can make wait for ever (a FIFO): the caller's signal ends the wait.
+    const aborted = new Promise<never>((_resolve, reject) => {
+      if (!signal) return;
+      const onAbort = () => {
+        started.output.destroy();
+        reject(signal.reason instanceof Error ? signal.reason : new Error("exec aborted"));
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      void started.exited.finally(() => signal.removeEventListener("abort", onAbort)).catch(() => {});
+    });
+    aborted.catch(() => {});
+    const exitCode = await Promise.race([started.exited, aborted]);
+    return {
+      exitCode,
+      stdout: Buffer.concat(parts.stdout).toString("utf8"),
+      stderr: Buffer.concat(parts.stderr).toString("utf8"),
+      ...(overLimit ? { overLimit } : {}),
+    };
   }
 
   async imageExists(tag: string): Promise<boolean> {

@@ -18,6 +18,14 @@ type StopReason = "timeout" | "cancel" | "output_limit" | "engine_lost";
 
 /** How long to wait for the output stream to drain after the program has exited. */
 const DRAIN_GRACE_MS = 2000;
+/**
+ * After a stop (timeout, cancel, output limit) the run ends this long later even if its process has not gone:
+ * a sandbox child holding the exec's output open, or a slow engine, never keeps the worker slot.
+ */
+export const STOP_GRACE_MS = 1500;
+/** A handler's response file is read within the run's remaining time, but at least this long and at most RESPONSE_READ_MAX_MS. */
+const RESPONSE_READ_MIN_MS = 500;
+const RESPONSE_READ_MAX_MS = 2000;
 
 /** Handle to a run in flight, so a cancel command can stop it. */
 export type ActiveRun = { stop(reason: StopReason): void };
@@ -32,8 +40,11 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
   /** Set when output could not be stored (database locked past its busy timeout, disk full): the run stops. */
   let recordingFailure: string | undefined;
 
+  // Aborted on any stop: ends every wait on the sandbox (the exit, the response read) within STOP_GRACE_MS.
+  const stopped = new AbortController();
   const stop = (reason: StopReason) => {
     stopReason ??= reason;
+    stopped.abort();
     if (launched) void launched.kill().catch(() => {});
   };
   register({ stop });
@@ -78,6 +89,7 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
     // The run's limits apply from the moment its code arrives: the timeout counts from here.
     const timer = setTimeout(() => stop("timeout"), run.timeoutMs);
     const startedAt = Date.now();
+    const deadline = startedAt + run.timeoutMs;
     markRunStarted(db, run.id, { startedAt, warm: launched.warm, containerId: launched.containerId ?? null });
     deps.publish({ type: "started", runId: run.id, startedAt, containerRuntime: deps.containerRuntime, warm: launched.warm });
     if (stopReason || isCancelRequested(db, run.id)) stop(stopReason ?? "cancel");
@@ -85,16 +97,21 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
     // The agent's in-band marker ends the run at once. A child killed by a signal (the shell agents
     // report it; the agent stays up) may have been OOM-killed: the container's memory counters say.
     // Without a marker (the agent itself was killed, or we stopped the run) the container's exit decides.
-    type Exit = { exitCode: number; oomKilled: boolean; marked: boolean };
+    type Exit = { exitCode: number; oomKilled: boolean; marked: boolean; abandoned?: boolean };
     const containerExit = process.exited.then((code): Exit => ({ exitCode: code, oomKilled: false, marked: false }));
+    const abandoned = afterAbort(stopped.signal, STOP_GRACE_MS).then((): Exit => ({ exitCode: 137, oomKilled: false, marked: true, abandoned: true }));
     const markedExit = markers?.completed.then(
       async (code): Promise<Exit> => ({ exitCode: code, oomKilled: code >= 128 && (await launched!.memoryLimitReached()), marked: true }),
     );
     let exit: Exit;
     try {
-      exit = await Promise.race(markedExit ? [containerExit, markedExit] : [containerExit]);
+      exit = await Promise.race(markedExit ? [containerExit, markedExit, abandoned] : [containerExit, abandoned]);
     } finally {
       clearTimeout(timer);
+    }
+    if (exit.abandoned) {
+      console.error(`[worker] run ${run.id}: its process did not end within ${STOP_GRACE_MS} ms of the stop; letting it go`);
+      process.output.destroy();
     }
     if (!exit.marked) {
       await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, DRAIN_GRACE_MS))]);
@@ -110,7 +127,8 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
     // Whatever exit the program seemed to have, the engine ended it: say so rather than blame the program.
     if (stopReason === "engine_lost") throw new Error("the Docker engine went away while the run was in flight");
     if (launched.killedFromOutside()) throw new Error("the container was killed from outside Sandpit (the Docker engine shutting down?)");
-    const response = stopReason ? null : await launched.readResponse();
+    const readBudgetMs = Math.min(RESPONSE_READ_MAX_MS, Math.max(RESPONSE_READ_MIN_MS, deadline - Date.now()));
+    const response = stopReason ? null : await launched.readResponse(stopped.signal, readBudgetMs);
     await publishEnd(deps, run.id, {
       status: statusFor(stopReason, exit.exitCode, exit.oomKilled),
       exitCode: stopReason === "timeout" || stopReason === "cancel" ? null : exit.exitCode,
@@ -134,6 +152,15 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
   } finally {
     if (launched) void launched.cleanUp().catch((error) => console.error(`[worker] clean-up after run ${run.id} failed:`, error));
   }
+}
+
+/** Resolves `ms` after `signal` aborts (never, if it does not). */
+function afterAbort(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const later = () => setTimeout(resolve, ms).unref();
+    if (signal.aborted) later();
+    else signal.addEventListener("abort", later, { once: true });
+  });
 }
 
 function statusFor(stopReason: StopReason | undefined, exitCode: number | null, oomKilled: boolean): RunOutcome["status"] {

@@ -40,8 +40,11 @@ export type Launched = {
   memoryLimitReached(): Promise<boolean>;
   /** The engine killed the container without Sandpit asking (shutting down, an operator): not the program's doing. */
   killedFromOutside(): boolean;
-  /** A handler's JSON result, if the code had a handler (sandbox runs). */
-  readResponse(): Promise<string | null>;
+  /**
+   * A handler's JSON result, if the code had a handler (sandbox runs). The sandbox controls the file, so the
+   * read gives up after `budgetMs` or when `signal` aborts (cancel), and takes at most RESPONSE_LIMIT_BYTES.
+   */
+  readResponse(signal: AbortSignal, budgetMs: number): Promise<string | null>;
   cleanUp(): Promise<void>;
 };
 
@@ -109,7 +112,19 @@ export async function launchSingleUse(run: RunRow, deps: LaunchDeps): Promise<La
   };
 }
 
-const RESPONSE_LIMIT_BYTES = 1024 * 1024;
+export const RESPONSE_LIMIT_BYTES = 1024 * 1024;
+/** How long the worker waits for a helper command (kill, clean-up) that touches files the sandbox controls. */
+const HELPER_EXEC_MS = 5000;
+
+/**
+ * Reads the response file without trusting it: a link or anything but a regular file is no response, and
+ * should the sandbox swap in a FIFO (blocks on open) or /dev/zero (never ends) after the check, `timeout`
+ * and `head -c` bound the read inside the container as the AbortSignal bounds the worker's wait.
+ * $1 file, $2 byte cap (one over the limit, to tell "too big"), $3 seconds.
+ */
+const READ_RESPONSE_SCRIPT = '[[ -f $1 && ! -L $1 ]] || exit 3; exec timeout -s KILL "$3" head -c "$2" -- "$1"';
+/** Kills the run's process group; the pgid file is the sandbox's too, so it is read the same bounded way. */
+const KILL_GROUP_SCRIPT = 'pgid=$(timeout -s KILL 2 head -c 32 -- "/tmp/.sandpit/pgid-$1") && kill -KILL -- -"$pgid"';
 
 /**
  * A process exec'd into the sandbox's long-lived container, as its unprivileged user. `timeout` makes it
@@ -144,9 +159,7 @@ export async function launchInSandbox(run: RunRow, deps: LaunchDeps): Promise<La
     input: [...framed(event), Buffer.from(run.stdin, "utf8")],
     warm: false,
     kill: async () => {
-      await deps.engine.execCollect(containerId, {
-        cmd: ["bash", "-c", 'kill -KILL -- -"$(cat "/tmp/.sandpit/pgid-$1")"', "kill", run.id],
-      });
+      await deps.engine.execCollect(containerId, { cmd: ["bash", "-c", KILL_GROUP_SCRIPT, "kill", run.id] }, "", 4096, AbortSignal.timeout(HELPER_EXEC_MS));
     },
     memoryLimitReached: async () => false,
     killedFromOutside: () => deps.engine.killedFromOutside(containerId),
@@ -154,10 +167,20 @@ export async function launchInSandbox(run: RunRow, deps: LaunchDeps): Promise<La
       const exit = await deps.engine.inspectExit(containerId).catch(() => ({ oomKilled: false }));
       return { exitCode, oomKilled: exitCode === 137 && exit.oomKilled };
     },
-    readResponse: async () => {
+    readResponse: async (signal, budgetMs) => {
       if (run.command) return null;
-      const result = await deps.engine.execCollect(containerId, { cmd: ["cat", "--", files.response] }, "", RESPONSE_LIMIT_BYTES);
-      if (result.exitCode !== 0) return null;
+      const seconds = (Math.max(budgetMs, 100) / 1000).toFixed(1);
+      const result = await deps.engine
+        .execCollect(
+          containerId,
+          { cmd: ["bash", "-c", READ_RESPONSE_SCRIPT, "read-response", files.response, String(RESPONSE_LIMIT_BYTES + 1), seconds] },
+          "",
+          RESPONSE_LIMIT_BYTES,
+          AbortSignal.any([signal, AbortSignal.timeout(budgetMs)]),
+        )
+        .catch(() => null);
+      // Missing, not a regular file, too slow or too big: the run has no handler response.
+      if (!result || result.exitCode !== 0 || result.overLimit) return null;
       try {
         JSON.parse(result.stdout);
         return result.stdout;
@@ -166,9 +189,13 @@ export async function launchInSandbox(run: RunRow, deps: LaunchDeps): Promise<La
       }
     },
     cleanUp: async () => {
-      await deps.engine.execCollect(containerId, {
-        cmd: ["rm", "-f", "--", files.event, files.response, `/tmp/.sandpit/pgid-${run.id}`],
-      });
+      await deps.engine.execCollect(
+        containerId,
+        { cmd: ["rm", "-f", "--", files.event, files.response, `/tmp/.sandpit/pgid-${run.id}`] },
+        "",
+        4096,
+        AbortSignal.timeout(HELPER_EXEC_MS),
+      );
     },
   };
 }

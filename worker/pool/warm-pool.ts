@@ -12,6 +12,11 @@ export type PoolSettings = {
   min: number;
   /** Idle containers at most per key. */
   max: number;
+  /**
+   * Limits other than the defaults that the pool learns from runs, at most this many: the least recently
+   * used is forgotten first (its idle containers removed), so clients choosing many limits cannot grow it.
+   */
+  maxKeys: number;
   /** The memory limits of all idle containers together stay under this. */
   memoryBudgetMb: number;
   /** Containers created at once while refilling. */
@@ -38,9 +43,12 @@ const keyOf = (key: PoolKey) => `${key.runtime}/${key.memoryMb}/${key.cpusMilli}
  */
 export class WarmPool {
   private readonly idle = new Map<string, IdleContainer[]>();
+  /** Every key the pool fills, the least recently taken first (a Map keeps insertion order). */
   private readonly keys = new Map<string, PoolKey>();
+  private readonly defaultIds: Set<string>;
   private readonly takes = new Map<string, number[]>();
   private readonly filling = new Map<string, number>();
+  private readonly fillingMemoryMb = new Map<string, number>();
   private readonly failedUntil = new Map<string, number>();
   private fillingTotal = 0;
   private readonly creations = new Set<Promise<void>>();
@@ -54,6 +62,7 @@ export class WarmPool {
     private readonly createSpec: (key: PoolKey) => Dockerode.ContainerCreateOptions,
     private readonly settings: PoolSettings,
   ) {
+    this.defaultIds = new Set(settings.defaultKeys.map(keyOf));
     for (const key of settings.defaultKeys) this.keys.set(keyOf(key), key);
   }
 
@@ -70,7 +79,9 @@ export class WarmPool {
   take(key: PoolKey): StartedContainer | undefined {
     if (!this.settings.enabled || this.stopped) return undefined;
     const id = keyOf(key);
+    this.keys.delete(id);
     this.keys.set(id, key);
+    this.forgetLeastRecentKeys();
     const now = Date.now();
     const takes = (this.takes.get(id) ?? []).filter((at) => now - at < DEMAND_WINDOW_MS);
     takes.push(now);
@@ -88,6 +99,11 @@ export class WarmPool {
   /** Called once a run that took a container has ended and its container is gone. */
   refill(): void {
     if (!this.stopped) setImmediate(() => this.fill());
+  }
+
+  /** How many keys the pool knows: the defaults plus at most `maxKeys` learned ones. */
+  keyCount(): number {
+    return this.keys.size;
   }
 
   idleCount(): number {
@@ -109,7 +125,8 @@ export class WarmPool {
   private target(id: string): number {
     const now = Date.now();
     const recentTakes = (this.takes.get(id) ?? []).filter((at) => now - at < DEMAND_WINDOW_MS).length;
-    const isDefault = this.settings.defaultKeys.some((key) => keyOf(key) === id);
+    if (!this.keys.has(id)) return 0;
+    const isDefault = this.defaultIds.has(id);
     return targetPoolSize(
       { recentTakes, windowMs: DEMAND_WINDOW_MS, refillMs: this.refillMs ?? 500 },
       { min: isDefault ? this.settings.min : 0, max: this.settings.max },
@@ -125,17 +142,29 @@ export class WarmPool {
   private fill(): void {
     if (this.stopped) return;
     const now = Date.now();
-    // Largest shortfall first, so one busy key cannot starve the others of fill slots.
+    // The default keys first, whatever else is wanted; then the largest shortfall first, so one busy key
+    // cannot starve the others of fill slots.
     const shortfalls = [...this.keys.entries()]
-      .map(([id, key]) => ({ id, key, missing: this.target(id) - (this.idle.get(id)?.length ?? 0) - (this.filling.get(id) ?? 0) }))
+      .map(([id, key]) => ({
+        id,
+        key,
+        isDefault: this.defaultIds.has(id),
+        missing: this.target(id) - (this.idle.get(id)?.length ?? 0) - (this.filling.get(id) ?? 0),
+      }))
       .filter((entry) => entry.missing > 0 && (this.failedUntil.get(entry.id) ?? 0) <= now)
-      .sort((a, b) => b.missing - a.missing);
+      .sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || b.missing - a.missing);
     let fillingMemory = 0;
-    for (const [id, count] of this.filling) fillingMemory += count * (this.keys.get(id)?.memoryMb ?? 0);
+    for (const [id, count] of this.filling) fillingMemory += count * (this.fillingMemoryMb.get(id) ?? 0);
     for (const entry of shortfalls) {
       for (let i = 0; i < entry.missing; i++) {
         if (this.fillingTotal >= this.settings.fillConcurrency) return;
-        if (this.idleMemoryMb() + fillingMemory + entry.key.memoryMb > this.settings.memoryBudgetMb) return;
+        const fits = () => this.idleMemoryMb() + fillingMemory + entry.key.memoryMb <= this.settings.memoryBudgetMb;
+        // A default key makes room by removing idle containers of learned keys, least recently used first.
+        if (!fits() && entry.isDefault) this.reclaimLearned(() => fits());
+        if (!fits()) {
+          if (entry.isDefault) return;
+          break; // a smaller learned key may still fit
+        }
         fillingMemory += entry.key.memoryMb;
         const creation = this.createOne(entry.id, entry.key);
         this.creations.add(creation);
@@ -144,15 +173,43 @@ export class WarmPool {
     }
   }
 
+  /** Drops learned keys past `maxKeys`, least recently taken first, with their idle containers. */
+  private forgetLeastRecentKeys(): void {
+    let learned = this.keys.size - this.defaultIds.size;
+    for (const id of this.keys.keys()) {
+      if (learned <= this.settings.maxKeys) return;
+      if (this.defaultIds.has(id)) continue;
+      this.keys.delete(id);
+      this.takes.delete(id);
+      this.failedUntil.delete(id);
+      for (const entry of [...(this.idle.get(id) ?? [])]) this.discard(entry);
+      this.idle.delete(id);
+      learned--;
+    }
+  }
+
+  /** Removes idle containers of learned keys (least recently used key first) until `enough()` says so. */
+  private reclaimLearned(enough: () => boolean): void {
+    for (const id of this.keys.keys()) {
+      if (this.defaultIds.has(id)) continue;
+      for (const entry of [...(this.idle.get(id) ?? [])]) {
+        if (enough()) return;
+        this.discard(entry);
+      }
+    }
+  }
+
   private async createOne(id: string, key: PoolKey): Promise<void> {
     this.fillingTotal++;
     this.filling.set(id, (this.filling.get(id) ?? 0) + 1);
+    this.fillingMemoryMb.set(id, key.memoryMb);
     const startedAt = Date.now();
     try {
       const container = await this.engine.start(this.createSpec(key));
       this.refillMs = updateAverage(this.refillMs, Date.now() - startedAt);
       this.stats.created++;
-      if (this.stopped) {
+      if (this.stopped || !this.keys.has(id)) {
+        // Stopping, or the key was forgotten while its container was being made.
         await this.engine.remove(container.id).catch(() => {});
         return;
       }
@@ -168,7 +225,12 @@ export class WarmPool {
       console.error(`[worker] warm pool could not start a ${id} container:`, (error as Error).message);
     } finally {
       this.fillingTotal--;
-      this.filling.set(id, (this.filling.get(id) ?? 1) - 1);
+      const left = (this.filling.get(id) ?? 1) - 1;
+      if (left > 0) this.filling.set(id, left);
+      else {
+        this.filling.delete(id);
+        this.fillingMemoryMb.delete(id);
+      }
       if (!this.stopped) setImmediate(() => this.fill());
     }
   }
@@ -178,6 +240,7 @@ export class WarmPool {
     const index = list?.indexOf(entry) ?? -1;
     if (index < 0) return; // taken by a run: the run owns it now
     list!.splice(index, 1);
+    if (!list!.length) this.idle.delete(entry.key);
     void this.engine.remove(entry.container.id).catch(() => {});
   }
 

@@ -1,6 +1,9 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
+import { headers } from "next/headers";
 import { connection } from "next/server";
+import { webConfig } from "@/lib/config/web-config";
+import { mayAutorun } from "@/lib/embed/embed-autorun";
 import { EmbedWidget } from "@/components/embed/embed-widget";
 import { loadSharedRun } from "@/lib/embed/load-shared-run";
 import { readEmbedParams, type SearchParams } from "@/lib/embed/read-embed-params";
@@ -15,14 +18,16 @@ export default async function EmbedRunPage({ params, searchParams }: { params: P
   const run = loadSharedRun(id);
   if (!run || !isRuntimeName(run.runtime)) notFound();
   const options = await readEmbedParams(await searchParams);
+  // Autorun only inside a page on a listed origin (lib/embed/embed-autorun.ts); elsewhere the saved run shows.
+  const autorun = mayAutorun(options.autorun, (await headers()).get("referer"), webConfig().embedAutorunOrigins);
   return (
     <EmbedWidget
       runtime={run.runtime}
       code={run.code}
       stdin={run.stdin}
       readOnly={options.readOnly}
-      autorun={options.autorun}
-      initialRun={options.autorun ? null : { id: run.id, chunks: run.chunks, end: run.end, startedAt: run.startedAt }}
+      autorun={autorun}
+      initialRun={autorun ? null : { id: run.id, chunks: run.chunks, end: run.end, startedAt: run.startedAt }}
       playgroundHref={`/?fork=${run.id}`}
     />
   );
