@@ -7,6 +7,8 @@ import { serveWebHandler } from "@/lib/http/serve-web-handler";
 import { attachSocketServer } from "@/lib/realtime/attach-socket-server";
 import { createRunResponse } from "@/lib/runs/create-run-response";
 
+const NEXT_ACTION_BODY_LIMIT_BYTES = 1024 * 1024;
+
 /** The web process: Next.js (pages, API, server actions) and Socket.IO on one port. */
 async function main() {
   const config = webConfig();
@@ -14,7 +16,8 @@ async function main() {
   const app = next({ dev, hostname: config.host, port: config.port });
   await app.prepare();
   const handle = app.getRequestHandler();
-  const guard = { trustProxy: config.trustProxy };
+  // Server actions are also bound by Next's own body limit (serverActions.bodySizeLimit, 1 MiB by default).
+  const guard = { trustProxy: config.trustProxy, maxRequestBytes: Math.min(config.maxRequestBytes, NEXT_ACTION_BODY_LIMIT_BYTES) };
   const httpServer = createServer((request, response) => {
     if (guardIncomingRequest(request, response, guard)) return;
     // The API's hot path skips Next's routing and page proxy (see serve-web-handler.ts).

@@ -5,7 +5,8 @@ import { isSameOrigin } from "./same-origin";
 const FORWARDING_HEADERS = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-real-ip"];
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-export type GuardOptions = { trustProxy: boolean };
+/** `maxRequestBytes`: server-action bodies over it get a 413 here (Next.js would answer its own limit with a 500). */
+export type GuardOptions = { trustProxy: boolean; maxRequestBytes?: number };
 
 /**
  * Runs before Next.js on every HTTP request (Socket.IO has its own check). Without a trusted proxy the
@@ -14,13 +15,19 @@ export type GuardOptions = { trustProxy: boolean };
  * we never serve CORS, so a browser on another site has no business posting here.
  * Returns true when it answered the request itself.
  */
-export function guardIncomingRequest(request: IncomingMessage, response: ServerResponse, { trustProxy }: GuardOptions): boolean {
+export function guardIncomingRequest(request: IncomingMessage, response: ServerResponse, { trustProxy, maxRequestBytes }: GuardOptions): boolean {
   if (!trustProxy) {
     for (const name of FORWARDING_HEADERS) delete request.headers[name];
     request.headers["x-forwarded-for"] = request.socket.remoteAddress ?? "unknown";
   }
   if (UNSAFE_METHODS.has(request.method ?? "") && !isSameOrigin(request.headers, trustProxy)) {
     return refuse(response, 403, "forbidden", "cross-origin request refused: this endpoint only accepts requests from its own site");
+  }
+  if (maxRequestBytes !== undefined && request.method === "POST" && request.headers["next-action"] !== undefined) {
+    // Browsers send server-action bodies with a length; a body without one, or over the limit, is refused unread.
+    const declared = Number(request.headers["content-length"] ?? Number.NaN);
+    if (!Number.isFinite(declared)) return refuse(response, 411, "validation", "a server action needs a content-length");
+    if (declared > maxRequestBytes) return refuse(response, 413, "too_large", `request body is over the ${maxRequestBytes}-byte limit`);
   }
   // Next.js answers a path it cannot percent-decode with a bare 500; it is the client's mistake.
   if (!decodesCleanly(request.url ?? "/")) return refuse(response, 400, "validation", "the request path is not valid percent-encoded UTF-8");
