@@ -22,7 +22,7 @@ const DRAIN_GRACE_MS = 2000;
  * After a stop (timeout, cancel, output limit) the run ends this long later even if its process has not gone:
  * a sandbox child holding the exec's output open, or a slow engine, never keeps the worker slot.
  */
-export const STOP_GRACE_MS = 1500;
+export const STOP_GRACE_MS = 500;
 /** A handler's response file is read within the run's remaining time, but at least this long and at most RESPONSE_READ_MAX_MS. */
 const RESPONSE_READ_MIN_MS = 500;
 const RESPONSE_READ_MAX_MS = 2000;
