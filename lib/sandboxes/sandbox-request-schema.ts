@@ -27,7 +27,8 @@ export const DENO_FLAG_PATTERN = /^--allow-(read|write|env|sys|hrtime|ffi|run)(=
 const DENO_REFUSED = /^(--allow-all|-A|--allow-net|--allow-import)(=.*)?$/;
 
 export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const PIP_REQUIREMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*((==|>=|<=|~=|!=|>|<)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*$/;
+// `\s*(?:,\s*)?`, not `\s*,?\s*`: two adjacent `\s*` inside the repetition backtracked exponentially ("a==1 ==1 …").
+const PIP_REQUIREMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*((==|>=|<=|~=|!=|>|<)\s*[A-Za-z0-9.*+!_-]+\s*(?:,\s*)?)*$/;
 const NPM_REQUIREMENT = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(@[A-Za-z0-9.^~<>=*|_ -]+)?$/;
 
 /** Caps on what a sandbox request may carry, checked before any pattern or parser sees the text. */
@@ -73,12 +74,7 @@ export function splitRequirements(input: string | string[]): string[] {
   return lines.map((line) => line.replace(/#.*$/, "").trim()).filter(Boolean);
 }
 
-const envKey = z.string().max(LIMITS.envKeyChars, `environment variable names must be at most ${LIMITS.envKeyChars} characters`);
-const envValue = z.union([
-  z.string().max(LIMITS.envValueChars, `environment variable values must be at most ${LIMITS.envValueChars} characters`),
-  z.number(),
-  z.boolean(),
-]);
+const envValue = z.union([z.string(), z.number(), z.boolean()]);
 
 export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: number }) {
   const { memory, vcpus, model } = resourceFields(limits);
@@ -98,8 +94,8 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         .default(60),
       envVariables: z
         .union([
-          z.array(z.object({ key: envKey, value: envValue })).max(LIMITS.envCount, `at most ${LIMITS.envCount} environment variables`),
-          z.record(envKey, envValue),
+          z.array(z.object({ key: z.string(), value: envValue })),
+          z.record(z.string(), envValue),
         ])
         .optional()
         .transform((value, ctx) => {
@@ -110,6 +106,14 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
           }
           const env: Record<string, string> = {};
           for (const [key, v] of entries) {
+            // Lengths first (the union above checks types only, so its message would be a vague "invalid input").
+            if (key.length > LIMITS.envKeyChars || String(v).length > LIMITS.envValueChars) {
+              ctx.addIssue({
+                code: "custom",
+                message: `environment variable names must be at most ${LIMITS.envKeyChars} characters and values at most ${LIMITS.envValueChars}`,
+              });
+              return z.NEVER;
+            }
             if (!ENV_KEY_PATTERN.test(key) || key.startsWith("SANDPIT_")) {
               ctx.addIssue({ code: "custom", message: `environment variable name ${quoteClientInput(key)} is not allowed` });
               return z.NEVER;
@@ -118,17 +122,8 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
           }
           return env;
         }),
-      requirements: z
-        .union(
-          [
-            z.string().max(LIMITS.requirementsChars, `requirements must be at most ${LIMITS.requirementsChars} characters`),
-            z
-              .array(z.string().max(LIMITS.requirementChars, `a requirement must be at most ${LIMITS.requirementChars} characters`))
-              .max(LIMITS.requirementCount, `at most ${LIMITS.requirementCount} requirements`),
-          ],
-          { error: "requirements must be a string or a list of strings" },
-        )
-        .optional(),
+      // Types only here; the lengths are checked first thing in the transform below, with messages that say which.
+      requirements: z.union([z.string(), z.array(z.string())], { error: "requirements must be a string or a list of strings" }).optional(),
       denoFlags: z
         .array(z.string().max(LIMITS.denoFlagChars, `a Deno flag must be at most ${LIMITS.denoFlagChars} characters`))
         .max(LIMITS.denoFlagCount, `at most ${LIMITS.denoFlagCount} Deno flags`)
@@ -153,7 +148,16 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
       const language = request.language ?? defaultLanguage[resolvedRuntime];
       if (!languagesForRuntime[resolvedRuntime].includes(language)) return fail("language", `language ${language} does not run on ${resolvedRuntime}`);
 
-      const requirements = request.requirements === undefined ? [] : splitRequirements(request.requirements);
+      const raw = request.requirements;
+      if (typeof raw === "string" && raw.length > LIMITS.requirementsChars) return fail("requirements", `requirements must be at most ${LIMITS.requirementsChars} characters`);
+      if (Array.isArray(raw) && raw.length > LIMITS.requirementCount) return fail("requirements", `at most ${LIMITS.requirementCount} requirements`);
+      if (Array.isArray(raw) && raw.some((entry) => entry.length > LIMITS.requirementChars)) {
+        return fail("requirements", `a requirement must be at most ${LIMITS.requirementChars} characters`);
+      }
+      const requirements = raw === undefined ? [] : splitRequirements(raw);
+      const overlong = requirements.find((requirement) => requirement.length > LIMITS.requirementChars);
+      if (overlong) return fail("requirements", `a requirement must be at most ${LIMITS.requirementChars} characters`);
+      if (requirements.length > LIMITS.requirementCount) return fail("requirements", `at most ${LIMITS.requirementCount} requirements`);
       if (requirements.length) {
         const pattern = resolvedRuntime === "python" ? PIP_REQUIREMENT : resolvedRuntime === "node" ? NPM_REQUIREMENT : null;
         if (!pattern) return fail("requirements", `requirements are supported for python (pip) and node (npm), not ${resolvedRuntime}`);

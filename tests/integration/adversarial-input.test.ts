@@ -30,6 +30,21 @@ const ADVERSARIAL: Record<string, string> = {
   "flag with a long value": `--allow-read=${fill("a,")}`,
   "unit soup": `1${fill(".5GiB ")}`,
 };
+/**
+ * Short values that made backtracking patterns blow up (exponentially, in a few dozen characters): these pass
+ * the length caps, so they reach the parsers. Valid ones may be accepted; none may be slow or a 5xx.
+ */
+const PATHOLOGICAL: Record<string, string> = {
+  "memory-like": `1${" ".repeat(30)}!`,
+  "requirement with spaced operators": `a${"==1 ".repeat(40)}\u0001`,
+  "requirement with chained operators": `a${"==1!=1".repeat(30)}#`,
+  "requirement with spaced commas": `a==1${" , ".repeat(60)}\u0001`,
+  "deno flag with a long list": `--allow-read=${"a,".repeat(100)}\u0001`,
+  "nested brackets": `${"[".repeat(100)}${"]".repeat(100)}`,
+  "model-like": `${"a.".repeat(50)}/${"b-".repeat(50)}/\u0001`,
+  "path-like": `${"a/".repeat(100)}..\u0001`,
+};
+
 /** Path and query values travel in the request line: 8 KiB ones reach the app (bigger ones: see the last test). */
 const IN_URL: Record<string, string> = {
   "8 KiB of spaces": fill(" ", 8 * 1024),
@@ -37,12 +52,19 @@ const IN_URL: Record<string, string> = {
   "8 KiB of brackets": `${fill("[", 4096)}${fill("]", 4096)}`,
 };
 
-/** Smallest valid body of each request schema; each field is replaced in turn. */
-const BASE_BODIES: Record<string, Record<string, unknown>> = {
-  RunRequest: { runtime: "bash", code: "true" },
-  SandboxRequest: { runtime: "python" },
-  SandboxRunRequest: { command: "true" },
-  FileUpload: { path: "a.txt", content: "aGk=" },
+/**
+ * Valid bodies of each request schema (one per runtime whose fields are checked differently: pip requirements
+ * for python, npm for node, permission flags for deno); each field is replaced in turn.
+ */
+const BASE_BODIES: Record<string, Record<string, unknown>[]> = {
+  RunRequest: [{ runtime: "bash", code: "true" }],
+  SandboxRequest: [
+    { runtime: "python", code: "print(1)" },
+    { runtime: "node", code: "console.log(1)" },
+    { runtime: "deno", code: "console.log(1)" },
+  ],
+  SandboxRunRequest: [{ command: "true" }],
+  FileUpload: [{ path: "a.txt", content: "aGk=" }],
 };
 
 type Operation = {
@@ -61,10 +83,14 @@ describe("adversarial input to every field", () => {
   beforeAll(async () => {
     stack = await startStack({
       containerRuntime: "runc",
-      workerEnv: { POOL_ENABLED: "0" },
+      // No worker: what validation accepts stays queued, and nothing else competes for the CPU being measured.
+      workers: 0,
       // Rate limits would answer 429 before validation ever ran: out of the way here.
       webEnv: {
         API_RATE_LIMIT_BURST: "100000",
+        // One live sandbox per token, held by the test (left "creating": no worker): a valid create is a quick 429.
+        TOKEN_LIVE_SANDBOXES: "1",
+        SANDBOX_PROVISION_TIMEOUT_S: "1",
         RUN_RATE_LIMIT_BURST: "100000",
         EMBED_RATE_LIMIT_BURST: "100000",
         TOKEN_RUNS_PER_MINUTE: "100000",
@@ -72,8 +98,12 @@ describe("adversarial input to every field", () => {
     });
     token = createToken(stack.dataDir, "adversary");
     openapi = (await (await fetch(`${stack.baseUrl}/api/v1/openapi.json`)).json()) as OpenApi;
+    const held = await fetch(`${stack.baseUrl}/api/v1/sandboxes`, { method: "POST", headers: headers(), body: JSON.stringify({ runtime: "bash", code: "true" }) });
+    expect(held.status, await held.text()).toBe(503);
   }, 120_000);
   afterAll(async () => stack?.stop());
+
+  const headers = () => ({ authorization: `Bearer ${token}`, "content-type": "application/json" });
 
   /** Sends one request and, at the same moment, a plain GET; both timed from the send. */
   async function timed(url: string, init: RequestInit): Promise<{ status: number; text: string; ms: number; otherMs: number; otherStatus: number }> {
@@ -91,7 +121,6 @@ describe("adversarial input to every field", () => {
     return { ...a, ...b };
   }
 
-  const headers = () => ({ authorization: `Bearer ${token}`, "content-type": "application/json" });
 
   function expectBounded(label: string, result: Awaited<ReturnType<typeof timed>>, value: string) {
     const where = `${label}: ${result.status} in ${result.ms.toFixed(1)} ms (concurrent GET ${result.otherMs.toFixed(1)} ms) ${result.text.slice(0, 300)}`;
@@ -139,14 +168,40 @@ describe("adversarial input to every field", () => {
       await fetch(url, { method, headers: headers(), body: "{}" }).then((response) => response.arrayBuffer());
       for (const field of Object.keys(openapi.components.schemas[schemaName].properties ?? {})) {
         for (const [kind, value] of Object.entries(ADVERSARIAL)) {
-          const body = JSON.stringify({ ...BASE_BODIES[schemaName], [field]: value });
-          expect(Buffer.byteLength(body)).toBeLessThan(1024 * 1024);
-          expectBounded(`${method} ${template} ${field} = ${kind}`, await timed(url, { method, headers: headers(), body }), value);
-          sent++;
+          for (const base of BASE_BODIES[schemaName]) {
+            const body = JSON.stringify({ ...base, [field]: value });
+            expect(Buffer.byteLength(body)).toBeLessThan(1024 * 1024);
+            expectBounded(`${method} ${template} ${field} = ${kind} (${base.runtime ?? "-"})`, await timed(url, { method, headers: headers(), body }), value);
+            sent++;
+          }
         }
       }
     }
     expect(sent).toBeGreaterThan(100);
+  }, 300_000);
+
+  it("answers short pathological values, alone and in a list, in every body field within 100 ms and without a 5xx", async () => {
+    let sent = 0;
+    for (const { method, template, operation } of operations()) {
+      const ref = operation.requestBody?.content["application/json"].schema.$ref;
+      if (!ref) continue;
+      const schemaName = ref.split("/").pop()!;
+      const url = `${stack.baseUrl}${concrete(template)}`;
+      for (const field of Object.keys(openapi.components.schemas[schemaName].properties ?? {})) {
+        for (const [kind, value] of Object.entries(PATHOLOGICAL)) {
+          for (const [base, form] of BASE_BODIES[schemaName].flatMap((base) => [value, [value], [value, value]].map((form) => [base, form] as const))) {
+            const body = JSON.stringify({ ...base, [field]: form });
+            const result = await timed(url, { method, headers: headers(), body });
+            const where = `${method} ${template} ${field} = ${kind}${Array.isArray(form) ? " (list)" : ""} (${base.runtime ?? "-"}): ${result.status} in ${result.ms.toFixed(1)} ms (concurrent ${result.otherMs.toFixed(1)} ms) ${result.text.slice(0, 300)}`;
+            expect(result.status, where).toBeLessThan(500);
+            expect(result.ms, where).toBeLessThan(LIMIT_MS);
+            expect(result.otherMs, where).toBeLessThan(LIMIT_MS);
+            sent++;
+          }
+        }
+      }
+    }
+    expect(sent).toBeGreaterThan(300);
   }, 300_000);
 
   it("answers hostile path and query parameters with a 4xx within 100 ms", async () => {
@@ -156,7 +211,7 @@ describe("adversarial input to every field", () => {
         for (const [kind, value] of Object.entries(IN_URL)) {
           let url = `${stack.baseUrl}${concrete(template, parameter.in === "path" ? { [parameter.name]: value } : {})}`;
           if (parameter.in === "query") url += `?${parameter.name}=${encodeURIComponent(value)}`;
-          const body = operation.requestBody ? JSON.stringify(BASE_BODIES[operation.requestBody.content["application/json"].schema.$ref.split("/").pop()!]) : undefined;
+          const body = operation.requestBody ? JSON.stringify(BASE_BODIES[operation.requestBody.content["application/json"].schema.$ref.split("/").pop()!][0]) : undefined;
           // A valid body, so the parameter is what is wrong (or the ids that do not exist: 404).
           expectBounded(`${method} ${template} ${parameter.name} = ${kind}`, await timed(url, { method, headers: headers(), body }), value);
           sent++;
@@ -180,9 +235,9 @@ describe("adversarial input to every field", () => {
   /** Each server action's arguments with one field replaced; every action in the build must be listed here. */
   const ACTION_FIELDS: Record<string, (value: string, schemas: OpenApi["components"]["schemas"]) => unknown[][]> = {
     createRunAction: (value, schemas) => [
-      [{ source: value, request: BASE_BODIES.RunRequest }],
+      [{ source: value, request: BASE_BODIES.RunRequest[0] }],
       [{ source: "playground", request: value }],
-      ...Object.keys(schemas.RunRequest.properties ?? {}).map((field) => [{ source: "embed", request: { ...BASE_BODIES.RunRequest, [field]: value } }]),
+      ...Object.keys(schemas.RunRequest.properties ?? {}).map((field) => [{ source: "embed", request: { ...BASE_BODIES.RunRequest[0], [field]: value } }]),
     ],
     cancelRunAction: (value) => [[value]],
   };
