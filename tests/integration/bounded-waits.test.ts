@@ -58,6 +58,17 @@ describe.each(CONTAINER_RUNTIMES)("bounded waits on a hostile sandbox under %s",
     expect(Date.now() - started).toBeLessThan(20_000);
   }
 
+  it("still reads an ordinary handler response (a regular file under the cap)", async () => {
+    const created = await api("POST", "/sandboxes", { runtime: "python", code: "def handler(event, context):\n    return {'sum': event['a'] + event['b'], 'pad': 'x' * 500000}", timeout: 120 });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const result = await api("POST", `/sandboxes/${created.json.id}/runs?wait=1`, { input: { a: 2, b: 3 }, timeout: 20 });
+    expect(result.status).toBe(201);
+    expect(result.json.status, JSON.stringify(result.json).slice(0, 500)).toBe(200);
+    expect(result.json.response.sum).toBe(5);
+    expect(result.json.response.pad).toHaveLength(500_000);
+    await api("DELETE", `/sandboxes/${created.json.id}`);
+  }, 90_000);
+
   const cases: [string, string][] = [
     ["a FIFO as the response file", 'mkfifo "$SANDPIT_RESPONSE_FILE"; echo made'],
     ["a link to /dev/zero as the response file", 'ln -s /dev/zero "$SANDPIT_RESPONSE_FILE"; echo made'],
