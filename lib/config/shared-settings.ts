@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 
@@ -20,7 +20,9 @@ export type SharedSettings = {
 
 export function resolveSharedSettings(env: z.infer<typeof sharedSettingsSchema>): SharedSettings {
   const dataDir = path.resolve(/*turbopackIgnore: true*/ env.DATA_DIR);
-  mkdirSync(dataDir, { recursive: true });
+  // Private to the web user (and root): the database, its WAL and the worker secret live here.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   return {
     dataDir,
     databasePath: path.resolve(/*turbopackIgnore: true*/ env.DATABASE_PATH ?? path.join(dataDir, "sandpit.db")),
