@@ -3,6 +3,7 @@ import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { chmodSync, closeSync, openSync } from "node:fs";
 import path from "node:path";
+import { giveToDirectoryOwner } from "@/lib/config/shared-settings";
 import * as schema from "./schema";
 
 export type SandpitDb = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -15,6 +16,7 @@ export function openDatabase(databasePath: string): SandpitDb {
   // (and, when run as root, its owner), so all three stay private to the web user (docs/security.md).
   closeSync(openSync(databasePath, "a", 0o600));
   chmodSync(databasePath, 0o600);
+  giveToDirectoryOwner(databasePath);
   const sqlite = new Database(databasePath);
   // Takes effect on a new database; an existing one needs one VACUUM (scripts/migrate.ts does it).
   sqlite.pragma("auto_vacuum = INCREMENTAL");
