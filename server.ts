@@ -6,6 +6,7 @@ import { guardIncomingRequest } from "@/lib/http/guard-incoming-request";
 import { serveWebHandler } from "@/lib/http/serve-web-handler";
 import { attachSocketServer } from "@/lib/realtime/attach-socket-server";
 import { createRunResponse } from "@/lib/runs/create-run-response";
+import { answerExpiredSharePage } from "@/lib/runs/expired-share-page";
 
 const NEXT_ACTION_BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -18,13 +19,14 @@ async function main() {
   const handle = app.getRequestHandler();
   // Server actions are also bound by Next's own body limit (serverActions.bodySizeLimit, 1 MiB by default).
   const guard = { trustProxy: config.trustProxy, maxRequestBytes: Math.min(config.maxRequestBytes, NEXT_ACTION_BODY_LIMIT_BYTES) };
+  const db = webDatabase();
   const httpServer = createServer((request, response) => {
     if (guardIncomingRequest(request, response, guard)) return;
+    if (answerExpiredSharePage(request, response, db, config.runRetentionDays)) return;
     // The API's hot path skips Next's routing and page proxy (see serve-web-handler.ts).
     if (request.method === "POST" && request.url?.split("?", 1)[0] === "/api/v1/runs") return void serveWebHandler(request, response, createRunResponse);
     void handle(request, response);
   });
-  const db = webDatabase();
   attachSocketServer(httpServer, db, config.workerSecret, guard);
   if (dev) httpServer.on("upgrade", app.getUpgradeHandler());
   httpServer.listen(config.port, config.host, () => {

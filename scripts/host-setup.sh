@@ -96,6 +96,9 @@ docker info --format '{{json .Runtimes}}' | grep -q '"runsc"' || die "runsc not 
 # --- 4. leftovers ----------------------------------------------------------------
 "$HERE/reap-runsc.sh" || log "reap-runsc failed (ignored)"
 
+# --- 4b. the web process's unprivileged user (docs/security.md "Least privilege") -----
+"$HERE/create-web-user.sh"
+
 # --- 5. smoke test (only once images exist; build-images.sh makes them) ----------
 if docker image inspect sandpit/bash >/dev/null 2>&1; then
     out=$(printf '10\necho ok-$0' | timeout 60 docker run --rm -i --runtime=runsc \

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import os from "node:os";
 import { z } from "zod";
+import { fairShareEnvFields, resolveFairShares } from "@/lib/config/fair-share-settings";
 import { onOff, parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "@/lib/config/shared-settings";
 
 /** The worker process's one validated configuration. */
@@ -33,6 +34,11 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   POOL_MAX_KEYS: z.coerce.number().int().min(0).max(1000).default(16),
   // The web's default run limits: the pool keeps containers ready for exactly these.
   RUN_MEMORY_DEFAULT_MB: positiveInt(256),
+  // Fair shares: the claim holds each owner to its running-runs limit (the web reads the same variables).
+  ...fairShareEnvFields,
+  // Retention (docs/security.md "Retention"): finished runs older than this are deleted, in batches, every sweep.
+  RUN_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  RETENTION_SWEEP_S: positiveInt(600),
   WORKER_HEARTBEAT_MS: positiveInt(2000),
 });
 
@@ -73,5 +79,12 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
       defaultLimits: { memoryMb: parsed.RUN_MEMORY_DEFAULT_MB, cpusMilli: 1000 },
     },
     heartbeatMs: parsed.WORKER_HEARTBEAT_MS,
+    runningShares: runningShares(parsed),
+    retention: { maxAgeMs: Math.round(parsed.RUN_RETENTION_DAYS * 86_400_000), sweepMs: parsed.RETENTION_SWEEP_S * 1000 },
   };
+}
+
+function runningShares(parsed: Parameters<typeof resolveFairShares>[0]) {
+  const shares = resolveFairShares(parsed);
+  return { ownerMaxRunning: shares.owner.maxRunning, anonymousMaxRunning: shares.anonymous.maxRunning };
 }

@@ -13,6 +13,7 @@ import { chooseContainerRuntime } from "./sandbox/choose-container-runtime";
 import { detectGpus } from "./sandbox/detect-gpus";
 import { SandboxSupervisor } from "./sandboxes/sandbox-supervisor";
 import { WebLink } from "./web-link";
+import { RetentionSweeper } from "./retention/retention-sweeper";
 
 const REAP_INTERVAL_MS = 10_000;
 
@@ -56,8 +57,10 @@ async function main() {
   pool.start();
   sandboxes = new SandboxSupervisor({ ...launchDeps, publishRun: publish, publishSandbox: link.publishSandbox.bind(link) });
   sandboxes.start();
-  loop = new RunQueueLoop(db, { ...launchDeps, outputLimitBytes: config.outputLimitBytes, publish }, config.concurrency, config.queuePollMs);
+  loop = new RunQueueLoop(db, { ...launchDeps, outputLimitBytes: config.outputLimitBytes, publish }, config.concurrency, config.queuePollMs, config.runningShares);
   loop.start();
+  const retention = new RetentionSweeper(db, config.retention);
+  retention.start();
   engine.watch(() => {
     console.error("[worker] lost the Docker engine: ending the runs in flight; new runs wait for it");
     loop?.engineLost();
@@ -84,6 +87,7 @@ async function main() {
     loop!.stop();
     sandboxes!.stop();
     clearInterval(reapTimer);
+    retention.stop();
     const poolStopped = pool.stop();
     const deadline = Date.now() + 30_000;
     while (loop!.activeRunIds().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));

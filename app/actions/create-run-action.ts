@@ -9,6 +9,7 @@ import { clientAddress } from "@/lib/rate-limit/client-address";
 import { rateLimitMessage, takeRunToken } from "@/lib/rate-limit/run-rate-limit";
 import { webBus } from "@/lib/realtime/web-bus";
 import { createRun } from "@/lib/runs/create-run";
+import { addressOwner } from "@/lib/runs/run-owner";
 
 /** `rateLimited` with `retryAfterS`: this client's budget is spent or the run queue is full (the API's 429). */
 export type CreateRunResult = { ok: true; id: string } | { ok: false; error: string; rateLimited?: boolean; retryAfterS?: number };
@@ -25,11 +26,12 @@ export async function createRunAction(input: unknown): Promise<CreateRunResult> 
   if (!envelope.success) return { ok: false, error: "invalid run request" };
   const { source, request } = envelope.data;
 
-  const limit = takeRunToken(source, clientAddress(await headers()));
+  const address = clientAddress(await headers());
+  const limit = takeRunToken(source, address);
   if (!limit.ok) return { ok: false, error: rateLimitMessage(limit.retryAfterS), rateLimited: true, retryAfterS: limit.retryAfterS };
 
   try {
-    const run = createRun(webDatabase(), webConfig().runSettings, request);
+    const run = createRun(webDatabase(), webConfig().runSettings, request, null, addressOwner(address));
     webBus().commandWorkers({ type: "wake" });
     return { ok: true, id: run.id };
   } catch (error) {

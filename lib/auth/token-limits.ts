@@ -3,7 +3,10 @@ import type { SandpitDb } from "@/lib/db/open-database";
 import { runs, sandboxes } from "@/lib/db/schema";
 import { ApiError } from "@/lib/http/api-error";
 
-export type TokenLimitSettings = { liveSandboxes: number; runsPerMinute: number };
+import type { FairShareSettings } from "@/lib/runs/check-owner-share";
+
+/** `shares`: the fair shares sandbox runs count against too (unset in unit tests: none). */
+export type TokenLimitSettings = { liveSandboxes: number; runsPerMinute: number; shares?: FairShareSettings };
 
 const WINDOW_MS = 60_000;
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, statSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 
@@ -20,7 +20,9 @@ export type SharedSettings = {
 
 export function resolveSharedSettings(env: z.infer<typeof sharedSettingsSchema>): SharedSettings {
   const dataDir = path.resolve(/*turbopackIgnore: true*/ env.DATA_DIR);
-  mkdirSync(dataDir, { recursive: true });
+  // Private to the web user (and root): the database, its WAL and the worker secret live here.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   return {
     dataDir,
     databasePath: path.resolve(/*turbopackIgnore: true*/ env.DATABASE_PATH ?? path.join(dataDir, "sandpit.db")),
@@ -35,6 +37,7 @@ function readOrCreateSecret(file: string): string {
   const secret = randomBytes(32).toString("base64url");
   try {
     writeFileSync(file, secret, { mode: 0o600, flag: "wx" });
+    giveToDirectoryOwner(file);
     return secret;
   } catch {
     // The other process won the race to create it.
@@ -59,3 +62,13 @@ export const onOff = (name: string, fallback: "0" | "1") =>
     .enum(["0", "1", "true", "false"], { error: `${name} must be 1, 0, true or false` })
     .default(fallback)
     .transform((value) => value === "1" || value === "true");
+
+/**
+ * Files in DATA_DIR belong to its owner (the web user, docs/security.md "Least privilege"): when root (the
+ * worker) creates one, hand it over, or the web process could not read it.
+ */
+export function giveToDirectoryOwner(file: string): void {
+  if (process.getuid?.() !== 0) return;
+  const { uid, gid } = statSync(path.dirname(file));
+  if (uid !== 0) chownSync(file, uid, gid);
+}

@@ -1,6 +1,7 @@
 import os from "node:os";
 import { z } from "zod";
 import { parseAutorunOrigins } from "@/lib/embed/embed-autorun";
+import { fairShareEnvFields, resolveFairShares } from "./fair-share-settings";
 import { onOff, parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "./shared-settings";
 
 /** The web process's one validated configuration (Next.js routes, server actions and the Socket.IO server). */
@@ -41,6 +42,9 @@ const webEnvSchema = sharedSettingsSchema.extend({
         return z.NEVER;
       }
     }),
+  ...fairShareEnvFields,
+  // Only for the 410 message: the worker deletes runs past it (worker/config.ts reads the same variable).
+  RUN_RETENTION_DAYS: z.coerce.number().positive().default(30),
   // Behind a reverse proxy that sets X-Forwarded-For: believe it. Otherwise those headers are the client's own words.
   TRUST_PROXY: onOff("TRUST_PROXY", "0"),
 });
@@ -57,7 +61,8 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
     memoryMaxMb: parsed.RUN_MEMORY_MAX_MB,
     vcpusMax: parsed.RUN_VCPUS_MAX,
   };
-  const tokenLimits = { liveSandboxes: parsed.TOKEN_LIVE_SANDBOXES, runsPerMinute: parsed.TOKEN_RUNS_PER_MINUTE };
+  const shares = resolveFairShares(parsed);
+  const tokenLimits = { liveSandboxes: parsed.TOKEN_LIVE_SANDBOXES, runsPerMinute: parsed.TOKEN_RUNS_PER_MINUTE, shares };
   return {
     ...shared,
     port: parsed.PORT,
@@ -77,10 +82,12 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
       limits: runLimits,
       modelsDir: shared.modelsDir,
       maxQueuedRuns: parsed.MAX_QUEUED_RUNS,
+      shares,
     },
     maxQueuedRuns: parsed.MAX_QUEUED_RUNS,
     trustProxy: parsed.TRUST_PROXY,
     embedAutorunOrigins: parsed.EMBED_AUTORUN_ORIGINS as ReadonlySet<string>,
+    runRetentionDays: parsed.RUN_RETENTION_DAYS,
     rateLimits: {
       playground: { capacity: parsed.RUN_RATE_LIMIT_BURST, refillPerMinute: parsed.RUN_RATE_LIMIT_PER_MINUTE },
       embed: { capacity: parsed.EMBED_RATE_LIMIT_BURST, refillPerMinute: parsed.EMBED_RATE_LIMIT_PER_MINUTE },

@@ -1,7 +1,9 @@
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { chmodSync, closeSync, openSync } from "node:fs";
 import path from "node:path";
+import { giveToDirectoryOwner } from "@/lib/config/shared-settings";
 import * as schema from "./schema";
 
 export type SandpitDb = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -10,7 +12,14 @@ const migrationsFolder = path.resolve(/*turbopackIgnore: true*/ process.cwd(), "
 
 /** Opens the database in WAL mode (web and worker write concurrently) and applies pending migrations. */
 export function openDatabase(databasePath: string): SandpitDb {
+  // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database file's mode
+  // (and, when run as root, its owner), so all three stay private to the web user (docs/security.md).
+  closeSync(openSync(databasePath, "a", 0o600));
+  chmodSync(databasePath, 0o600);
+  giveToDirectoryOwner(databasePath);
   const sqlite = new Database(databasePath);
+  // Takes effect on a new database; an existing one needs one VACUUM (scripts/migrate.ts does it).
+  sqlite.pragma("auto_vacuum = INCREMENTAL");
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
@@ -32,4 +41,13 @@ export function abandonFailedTransaction(db: SandpitDb): void {
   } catch (error) {
     console.error("[db] could not roll back a failed transaction:", (error as Error).message);
   }
+}
+
+/** An existing database made before auto_vacuum was INCREMENTAL: rebuild it once so retention can shrink it. */
+export function enableIncrementalVacuum(db: SandpitDb): boolean {
+  const INCREMENTAL = 2;
+  if (db.$client.pragma("auto_vacuum", { simple: true }) === INCREMENTAL) return false;
+  db.$client.pragma("auto_vacuum = INCREMENTAL");
+  db.$client.exec("VACUUM");
+  return true;
 }

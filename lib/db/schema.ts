@@ -27,6 +27,8 @@ export const runs = sqliteTable(
     /** JSON of the handler's result, as the sandbox returned it. */
     response: text("response"),
     tokenId: text("token_id"),
+    /** Whose share the run counts against: "token:<id>", or "addr:<client address>" for anonymous runs. */
+    ownerKey: text("owner_key").notNull().default(""),
     status: text("status", { enum: RUN_STATUSES }).notNull().default("queued"),
     exitCode: integer("exit_code"),
     oomKilled: integer("oom_killed", { mode: "boolean" }).notNull().default(false),
@@ -47,8 +49,21 @@ export const runs = sqliteTable(
     firstOutputAt: integer("first_output_at"),
     finishedAt: integer("finished_at"),
   },
-  (table) => [index("runs_status_seq").on(table.status, table.seq)],
+  (table) => [
+    index("runs_status_seq").on(table.status, table.seq),
+    // Fair shares: per-owner counts of queued/running runs and the oldest queued run of each owner.
+    index("runs_status_owner_seq").on(table.status, table.ownerKey, table.seq),
+    // The token quota (runs in the last minute) and retention (finished before the cutoff).
+    index("runs_token_queued_at").on(table.tokenId, table.queuedAt),
+    index("runs_finished_at").on(table.finishedAt),
+  ],
 );
+
+/** Ids of runs deleted by retention: their share pages answer 410 Gone rather than 404 (never existed). */
+export const expiredRuns = sqliteTable("expired_runs", {
+  id: text("id").primaryKey(),
+  expiredAt: integer("expired_at").notNull(),
+});
 
 /** Output kept as numbered chunks so a late viewer can replay from any offset. */
 export const runChunks = sqliteTable(
@@ -111,7 +126,7 @@ export const sandboxes = sqliteTable(
     expiresAt: integer("expires_at").notNull(),
     endedAt: integer("ended_at"),
   },
-  (table) => [index("sandboxes_status").on(table.status, table.expiresAt)],
+  (table) => [index("sandboxes_status").on(table.status, table.expiresAt), index("sandboxes_token_status").on(table.tokenId, table.status)],
 );
 
 /** API tokens: only the SHA-256 of a token is kept. */

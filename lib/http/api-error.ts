@@ -1,5 +1,5 @@
 /** One error vocabulary for the domain, mapped to HTTP status in one place. */
-export type ApiErrorCode = "validation" | "not_found" | "too_large" | "conflict" | "rate_limited" | "unauthorized" | "unavailable" | "method_not_allowed" | "insufficient_storage";
+export type ApiErrorCode = "validation" | "not_found" | "too_large" | "conflict" | "rate_limited" | "unauthorized" | "unavailable" | "method_not_allowed" | "insufficient_storage" | "gone";
 
 const statusByCode: Record<ApiErrorCode, number> = {
   validation: 400,
@@ -7,6 +7,7 @@ const statusByCode: Record<ApiErrorCode, number> = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  gone: 410,
   too_large: 413,
   rate_limited: 429,
   unavailable: 503,

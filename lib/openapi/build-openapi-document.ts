@@ -11,6 +11,7 @@ const errors = {
   "400": { description: "Invalid request; `field` names the option at fault", ...json(error) },
   "401": { description: "Missing or invalid API token", ...json(error) },
   "404": { description: "Not found", ...json(error) },
+  "410": { description: "Gone: deleted after RUN_RETENTION_DAYS", ...json(error) },
   "429": { description: "Rate limited; see Retry-After", ...json(error) },
 };
 const fileErrors = {
@@ -45,7 +46,7 @@ export function buildOpenApiDocument(limits: RunLimitSettings & { lifetimeMaxS: 
         },
       },
       "/api/v1/runs/{id}": {
-        get: { summary: "A run's result", parameters: [idParam("id"), waitParam], responses: { "200": { description: "The run" }, "404": errors["404"] } },
+        get: { summary: "A run's result", parameters: [idParam("id"), waitParam], responses: { "200": { description: "The run" }, "404": errors["404"], "410": errors["410"] } },
       },
       "/api/v1/runs/{id}/cancel": {
         post: { summary: "Cancel a run", parameters: [idParam("id")], responses: { "200": { description: "{id, status}" }, "404": errors["404"] } },

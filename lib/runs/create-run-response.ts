@@ -7,6 +7,7 @@ import { clientAddress } from "@/lib/rate-limit/client-address";
 import { assertRunToken } from "@/lib/rate-limit/run-rate-limit";
 import { webBus } from "@/lib/realtime/web-bus";
 import { createRun } from "./create-run";
+import { addressOwner, tokenOwner } from "./run-owner";
 import { listChunks, toRunView } from "./run-view";
 import { waitForRunWithin, wantsToWait } from "./wait-for-run";
 
@@ -19,11 +20,12 @@ export const createRunResponse = handleApi(async (request: Request) => {
   const db = webDatabase();
   // Anonymous runs are allowed, within a per-client budget; a token, when sent, must be valid and is held to its quota.
   const token = authenticate(db, request);
-  if (!token) assertRunToken("api", clientAddress(request.headers));
+  const address = clientAddress(request.headers);
+  if (!token) assertRunToken("api", address);
   const body = await readJsonBody(request, config.maxRequestBytes);
   // The quota is counted from the runs table: check it in the same synchronous step as the insert.
   if (token) assertRunQuota(db, token.id, config.tokenLimits);
-  const run = createRun(db, config.runSettings, body, token?.id ?? null);
+  const run = createRun(db, config.runSettings, body, token?.id ?? null, token ? tokenOwner(token.id) : addressOwner(address));
   webBus().commandWorkers({ type: "wake" });
   const url = `${config.publicUrl}/r/${run.id}`;
   if (wantsToWait(request)) {

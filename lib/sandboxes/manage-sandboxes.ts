@@ -11,6 +11,8 @@ import { describeIssues, type RunLimitSettings } from "@/lib/runs/run-request-sc
 import type { SandboxEvent } from "@/lib/realtime/events";
 import { webBus } from "@/lib/realtime/web-bus";
 import { gpuAvailability } from "@/lib/workers/gpu-availability";
+import { assertOwnerShare } from "@/lib/runs/check-owner-share";
+import { tokenOwner } from "@/lib/runs/run-owner";
 import { sandboxRequestSchema } from "./sandbox-request-schema";
 import { findOwnedSandbox, findSandbox } from "./sandbox-view";
 
@@ -42,6 +44,8 @@ export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: 
     throw new ApiError("validation", "code: give the sandbox code to run (inline source or a command)", { field: "code" });
   }
   assertSandboxQuota(db, token.id, settings.tokenLimits);
+  // A token at its queued-runs share may not add sandboxes (whose runs would queue behind the same share).
+  if (settings.tokenLimits.shares) assertOwnerShare(db, settings.tokenLimits.shares, tokenOwner(token.id));
 
   const id = randomBytes(16).toString("base64url");
   const now = Date.now();

@@ -4,6 +4,8 @@ import { ApiError } from "@/lib/http/api-error";
 import { newRunId } from "@/lib/ids/new-run-id";
 import { assertRunQuota, type TokenLimitSettings } from "@/lib/auth/token-limits";
 import { describeIssues } from "@/lib/runs/run-request-schema";
+import { assertOwnerShare } from "@/lib/runs/check-owner-share";
+import { tokenOwner } from "@/lib/runs/run-owner";
 import { webBus } from "@/lib/realtime/web-bus";
 import { downloadCommand, uploadCommand } from "./sandbox-file-commands";
 import { fileDownloadSchema, fileUploadSchema, sandboxRunRequestSchema } from "./sandbox-request-schema";
@@ -26,6 +28,9 @@ type QueueOptions = { input?: unknown; command?: string | null; stdin: string; t
 function queueSandboxRun(db: SandpitDb, sandboxId: string, token: ApiTokenRow, limits: TokenLimitSettings, options: QueueOptions): RunRow {
   const { sandbox, remainingMs } = assertReady(db, sandboxId, token);
   assertRunQuota(db, token.id, limits);
+  // Sandbox runs take worker slots like any run: the same share as the token's other runs.
+  const owner = tokenOwner(token.id);
+  if (limits.shares) assertOwnerShare(db, limits.shares, owner);
   const timeoutMs = Math.min(remainingMs, options.timeoutS ? options.timeoutS * 1000 : remainingMs);
   const run = db
     .insert(runs)
@@ -33,6 +38,7 @@ function queueSandboxRun(db: SandpitDb, sandboxId: string, token: ApiTokenRow, l
       id: newRunId(),
       sandboxId,
       tokenId: token.id,
+      ownerKey: owner.key,
       runtime: sandbox.runtime,
       code: options.useCode ? (sandbox.code ?? "") : "",
       command: options.command ?? (options.useCode ? sandbox.command : null),

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chownSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -22,6 +22,8 @@ export type Stack = {
   baseUrl: string;
   dataDir: string;
   workers: ChildProcess[];
+  /** The web server's process id (the web user's, when the tests run as root). */
+  webPid(): number;
   startWorker(extraEnv?: Record<string, string>): Promise<ChildProcess>;
   killWorker(worker: ChildProcess, signal?: NodeJS.Signals): Promise<void>;
   /** Stops the web process (SIGTERM, then SIGKILL after a grace period, or `signal` at once) and starts it again on the same port. */
@@ -31,6 +33,16 @@ export type Stack = {
 };
 
 const root = path.resolve(import.meta.dirname, "../..");
+
+const ROOMY_SHARES = {
+  OWNER_MAX_QUEUED: "10000",
+  OWNER_MAX_RUNNING: "1000",
+  ANON_MAX_QUEUED: "10000",
+  ANON_MAX_RUNNING: "1000",
+  ANON_MAX_TIMEOUT_S: "3600",
+  ANON_MAX_MEMORY_MB: "65536",
+  ANON_MAX_VCPUS: "64",
+};
 
 /**
  * Whatever a killed worker left (warm pool containers, a run's container) belongs to this stack's
@@ -55,8 +67,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function launch(script: string, env: Record<string, string>, log: string[], label: string): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+/** The web process's unprivileged user (scripts/create-web-user.sh): the stack runs its web server as it, like `npm run up`. */
+export const WEB_USER = "sandpit-web";
+
+function webUserIds(): { uid: number; gid: number } {
+  const result = spawnSync("id", ["-u", WEB_USER], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`no ${WEB_USER} user: run scripts/host-setup.sh (it creates it)`);
+  const gid = Number(execFileSync("id", ["-g", WEB_USER], { encoding: "utf8" }).trim());
+  return { uid: Number(result.stdout.trim()), gid };
+}
+
+/** As root, `asWebUser` drops to the web user first (setpriv, as scripts/up.sh does). */
+function launch(script: string, env: Record<string, string>, log: string[], label: string, asWebUser = false): ChildProcess {
+  const node = [process.execPath, "--import", "tsx", script];
+  const argv = asWebUser && process.getuid?.() === 0 ? ["setpriv", `--reuid=${WEB_USER}`, `--regid=${WEB_USER}`, "--init-groups", "--no-new-privs", "--", ...node] : node;
+  const child = spawn(argv[0], argv.slice(1), {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", NODE_ENV: "production", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -89,12 +114,19 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, lo
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "sandpit-test-"));
+  // DATA_DIR belongs to the web user (0700), as scripts/up.sh sets it up; the root worker uses it anyway.
+  if (process.getuid?.() === 0) {
+    const { uid, gid } = webUserIds();
+    for (const dir of new Set([dataDir, options.webEnv?.DATA_DIR ?? dataDir])) chownSync(dir, uid, gid);
+  }
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const log: string[] = [];
-  const shared = { DATA_DIR: dataDir };
+  // Tests predating fair shares send everything anonymously from one address: give that owner room unless a
+  // test (fair-shares.test.ts) sets the limits it is about.
+  const shared = { DATA_DIR: dataDir, ...ROOMY_SHARES };
   const webEnv = { ...shared, PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: baseUrl, ...options.webEnv };
-  let web = launch("server.ts", webEnv, log, "web");
+  let web = launch("server.ts", webEnv, log, "web", true);
   await waitForLine(web, /listening on/, 60_000, log);
   const stopWeb = async (signal: NodeJS.Signals = "SIGTERM") => {
     if (web.exitCode !== null || web.signalCode !== null) return;
@@ -138,11 +170,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     baseUrl,
     dataDir,
     workers,
+    webPid: () => web.pid!,
     startWorker,
     killWorker,
     async restartWeb(signal?: NodeJS.Signals) {
       await stopWeb(signal);
-      web = launch("server.ts", webEnv, log, "web");
+      web = launch("server.ts", webEnv, log, "web", true);
       await waitForLine(web, /listening on/, 60_000, log);
     },
     logs: () => log.join(""),

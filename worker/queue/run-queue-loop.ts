@@ -1,5 +1,5 @@
 import { abandonFailedTransaction, type SandpitDb } from "@/lib/db/open-database";
-import { claimNextRun } from "@/lib/runs/claim-next-run";
+import { claimNextRun, type RunningShares } from "@/lib/runs/claim-next-run";
 import { isCancelRequested } from "@/lib/runs/record-run-progress";
 import { executeRun, type ActiveRun, type ExecutionDeps } from "../execution/execute-run";
 
@@ -18,6 +18,7 @@ export class RunQueueLoop {
     private readonly deps: ExecutionDeps,
     private readonly concurrency: number,
     private readonly pollMs: number,
+    private readonly shares?: RunningShares,
   ) {}
 
   start(): void {
@@ -30,7 +31,7 @@ export class RunQueueLoop {
     while (!this.stopped && this.inFlight < this.concurrency) {
       let run;
       try {
-        run = claimNextRun(this.db, this.deps.workerId, this.deps.containerRuntime);
+        run = claimNextRun(this.db, this.deps.workerId, this.deps.containerRuntime, this.shares);
       } catch (error) {
         abandonFailedTransaction(this.db);
         // Database locked past its busy timeout, or unwritable: the next poll tries again.
