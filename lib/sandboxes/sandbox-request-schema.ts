@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_REQUIREMENTS, MAX_REQUIREMENTS_BYTES, parseRequirements } from "@/lib/requirements/parse-requirements";
 import { MAX_CODE_BYTES, resourceFields, type RunLimitSettings } from "@/lib/runs/run-request-schema";
 
 /** Runtimes by the names the SDKs use; `shell` is an alias of `bash`. */
@@ -26,8 +27,6 @@ export const DENO_FLAG_PATTERN = /^--allow-(read|write|env|sys|hrtime|ffi|run)(=
 const DENO_REFUSED = /^(--allow-all|-A|--allow-net|--allow-import)(=.*)?$/;
 
 export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const PIP_REQUIREMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*((==|>=|<=|~=|!=|>|<)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*$/;
-const NPM_REQUIREMENT = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(@[A-Za-z0-9.^~<>=*|_ -]+)?$/;
 
 const sandboxPath = z
   .string({ error: "path must be a string" })
@@ -42,11 +41,6 @@ export function isSafeRelativePath(path: string): boolean {
   // C0 and C1 controls, line separators and bidi controls (which can make a name read as another).
   if (/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/.test(path)) return false;
   return path.split("/").every((part) => part !== "" && part !== "." && part !== "..");
-}
-
-export function splitRequirements(input: string | string[]): string[] {
-  const lines = Array.isArray(input) ? input : input.split(/[\n,]/);
-  return lines.map((line) => line.replace(/#.*$/, "").trim()).filter(Boolean);
 }
 
 export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: number }) {
@@ -86,7 +80,12 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
           }
           return env;
         }),
-      requirements: z.union([z.string(), z.array(z.string())], { error: "requirements must be a string or a list of strings" }).optional(),
+      // Bounded here, before anything splits or parses it; parseRequirements bounds each entry and the total.
+      requirements: z
+        .union([z.string().max(MAX_REQUIREMENTS_BYTES), z.array(z.string().max(MAX_REQUIREMENTS_BYTES)).max(MAX_REQUIREMENTS)], {
+          error: `requirements must be a string or a list of at most ${MAX_REQUIREMENTS} strings, at most ${MAX_REQUIREMENTS_BYTES} bytes`,
+        })
+        .optional(),
       denoFlags: z.array(z.string()).optional(),
       gpu: z.string().min(1).max(32).regex(/^[A-Za-z0-9_-]+$/, "gpu must be a GPU type like T4, A100 or any").optional(),
       files: z.array(z.object({ path: sandboxPath, content: z.string().base64("content must be base64") })).max(100).optional(),
@@ -108,12 +107,15 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
       const language = request.language ?? defaultLanguage[resolvedRuntime];
       if (!languagesForRuntime[resolvedRuntime].includes(language)) return fail("language", `language ${language} does not run on ${resolvedRuntime}`);
 
-      const requirements = request.requirements === undefined ? [] : splitRequirements(request.requirements);
-      if (requirements.length) {
-        const pattern = resolvedRuntime === "python" ? PIP_REQUIREMENT : resolvedRuntime === "node" ? NPM_REQUIREMENT : null;
-        if (!pattern) return fail("requirements", `requirements are supported for python (pip) and node (npm), not ${resolvedRuntime}`);
-        const bad = requirements.find((requirement) => !pattern.test(requirement));
-        if (bad) return fail("requirements", `requirement ${JSON.stringify(bad)} is not a package name with an optional version`);
+      let requirements: string[] = [];
+      const hasRequirements = Array.isArray(request.requirements) ? request.requirements.some((entry) => entry.trim()) : !!request.requirements?.trim();
+      if (request.requirements !== undefined && hasRequirements) {
+        if (resolvedRuntime !== "python" && resolvedRuntime !== "node") {
+          return fail("requirements", `requirements are supported for python (pip) and node (npm), not ${resolvedRuntime}`);
+        }
+        const parsed = parseRequirements(resolvedRuntime, request.requirements);
+        if (!parsed.ok) return fail("requirements", parsed.message);
+        requirements = parsed.requirements;
       }
 
       let denoFlags = request.denoFlags ?? [];
@@ -139,7 +141,7 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         model: request.model,
         lifetimeS: request.timeout,
         env: request.envVariables,
-        requirements: [...new Set(requirements)].sort(),
+        requirements,
         denoFlags: [...new Set(denoFlags)],
         gpu: request.gpu,
         files: request.files ?? [],
