@@ -40,6 +40,10 @@ export interface ContainerEngine {
   imageExists(tag: string): Promise<boolean>;
   /** Builds an image from in-memory files; resolves with the build log, rejects with it on failure. */
   buildImage(build: ImageBuild): Promise<string>;
+  /** Images carrying `label` (any value), with their size and build time. */
+  listLabelledImages(label: string): Promise<{ tag: string; sizeBytes: number; createdMs: number }[]>;
+  /** Removes an image by tag; rejects while a container uses it. */
+  removeImage(tag: string): Promise<void>;
   registeredRuntimes(): Promise<string[]>;
   start(spec: Dockerode.ContainerCreateOptions): Promise<StartedContainer>;
   kill(id: string): Promise<void>;
