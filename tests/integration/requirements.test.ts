@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokens } from "../support/create-token";
 import { CONTAINER_RUNTIMES } from "../support/runtimes-under-test";
 import { startStack, type ContainerRuntime, type Stack } from "../support/stack";
+import { requirementsImageTag } from "@/worker/sandboxes/requirements-image";
 
 /**
  * Sandbox requirements: real registry packages install and are cached; a hostile registry served by the test
@@ -218,4 +219,41 @@ describe("a hostile npm registry", () => {
     expect(run.json.stdout).toBe("1\n");
     await api(stack, token, "DELETE", `/sandboxes/${created.json.id}`);
   }, 300_000);
+});
+
+describe("an install past REQUIREMENTS_BUILD_TIMEOUT_S", () => {
+  let stack: Stack;
+  let token: string;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      containerRuntime: "runc",
+      workerEnv: { INSTANCE_ID: `requirements-timeout-${randomBytes(4).toString("hex")}`, REQUIREMENTS_BUILD_TIMEOUT_S: "2" },
+    });
+    [token] = await createTokens(stack.dataDir, ["timeout"]);
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("ends with a 400 naming the timeout, and leaves no build container or image", async () => {
+    // An 18 MB wheel: pip cannot fetch and install it within 2 s.
+    const started = Date.now();
+    const created = await api(stack, token, "POST", "/sandboxes", { runtime: "python", requirements: ["numpy==1.26.4"], code: "1", timeout: 60 });
+    expect(created.status, JSON.stringify(created.json)).toBe(400);
+    expect(created.json.error).toContain("took longer than 2 s");
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const buildContainers = () =>
+      execFileSync("docker", ["ps", "-a", "--no-trunc", "--format", "{{.Command}}"], { encoding: "utf8" })
+        .split("\n")
+        .filter((command) => command.includes("--only-binary=:all:") && command.includes("sandpit/build"));
+    const deadline = Date.now() + 30_000;
+    while (buildContainers().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(buildContainers()).toEqual([]);
+    const tag = requirementsImageTag(
+      { imagePrefix: "sandpit/", runtime: "python", requirements: ["numpy==1.26.4"], pipIndexUrl: "https://pypi.org/simple", npmRegistry: "https://registry.npmjs.org/" },
+      "sandpit/python",
+    );
+    expect(spawnSync("docker", ["image", "inspect", tag], { stdio: "ignore" }).status, `${tag} exists`).not.toBe(0);
+  }, 120_000);
 });

@@ -28,7 +28,14 @@ export type ExecOptions = { cmd: string[]; env?: string[]; user?: string; workin
 
 export type ExecResult = { exitCode: number | null; stdout: string; stderr: string };
 
-export type ImageBuild = { tag: string; labels: Record<string, string>; contextDir: string; networkMode: string };
+export type ImageBuild = {
+  tag: string;
+  labels: Record<string, string>;
+  contextDir: string;
+  networkMode: string;
+  /** Aborting closes the build request: Docker cancels the build and removes its intermediate container. */
+  signal?: AbortSignal;
+};
 
 export interface ContainerEngine {
   /** Creates and starts a long-lived container (a sandbox) without attaching to it. */

@@ -304,6 +304,7 @@ export class DockerEngine implements ContainerEngine {
       networkmode: build.networkMode,
       rm: true,
       forcerm: true,
+      abortSignal: build.signal,
     });
     const log: string[] = [];
     await new Promise<void>((resolve, reject) => {

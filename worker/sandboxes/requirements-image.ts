@@ -65,12 +65,17 @@ async function buildRequirementsImage(engine: ContainerEngine, base: string, tag
     if (request.runtime === "python") writePythonContext(contextDir, base, request);
     else await writeNodeContext(contextDir, base, request);
     const labels = { [REQUIREMENTS_CACHE_LABEL]: request.runtime, "sandpit.runtime": request.runtime };
+    const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RequirementsRejected(`the install took longer than ${request.buildTimeoutMs / 1000} s`)), request.buildTimeoutMs);
+      timer = setTimeout(() => {
+        // Closing the build request makes Docker stop the step and remove its container (forcerm).
+        abort.abort();
+        reject(new RequirementsRejected(`the install took longer than ${request.buildTimeoutMs / 1000} s`));
+      }, request.buildTimeoutMs);
     });
     try {
-      await Promise.race([engine.buildImage({ tag, contextDir, networkMode: "default", labels }), timeout]);
+      await Promise.race([engine.buildImage({ tag, contextDir, networkMode: "default", labels, signal: abort.signal }), timeout]);
     } catch (error) {
       if (error instanceof RequirementsRejected) throw error;
       // A build that failed while the engine is unreachable is the platform's failure, not the installer's.
