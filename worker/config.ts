@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import os from "node:os";
+import path from "node:path";
 import { z } from "zod";
 import { fairShareEnvFields, resolveFairShares } from "@/lib/config/fair-share-settings";
 import { onOff, parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "@/lib/config/shared-settings";
@@ -40,6 +41,12 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   RUN_RETENTION_DAYS: z.coerce.number().positive().default(30),
   RETENTION_SWEEP_S: positiveInt(600),
   WORKER_HEARTBEAT_MS: positiveInt(2000),
+  // Sandbox requirement images: total size cap (least recently used evicted) and the longest one install may take.
+  REQUIREMENTS_CACHE_MB: positiveInt(10240),
+  REQUIREMENTS_BUILD_TIMEOUT_S: positiveInt(300),
+  // The only package registries requirements come from.
+  PIP_INDEX_URL: z.string().url().default("https://pypi.org/simple"),
+  NPM_REGISTRY: z.string().url().default("https://registry.npmjs.org/"),
 });
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
@@ -81,6 +88,13 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
     heartbeatMs: parsed.WORKER_HEARTBEAT_MS,
     runningShares: runningShares(parsed),
     retention: { maxAgeMs: Math.round(parsed.RUN_RETENTION_DAYS * 86_400_000), sweepMs: parsed.RETENTION_SWEEP_S * 1000 },
+    requirements: {
+      cacheBytes: parsed.REQUIREMENTS_CACHE_MB * 1024 * 1024,
+      buildTimeoutMs: parsed.REQUIREMENTS_BUILD_TIMEOUT_S * 1000,
+      usageFile: path.join(shared.dataDir, "requirements-cache.json"),
+      pipIndexUrl: parsed.PIP_INDEX_URL,
+      npmRegistry: parsed.NPM_REGISTRY.endsWith("/") ? parsed.NPM_REGISTRY : `${parsed.NPM_REGISTRY}/`,
+    },
   };
 }
 

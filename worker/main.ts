@@ -55,7 +55,12 @@ async function main() {
   });
   const launchDeps = { ...baseDeps, pool: config.pool.enabled ? pool : undefined };
   pool.start();
-  sandboxes = new SandboxSupervisor({ ...launchDeps, publishRun: publish, publishSandbox: link.publishSandbox.bind(link) });
+  sandboxes = new SandboxSupervisor({
+    ...launchDeps,
+    publishRun: publish,
+    publishSandbox: link.publishSandbox.bind(link),
+    requirements: config.requirements,
+  });
   sandboxes.start();
   loop = new RunQueueLoop(db, { ...launchDeps, outputLimitBytes: config.outputLimitBytes, publish }, config.concurrency, config.queuePollMs, config.runningShares);
   loop.start();

@@ -29,7 +29,14 @@ export type ExecOptions = { cmd: string[]; env?: string[]; user?: string; workin
 /** `overLimit`: the output passed `maxBytes`; what was kept is cut short and the read was stopped. */
 export type ExecResult = { exitCode: number | null; stdout: string; stderr: string; overLimit?: boolean };
 
-export type ImageBuild = { tag: string; labels: Record<string, string>; contextDir: string; networkMode: string };
+export type ImageBuild = {
+  tag: string;
+  labels: Record<string, string>;
+  contextDir: string;
+  networkMode: string;
+  /** Aborting closes the build request: Docker cancels the build and removes its intermediate container. */
+  signal?: AbortSignal;
+};
 
 export interface ContainerEngine {
   /** Creates and starts a long-lived container (a sandbox) without attaching to it. */
@@ -44,6 +51,10 @@ export interface ContainerEngine {
   imageExists(tag: string): Promise<boolean>;
   /** Builds an image from in-memory files; resolves with the build log, rejects with it on failure. */
   buildImage(build: ImageBuild): Promise<string>;
+  /** Images carrying `label` (any value), with their size and build time. */
+  listLabelledImages(label: string): Promise<{ tag: string; sizeBytes: number; createdMs: number }[]>;
+  /** Removes an image by tag; rejects while a container uses it. */
+  removeImage(tag: string): Promise<void>;
   registeredRuntimes(): Promise<string[]>;
   start(spec: Dockerode.ContainerCreateOptions): Promise<StartedContainer>;
   kill(id: string): Promise<void>;

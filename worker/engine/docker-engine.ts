@@ -312,6 +312,22 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
+  async listLabelledImages(label: string): Promise<{ tag: string; sizeBytes: number; createdMs: number }[]> {
+    const images = await this.docker.listImages({ filters: { label: [label] } });
+    return images.flatMap((image) =>
+      (image.RepoTags ?? []).filter((tag) => tag !== "<none>:<none>").map((tag) => ({ tag, sizeBytes: image.Size, createdMs: image.Created * 1000 })),
+    );
+  }
+
+  async removeImage(tag: string): Promise<void> {
+    try {
+      // noprune false: the image's own layers go with it, so no dangling layers stay behind.
+      await this.docker.getImage(tag).remove({ force: false });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
   async buildImage(build: ImageBuild): Promise<string> {
     const stream = await this.docker.buildImage(tarFs.pack(build.contextDir), {
       t: build.tag,
@@ -319,6 +335,7 @@ export class DockerEngine implements ContainerEngine {
       networkmode: build.networkMode,
       rm: true,
       forcerm: true,
+      abortSignal: build.signal,
     });
     const log: string[] = [];
     await new Promise<void>((resolve, reject) => {

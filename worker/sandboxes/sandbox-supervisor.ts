@@ -10,10 +10,13 @@ import { buildContainerSpec } from "../sandbox/build-container-spec";
 import type { LaunchDeps } from "../execution/launchers";
 import { ensureRequirementsImage } from "./requirements-image";
 import { describeEngineError } from "../engine/describe-engine-error";
+import { sandboxFailureText } from "@/lib/requirements/requirements-errors";
+import { RequirementsCache } from "./requirements-cache";
 
 export type SupervisorDeps = LaunchDeps & {
   publishRun: (event: RunEvent) => void;
   publishSandbox: (event: SandboxEvent) => void;
+  requirements: { cacheBytes: number; buildTimeoutMs: number; usageFile: string | null; pipIndexUrl: string; npmRegistry: string };
 };
 
 const SOURCE_FILE: Record<string, string> = { python: "main.py", node: "main.js", deno: "main.ts", go: "main.go", bash: "main.sh" };
@@ -27,7 +30,11 @@ export class SandboxSupervisor {
   private sweepTimer: NodeJS.Timeout | undefined;
   private provisioning = 0;
 
-  constructor(private readonly deps: SupervisorDeps) {}
+  private readonly requirementsCache: RequirementsCache;
+
+  constructor(private readonly deps: SupervisorDeps) {
+    this.requirementsCache = new RequirementsCache(deps.engine, deps.requirements.cacheBytes, deps.requirements.usageFile);
+  }
 
   start(): void {
     this.sweepTimer = setInterval(() => {
@@ -79,7 +86,14 @@ export class SandboxSupervisor {
     let containerId: string | undefined;
     try {
       const requirements = JSON.parse(sandbox.requirements) as string[];
-      const { image, cached } = await ensureRequirementsImage(engine, this.deps.imagePrefix, sandbox.runtime, requirements);
+      const { image, cached } = await ensureRequirementsImage(engine, this.requirementsCache, {
+        imagePrefix: this.deps.imagePrefix,
+        runtime: sandbox.runtime,
+        requirements,
+        buildTimeoutMs: this.deps.requirements.buildTimeoutMs,
+        pipIndexUrl: this.deps.requirements.pipIndexUrl,
+        npmRegistry: this.deps.requirements.npmRegistry,
+      });
       let model: { hostPath: string; name: string } | undefined;
       if (sandbox.model) {
         const hostPath = resolveModelPath(this.deps.modelsDir, sandbox.model);
@@ -117,7 +131,7 @@ export class SandboxSupervisor {
       const message = describeEngineError(error);
       console.error(`[worker] sandbox ${sandbox.id} failed to start:`, message.slice(0, 500));
       if (containerId) await engine.remove(containerId).catch(() => {});
-      const failed = endSandbox(db, sandbox.id, "error", message.startsWith("requirements install failed") ? message : `platform error: ${message}`);
+      const failed = endSandbox(db, sandbox.id, "error", sandboxFailureText(error, describeEngineError));
       if (failed) this.deps.publishSandbox({ type: "sandbox", sandboxId: sandbox.id, status: "error", error: failed.error });
     }
   }

@@ -26,7 +26,7 @@ export type SandboxOptions = {
   vcpus?: number;
   /** Environment of every run: `{KEY: "v"}` or `[{key, value}]`. */
   envVariables?: EnvVariables;
-  /** pip (python) or npm (node, deno) packages: list, requirements.txt text, or a path to a requirements file. */
+  /** pip (python) or npm (node) packages: list, requirements.txt text (one a line), or a path to a requirements file. Deno: refused. */
   requirements?: string | string[];
   /** Deno permission flags from the server's allow-list (`--allow-read`, …). */
   denoFlags?: string[];

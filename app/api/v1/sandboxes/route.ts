@@ -2,6 +2,7 @@ import { requireToken } from "@/lib/auth/api-tokens";
 import { webConfig } from "@/lib/config/web-config";
 import { webDatabase } from "@/lib/db/web-database";
 import { ApiError } from "@/lib/http/api-error";
+import { sandboxFailureApiError } from "@/lib/requirements/requirements-errors";
 import { handleApi, readJsonBody } from "@/lib/http/handle-api";
 import { webBus } from "@/lib/realtime/web-bus";
 import { requestSandbox, waitForSandbox } from "@/lib/sandboxes/manage-sandboxes";
@@ -20,12 +21,7 @@ export const POST = handleApi(async (request: Request) => {
   const created = requestSandbox(db, config.sandboxSettings, token, body);
   webBus().commandWorkers({ type: "wake" });
   const sandbox = await waitForSandbox(db, created.id, Date.now() + config.sandboxSettings.provisionTimeoutMs);
-  if (sandbox.status === "error") {
-    const isRequirements = sandbox.error?.startsWith("requirements install failed");
-    throw new ApiError(isRequirements ? "validation" : "unavailable", sandbox.error ?? "sandbox failed to start", {
-      field: isRequirements ? "requirements" : undefined,
-    });
-  }
+  if (sandbox.status === "error") throw sandboxFailureApiError(sandbox.error);
   if (sandbox.status === "creating") throw new ApiError("unavailable", "no worker provisioned the sandbox in time; is a worker running?");
   return Response.json(toSandboxView(sandbox), { status: 201 });
 });

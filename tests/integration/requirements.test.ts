@@ -1,0 +1,259 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTokens } from "../support/create-token";
+import { CONTAINER_RUNTIMES } from "../support/runtimes-under-test";
+import { startStack, type ContainerRuntime, type Stack } from "../support/stack";
+import { requirementsImageTag } from "@/worker/sandboxes/requirements-image";
+
+/**
+ * Sandbox requirements: real registry packages install and are cached; a hostile registry served by the test
+ * on loopback cannot make the worker fetch a git, file or remote dependency, run a package's code, or reach a
+ * listener the test started. See docs/security.md, "Package installs".
+ */
+const REQUIREMENTS_LABEL = "sandpit.requirements-cache";
+
+function labelledImages(): string[] {
+  return execFileSync("docker", ["images", "-q", "--filter", `label=${REQUIREMENTS_LABEL}`], { encoding: "utf8" }).split("\n").filter(Boolean);
+}
+
+async function api(stack: Stack, token: string, method: string, route: string, body?: unknown) {
+  const response = await fetch(`${stack.baseUrl}/api/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, json: (await response.json()) as any };
+}
+
+async function runOnce(stack: Stack, token: string, sandbox: Record<string, unknown>) {
+  const created = await api(stack, token, "POST", "/sandboxes", { timeout: 120, ...sandbox });
+  if (created.status !== 201) return { created, run: null };
+  try {
+    const run = await api(stack, token, "POST", `/sandboxes/${created.json.id}/runs?wait=1`, {});
+    return { created, run };
+  } finally {
+    await api(stack, token, "DELETE", `/sandboxes/${created.json.id}`);
+  }
+}
+
+describe.each(CONTAINER_RUNTIMES)("registry requirements under %s", (containerRuntime: ContainerRuntime) => {
+  let stack: Stack;
+  let token: string;
+
+  beforeAll(async () => {
+    stack = await startStack({ containerRuntime, workerEnv: { INSTANCE_ID: `requirements-${containerRuntime}-${randomBytes(4).toString("hex")}` } });
+    [token] = await createTokens(stack.dataDir, ["requirements"]);
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("installs six==1.16.0 from PyPI; the second sandbox gets it from the cache", async () => {
+    const body = { runtime: "python", requirements: ["six==1.16.0"], code: "import six; print(six.__version__)" };
+    const first = await runOnce(stack, token, body);
+    expect(first.created.status, JSON.stringify(first.created.json)).toBe(201);
+    expect(first.run?.json.stdout, JSON.stringify(first.run?.json)).toBe("1.16.0\n");
+    const second = await runOnce(stack, token, body);
+    expect(second.created.json.requirementsCached, JSON.stringify(second.created.json)).toBe(true);
+    expect(second.run?.json.stdout).toBe("1.16.0\n");
+  }, 600_000);
+
+  it("installs is-number@7.0.0 from npm; the second sandbox gets it from the cache", async () => {
+    const body = { runtime: "node", requirements: ["is-number@7.0.0"], code: "console.log(require('is-number')(5), require('is-number/package.json').version)" };
+    const first = await runOnce(stack, token, body);
+    expect(first.created.status, JSON.stringify(first.created.json)).toBe(201);
+    expect(first.run?.json.stdout, JSON.stringify(first.run?.json)).toBe("true 7.0.0\n");
+    const second = await runOnce(stack, token, body);
+    expect(second.created.json.requirementsCached, JSON.stringify(second.created.json)).toBe(true);
+    expect(second.run?.json.stdout).toBe("true 7.0.0\n");
+  }, 600_000);
+
+  it("refuses non-registry specs with a 400 naming the entry, and answers the exponential string fast", async () => {
+    for (const [runtime, entry] of [
+      ["python", "pkg @ https://example.invalid/pkg.whl"],
+      ["python", "-r /etc/passwd"],
+      ["python", "--index-url https://example.invalid/simple"],
+      ["node", "pkg@git+file:///etc"],
+      ["node", "github:attacker/pkg"],
+    ]) {
+      const created = await api(stack, token, "POST", "/sandboxes", { runtime, requirements: [entry], code: "1" });
+      expect(created.status, entry).toBe(400);
+      expect(created.json.error).toContain(entry.slice(0, 100));
+    }
+    // The issue's bound: the 170-byte string that froze the old regex answers within 50 ms (best of three
+    // through HTTP, so a busy CI machine's scheduling is not mistaken for backtracking, which took hours).
+    let fastestMs = Infinity;
+    let hostile = { status: 0, json: {} as any };
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      hostile = await api(stack, token, "POST", "/sandboxes", { runtime: "python", requirements: ["a" + "==1 ".repeat(42) + "!"], code: "1" });
+      fastestMs = Math.min(fastestMs, performance.now() - started);
+    }
+    expect(fastestMs).toBeLessThan(50);
+    expect(hostile.status).toBe(400);
+  }, 60_000);
+});
+
+/** A tiny npm registry on loopback, serving packages the test builds from files it writes. */
+async function startNpmRegistry(workDir: string, packages: { name: string; version: string; files: Record<string, string> }[]) {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  const tarballs = new Map<string, Buffer>();
+  const packuments = new Map<string, unknown>();
+  for (const pkg of packages) {
+    const dir = path.join(workDir, `${pkg.name}-src`, "package");
+    mkdirSync(dir, { recursive: true });
+    for (const [file, content] of Object.entries(pkg.files)) writeFileSync(path.join(dir, file), content);
+    const tgz = path.join(workDir, `${pkg.name}-${pkg.version}.tgz`);
+    execFileSync("tar", ["czf", tgz, "-C", path.dirname(dir), "package"]);
+    const bytes = readFileSync(tgz);
+    const tarballPath = `/${pkg.name}/-/${pkg.name}-${pkg.version}.tgz`;
+    tarballs.set(tarballPath, bytes);
+    const manifest = JSON.parse(pkg.files["package.json"]);
+    packuments.set(`/${pkg.name}`, {
+      name: pkg.name,
+      "dist-tags": { latest: pkg.version },
+      versions: {
+        [pkg.version]: {
+          ...manifest,
+          dist: { tarball: origin + tarballPath, integrity: `sha512-${createHash("sha512").update(bytes).digest("base64")}`, shasum: createHash("sha1").update(bytes).digest("hex") },
+        },
+      },
+    });
+  }
+  server.on("request", (request, response) => {
+    const url = decodeURIComponent(request.url ?? "");
+    const tarball = tarballs.get(url);
+    if (tarball) return response.writeHead(200, { "content-type": "application/octet-stream" }).end(tarball);
+    const packument = packuments.get(url);
+    if (packument) return response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(packument));
+    response.writeHead(404, { "content-type": "application/json" }).end("{}");
+  });
+  return { origin, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe("a hostile npm registry", () => {
+  let stack: Stack;
+  let token: string;
+  let workDir: string;
+  let registry: Awaited<ReturnType<typeof startNpmRegistry>>;
+  let listener: net.Server;
+  let listenerConnections = 0;
+  let hostMarker: string;
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(path.join(os.tmpdir(), "sandpit-hostile-npm-"));
+    hostMarker = path.join(workDir, "pwned-by-npmrc-git");
+    listener = net.createServer((socket) => {
+      listenerConnections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+    const listenerPort = (listener.address() as net.AddressInfo).port;
+
+    // A git repository whose own .npmrc points npm's git at a script that writes a host file: the
+    // `git=./x.sh` trick that ran as root when a child npm prepared a git dependency.
+    const repo = path.join(workDir, "evil-repo");
+    mkdirSync(repo);
+    writeFileSync(path.join(repo, "package.json"), JSON.stringify({ name: "evil-git", version: "1.0.0", scripts: { prepare: `touch ${hostMarker}` } }));
+    writeFileSync(path.join(repo, ".npmrc"), "git=./x.sh\n");
+    writeFileSync(path.join(repo, "x.sh"), `#!/bin/sh\ntouch ${hostMarker}\n`, { mode: 0o755 });
+    const git = (...args: string[]) => execFileSync("git", ["-C", repo, "-c", "user.email=t@t", "-c", "user.name=t", ...args], { stdio: "ignore" });
+    git("init", "-q");
+    git("add", "-A");
+    git("commit", "-qm", "evil");
+
+    const parent = (name: string, dependencies: Record<string, string>) => ({
+      name,
+      version: "1.0.0",
+      files: { "package.json": JSON.stringify({ name, version: "1.0.0", dependencies }), "index.js": "module.exports = 1;\n" },
+    });
+    registry = await startNpmRegistry(workDir, [
+      parent("via-git-file", { "evil-git": `git+file://${repo}` }),
+      parent("via-git-http", { "evil-git": `git+http://127.0.0.1:${listenerPort}/evil.git` }),
+      parent("via-file", { "evil-file": "file:/etc" }),
+      parent("via-remote", { "evil-remote": `http://127.0.0.1:${listenerPort}/evil.tgz` }),
+      parent("honest", {}),
+    ]);
+    stack = await startStack({
+      containerRuntime: "runc",
+      workerEnv: { INSTANCE_ID: `requirements-hostile-${randomBytes(4).toString("hex")}`, NPM_REGISTRY: registry.origin, REQUIREMENTS_BUILD_TIMEOUT_S: "60" },
+    });
+    [token] = await createTokens(stack.dataDir, ["hostile"]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await registry?.close();
+    listener?.close();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it("refuses every transitive git, file and remote dependency with a 400 naming it; nothing runs, nothing is reached", async () => {
+    const imagesBefore = labelledImages();
+    for (const name of ["via-git-file", "via-git-http", "via-file", "via-remote"]) {
+      const created = await api(stack, token, "POST", "/sandboxes", { runtime: "node", requirements: [`${name}@1.0.0`], code: "1", timeout: 60 });
+      expect(created.status, `${name}: ${JSON.stringify(created.json)}`).toBe(400);
+      expect(created.json.field).toBe("requirements");
+      expect(created.json.error.length).toBeLessThanOrEqual(2100);
+    }
+    expect(existsSync(hostMarker), "a package's script or git wrapper ran on the host").toBe(false);
+    expect(listenerConnections, "the build reached the test's listener").toBe(0);
+    expect(labelledImages()).toEqual(imagesBefore);
+    const leftovers = execFileSync("docker", ["ps", "-aq", "--filter", `label=${REQUIREMENTS_LABEL}`], { encoding: "utf8" }).trim();
+    expect(leftovers).toBe("");
+  }, 300_000);
+
+  it("installs an honest package from the same registry", async () => {
+    const created = await api(stack, token, "POST", "/sandboxes", { runtime: "node", requirements: ["honest@1.0.0"], code: "console.log(require('honest'))", timeout: 60 });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const run = await api(stack, token, "POST", `/sandboxes/${created.json.id}/runs?wait=1`, {});
+    expect(run.json.stdout).toBe("1\n");
+    await api(stack, token, "DELETE", `/sandboxes/${created.json.id}`);
+  }, 300_000);
+});
+
+describe("an install past REQUIREMENTS_BUILD_TIMEOUT_S", () => {
+  let stack: Stack;
+  let token: string;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      containerRuntime: "runc",
+      workerEnv: { INSTANCE_ID: `requirements-timeout-${randomBytes(4).toString("hex")}`, REQUIREMENTS_BUILD_TIMEOUT_S: "2" },
+    });
+    [token] = await createTokens(stack.dataDir, ["timeout"]);
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("ends with a 400 naming the timeout, and leaves no build container or image", async () => {
+    // An 18 MB wheel: pip cannot fetch and install it within 2 s.
+    const started = Date.now();
+    const created = await api(stack, token, "POST", "/sandboxes", { runtime: "python", requirements: ["numpy==1.26.4"], code: "1", timeout: 60 });
+    expect(created.status, JSON.stringify(created.json)).toBe(400);
+    expect(created.json.error).toContain("took longer than 2 s");
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const buildContainers = () =>
+      execFileSync("docker", ["ps", "-a", "--no-trunc", "--format", "{{.Command}}"], { encoding: "utf8" })
+        .split("\n")
+        .filter((command) => command.includes("--only-binary=:all:") && command.includes("sandpit/build"));
+    const deadline = Date.now() + 30_000;
+    while (buildContainers().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(buildContainers()).toEqual([]);
+    const tag = requirementsImageTag(
+      { imagePrefix: "sandpit/", runtime: "python", requirements: ["numpy==1.26.4"], pipIndexUrl: "https://pypi.org/simple", npmRegistry: "https://registry.npmjs.org/" },
+      "sandpit/python",
+    );
+    expect(spawnSync("docker", ["image", "inspect", tag], { stdio: "ignore" }).status, `${tag} exists`).not.toBe(0);
+  }, 120_000);
+});
