@@ -266,6 +266,28 @@ describe.each(CONTAINER_RUNTIMES)("hostile programs under %s", (containerRuntime
     });
   });
 
+  it("unshare(CLONE_NEWNS) and mount fail: Docker's seccomp profile applies inside gVisor too (--oci-seccomp)", async () => {
+    // Without --oci-seccomp runsc ignores the profile and gVisor's kernel grants a sandbox its own mount namespace.
+    await underAttack(attack, async () => {
+      const [python, bash] = await Promise.all([
+        attack.run({
+          runtime: "python",
+          code: [
+            "import ctypes, errno",
+            "libc = ctypes.CDLL(None, use_errno=True)",
+            "def outcome(result): return 'OK' if result >= 0 else errno.errorcode[ctypes.get_errno()]",
+            "print('unshare-newns', outcome(libc.unshare(0x00020000)))",
+            "print('unshare-newuser', outcome(libc.unshare(0x10000000)))",
+            "print('mount', outcome(libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)))",
+          ].join("\n"),
+        }),
+        attack.run({ runtime: "bash", code: "unshare -m true 2>/dev/null; echo unshare-m=$?; mount -t tmpfs none /tmp 2>/dev/null; echo mount=$?" }),
+      ]);
+      expect(python.stdout, show(python)).toBe("unshare-newns EPERM\nunshare-newuser EPERM\nmount EPERM\n");
+      expect(bash.stdout, show(bash)).toBe("unshare-m=1\nmount=32\n");
+    });
+  });
+
   it("sees nothing of the host through /proc and /sys, and cannot write to either", async () => {
     await underAttack(attack, async () => {
       const [python, bash] = await Promise.all([
