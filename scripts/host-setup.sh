@@ -39,14 +39,18 @@ CURRENT_RUNSC=$("$HERE/install-runsc.sh") || CURRENT_RUNSC=""
 #   network enabled in root network namespace" (containers use --network none).
 # --oci-seccomp: without it runsc ignores Docker's seccomp profile, and a sandbox
 #   could unshare(CLONE_NEWNS) (tests/integration/adversarial-escape.test.ts).
+#   The current build is patched to honour the profile's errnoRet (scripts/runsc-patches/).
 # No --platform=kvm: it hangs on this VM. The current build runs systrap
 #   (named explicitly: its default); Debian's only knows ptrace.
 mkdir -p /etc/docker
-debian_runtime=$(printf '{"path": "%s", "runtimeArgs": ["--network=none", "--oci-seccomp"]}' "$DEBIAN_RUNSC")
+# Not for Debian's build: its --oci-seccomp answers EPERM where Docker's profile says ENOSYS (clone3), and
+# every pthread_create then fails (node, python threads). The current build carries a fix for that
+# (scripts/runsc-patches/); without it runsc is Debian's and seccomp is not applied inside the sandbox.
+debian_runtime=$(printf '{"path": "%s", "runtimeArgs": ["--network=none"]}' "$DEBIAN_RUNSC")
 if [[ -n $CURRENT_RUNSC ]]; then
     runsc_runtime=$(printf '{"path": "%s", "runtimeArgs": ["--platform=systrap", "--network=none", "--oci-seccomp"]}' "$CURRENT_RUNSC")
 else
-    log "WARNING: no current runsc (no Go toolchain?): runtime runsc is Debian's 2022 build"
+    log "WARNING: no current runsc (no Go toolchain?): runtime runsc is Debian's 2022 build, without Docker's seccomp profile inside"
     runsc_runtime=$debian_runtime
 fi
 want=$(jq -n --argjson runsc "$runsc_runtime" --argjson debian "$debian_runtime" '{
