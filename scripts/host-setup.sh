@@ -24,6 +24,7 @@ command -v dockerd >/dev/null     || missing+=(docker.io)
 command -v runsc >/dev/null       || missing+=(runsc)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v jq >/dev/null          || missing+=(jq)
+command -v patch >/dev/null       || missing+=(patch)
 if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     apt-get update -q >/dev/null
