@@ -5,16 +5,18 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import Dockerode from "dockerode";
 import { io } from "socket.io-client";
 import type { RuntimeName } from "@/lib/runtimes/catalog";
 import { buildContainerSpec } from "@/worker/sandbox/build-container-spec";
 import { DEFAULT_HARDENING } from "@/worker/sandbox/hardening-policy";
+import { describeGvisor, type RegisteredRuntime } from "@/worker/sandbox/describe-gvisor";
 import { Client, runCode } from "../sdk/js/src/index";
 import { startStack, type Stack } from "../tests/support/stack";
-import { loadBenchConfig } from "./lib/bench-config";
+import { loadBenchConfig, type BenchContainerRuntime } from "./lib/bench-config";
 import { dockerRunArgs } from "./lib/docker-run-args";
 import { evaluateGoals, renderMarkdown, STAGES, type BenchResults, type ContainerRuntimeResults, type Stage } from "./lib/report";
-import { HELLO, IN_IMAGE_COMMAND, TIMESTAMP_WRITER } from "./lib/programs";
+import { HELLO, IN_IMAGE_COMMAND, TIMED_PROGRAMS, TIMESTAMP_WRITER, type TimedProgram } from "./lib/programs";
 import { epochMs, sleep, summarize } from "./lib/stats";
 import { hostInterpreters } from "./lib/host-interpreters";
 
@@ -22,7 +24,18 @@ const config = loadBenchConfig();
 const root = path.resolve(import.meta.dirname, "..");
 const DEFAULT_MEMORY_MB = 256;
 /** Between warm runs at concurrency 1: long enough for the pool to replace the container just taken. */
-const WARM_PACE_MS = { runc: 150, runsc: 250 } as const;
+const WARM_PACE_MS = { runc: 150, runsc: 250, "runsc-debian": 250 } as const;
+const docker = new Dockerode();
+
+/** The worker's container runtime and hardening for one benchmarked Docker runtime. */
+function sandboxFor(containerRuntime: BenchContainerRuntime) {
+  const gvisor = containerRuntime !== "runc";
+  return {
+    containerRuntime: gvisor ? ("runsc" as const) : ("runc" as const),
+    policy: { ...DEFAULT_HARDENING, runscDockerRuntime: gvisor ? containerRuntime : DEFAULT_HARDENING.runscDockerRuntime },
+    workerEnv: (gvisor ? { SANDBOX_RUNSC_DOCKER_RUNTIME: containerRuntime } : {}) as Record<string, string>,
+  };
+}
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 
@@ -51,12 +64,55 @@ async function repeatAsync(count: number, warmups: number, measure: () => Promis
   return samples;
 }
 
-function dockerArgs(runtime: RuntimeName, containerRuntime: "runc" | "runsc"): string[] {
-  const spec = buildContainerSpec(
-    { role: { run: "bench" }, workerId: "bench", instanceId: "bench", image: `sandpit/${runtime}`, memoryMb: DEFAULT_MEMORY_MB, containerRuntime },
-    DEFAULT_HARDENING,
+function benchSpec(runtime: RuntimeName, containerRuntime: BenchContainerRuntime) {
+  const sandbox = sandboxFor(containerRuntime);
+  return buildContainerSpec(
+    { role: { run: "bench" }, workerId: "bench", instanceId: "bench", image: `sandpit/${runtime}`, memoryMb: DEFAULT_MEMORY_MB, containerRuntime: sandbox.containerRuntime },
+    sandbox.policy,
   );
-  return dockerRunArgs(spec, IN_IMAGE_COMMAND[runtime]);
+}
+
+function dockerArgs(runtime: RuntimeName, containerRuntime: BenchContainerRuntime): string[] {
+  return dockerRunArgs(benchSpec(runtime, containerRuntime), IN_IMAGE_COMMAND[runtime]);
+}
+
+/** What the Engine API costs per hardened container, without any run: create+start, then a forced remove. */
+async function containerCost(containerRuntime: BenchContainerRuntime, count: number): Promise<{ createStart: number[]; remove: number[] }> {
+  const spec = { ...benchSpec("python", containerRuntime), Cmd: ["sleep", "60"], Entrypoint: [], OpenStdin: false, AttachStdin: false, StdinOnce: false };
+  const createStart: number[] = [];
+  const remove: number[] = [];
+  for (let i = 0; i < count + 2; i++) {
+    const started = epochMs();
+    const container = await docker.createContainer(spec);
+    await container.start();
+    const running = epochMs();
+    await container.remove({ force: true });
+    const removed = epochMs();
+    if (i < 2) continue; // warm-up
+    createStart.push(running - started);
+    remove.push(removed - running);
+  }
+  return { createStart, remove };
+}
+
+/** Version and platform of a gVisor Docker runtime, as the worker reports it. */
+async function gvisorLabel(containerRuntime: BenchContainerRuntime): Promise<string | undefined> {
+  if (containerRuntime === "runc") return undefined;
+  const info = (await docker.info()) as { Runtimes?: Record<string, RegisteredRuntime> };
+  const runtime = info.Runtimes?.[containerRuntime];
+  if (!runtime) throw new Error(`Docker has no runtime ${containerRuntime}: run scripts/host-setup.sh`);
+  const build = await describeGvisor(runtime);
+  return `${build.version}, ${build.platform}`;
+}
+
+/** A timed program's own running time (it prints `elapsed <ms>`), run through the warm HTTP path. */
+function timedProgram(stack: Stack, token: string, program: TimedProgram) {
+  return async () => {
+    const answer = await postRun(stack, token, { runtime: "python", code: TIMED_PROGRAMS[program], timeout: 60 });
+    const elapsed = /^elapsed (\d+(?:\.\d+)?)$/m.exec(answer.stdout.slice(0, 1000));
+    if (!elapsed) throw new Error(`${program}: unexpected output ${JSON.stringify(answer.stdout.slice(0, 300))}`);
+    return Number(elapsed[1]);
+  };
 }
 
 type RunAnswer = {
@@ -211,9 +267,16 @@ function dockerOnce(args: string[]): () => Promise<number> {
     });
 }
 
-async function benchContainerRuntime(containerRuntime: "runc" | "runsc"): Promise<ContainerRuntimeResults> {
+async function benchContainerRuntime(containerRuntime: BenchContainerRuntime): Promise<ContainerRuntimeResults> {
   const result: ContainerRuntimeResults = { containerRuntime, docker: {}, cold: {}, warmHttp: {}, warmSdk: {}, warmHitRate: {}, warmStages: {}, coldStages: {} };
   const n = config.runs;
+  const sandbox = sandboxFor(containerRuntime);
+  result.gvisor = await gvisorLabel(containerRuntime);
+  if (result.gvisor) log(`${containerRuntime}: gVisor ${result.gvisor}`);
+
+  log(`${containerRuntime}: container create+start and remove x${config.programRuns}`);
+  const cost = await containerCost(containerRuntime, config.programRuns);
+  result.containerCost = { createStart: summarize(cost.createStart), remove: summarize(cost.remove) };
 
   for (const runtime of config.runtimes) {
     log(`${containerRuntime}: docker run --rm ${runtime} x${n}`);
@@ -222,7 +285,7 @@ async function benchContainerRuntime(containerRuntime: "runc" | "runsc"): Promis
 
   const webEnv = { TOKEN_RUNS_PER_MINUTE: "1000000", MAX_QUEUED_RUNS: "100000" };
   log(`${containerRuntime}: cold path (pool off)`);
-  let stack = await startStack({ containerRuntime, webEnv, workerEnv: { POOL_ENABLED: "0" } });
+  let stack = await startStack({ containerRuntime: sandbox.containerRuntime, webEnv, workerEnv: { ...sandbox.workerEnv, POOL_ENABLED: "0" } });
   try {
     const token = createToken(stack);
     for (const runtime of config.runtimes) {
@@ -236,7 +299,7 @@ async function benchContainerRuntime(containerRuntime: "runc" | "runsc"): Promis
   }
 
   log(`${containerRuntime}: warm path (pool on)`);
-  stack = await startStack({ containerRuntime, webEnv });
+  stack = await startStack({ containerRuntime: sandbox.containerRuntime, webEnv, workerEnv: sandbox.workerEnv });
   const rss = { kb: 0 };
   const rssTimer = sampleRss(stack.workers[0].pid!, rss);
   try {
@@ -262,10 +325,29 @@ async function benchContainerRuntime(containerRuntime: "runc" | "runsc"): Promis
     const halves = await Promise.all([0, 1].map(() => repeatAsync(Math.ceil(n / 2), 1, httpHello(stack, token, "python", warmthC2), pace * 2)));
     result.warmPythonC2 = { ...summarize(halves.flat()), hitRate: warmthC2.warm / warmthC2.total };
 
-    for (const concurrency of [1, 2]) {
-      log(`${containerRuntime}: sustained throughput, pool on, concurrency ${concurrency}`);
-      const run = await sustained(concurrency, config.throughputSeconds, httpHello(stack, token, "python", { warm: 0, total: 0 }));
-      result[concurrency === 1 ? "throughputPoolC1" : "throughputPoolC2"] = run.perSecond;
+    log(`${containerRuntime}: unpaced back-to-back warm python, one client x${config.unpacedRuns}`);
+    await sleep(pace * 4); // start from a full pool, as the paced rows do
+    const unpacedWarmth = { warm: 0, total: 0 };
+    const unpacedStarted = epochMs();
+    const unpaced = await repeatAsync(config.unpacedRuns, 0, httpHello(stack, token, "python", unpacedWarmth));
+    const unpacedSeconds = (epochMs() - unpacedStarted) / 1000;
+    result.unpaced = { ...summarize(unpaced), perSecond: unpaced.length / unpacedSeconds, hitRate: unpacedWarmth.warm / unpacedWarmth.total };
+    result.throughputPoolC1 = result.unpaced.perSecond;
+
+    result.sustainedPool = {};
+    for (const concurrency of config.concurrency) {
+      log(`${containerRuntime}: sustained load, pool on, concurrency ${concurrency}, ${config.throughputSeconds} s`);
+      await sleep(pace * 4);
+      const warmth = { warm: 0, total: 0 };
+      const run = await sustained(concurrency, config.throughputSeconds, httpHello(stack, token, "python", warmth));
+      result.sustainedPool[String(concurrency)] = { ...summarize(run.latencies), perSecond: run.perSecond, hitRate: warmth.warm / warmth.total };
+      if (concurrency === 2) result.throughputPoolC2 = run.perSecond;
+    }
+
+    result.programs = {};
+    for (const program of Object.keys(TIMED_PROGRAMS) as TimedProgram[]) {
+      log(`${containerRuntime}: ${program} x${config.programRuns}`);
+      result.programs[program] = summarize(await repeatAsync(config.programRuns, 1, timedProgram(stack, token, program), pace));
     }
   } finally {
     clearInterval(rssTimer);

@@ -17,6 +17,9 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   OUTPUT_LIMIT_BYTES: positiveInt(1024 * 1024),
   SANDBOX_PIDS_LIMIT: positiveInt(128),
   SANDBOX_RUNSC_PIDS_LIMIT: positiveInt(512),
+  // The Docker runtime name that gVisor sandboxes use: `runsc` (setup registers the current build there);
+  // `runsc-debian` (Debian's 2022 build, for the benchmark's comparison).
+  SANDBOX_RUNSC_DOCKER_RUNTIME: z.string().regex(/^[a-z][a-z0-9._-]{0,63}$/).default("runsc"),
   SANDBOX_CPUS: z.coerce.number().positive().max(64).default(1),
   SANDBOX_TMPFS_MB: positiveInt(64),
   SANDBOX_NOFILE: positiveInt(256),
@@ -68,6 +71,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
     sandboxLimits: {
       pidsLimit: parsed.SANDBOX_PIDS_LIMIT,
       runscPidsLimit: parsed.SANDBOX_RUNSC_PIDS_LIMIT,
+      runscDockerRuntime: parsed.SANDBOX_RUNSC_DOCKER_RUNTIME,
       cpus: parsed.SANDBOX_CPUS,
       tmpfsMb: parsed.SANDBOX_TMPFS_MB,
       nofile: parsed.SANDBOX_NOFILE,

@@ -10,6 +10,7 @@ import { WarmPool } from "./pool/warm-pool";
 import { buildContainerSpec } from "./sandbox/build-container-spec";
 import { DEFAULT_HARDENING } from "./sandbox/hardening-policy";
 import { chooseContainerRuntime } from "./sandbox/choose-container-runtime";
+import { describeGvisor } from "./sandbox/describe-gvisor";
 import { detectGpus } from "./sandbox/detect-gpus";
 import { SandboxSupervisor } from "./sandboxes/sandbox-supervisor";
 import { WebLink } from "./web-link";
@@ -23,9 +24,11 @@ async function main() {
   const db = openDatabase(config.databasePath);
   const engine = new DockerEngine(config.dockerSocket, config.instanceId);
   await waitForDocker(engine);
-  const containerRuntime = await chooseContainerRuntime(engine, config.sandboxRuntime);
+  const runscDockerRuntime = config.sandboxLimits.runscDockerRuntime;
+  const containerRuntime = await chooseContainerRuntime(engine, config.sandboxRuntime, runscDockerRuntime);
 
-  registerWorker(db, config.workerId, await detectGpus(engine));
+  const gvisor = containerRuntime === "runsc" ? await describeGvisor((await engine.registeredRuntime(runscDockerRuntime)) ?? {}) : null;
+  registerWorker(db, config.workerId, await detectGpus(engine), { containerRuntime, gvisor });
   let loop: RunQueueLoop | undefined;
   let sandboxes: SandboxSupervisor | undefined;
   const link = new WebLink(config.webUrl, config.workerSecret, (command) => {
@@ -71,7 +74,7 @@ async function main() {
     loop?.engineLost();
   });
   console.log(
-    `[worker] ${config.workerId} ready: ${containerRuntime}, concurrency ${config.concurrency}, warm pool ${config.pool.enabled ? `${config.pool.min}–${config.pool.max} per runtime` : "off"}`,
+    `[worker] ${config.workerId} ready: ${containerRuntime}${gvisor ? ` (gVisor ${gvisor.version}, platform ${gvisor.platform}, ${gvisor.path})` : ""}, concurrency ${config.concurrency}, warm pool ${config.pool.enabled ? `${config.pool.min}–${config.pool.max} per runtime` : "off"}`,
   );
 
   const heartbeatTimer = setInterval(() => {

@@ -12,10 +12,24 @@ const list = <T extends string>(values: readonly [T, ...T[]], fallback: string) 
 const benchEnvSchema = z.object({
   BENCH_RUNS: z.coerce.number().int().min(10).default(100),
   BENCH_RUNTIMES: list(RUNTIME_NAMES as unknown as [string, ...string[]], RUNTIME_NAMES.join(",")),
-  BENCH_CONTAINER_RUNTIMES: list(["runc", "runsc"], "runc,runsc"),
+  // runsc is the current build setup registers; runsc-debian is Debian's 2022 build, for comparison.
+  BENCH_CONTAINER_RUNTIMES: list(["runc", "runsc", "runsc-debian"], "runc,runsc,runsc-debian"),
   BENCH_THROUGHPUT_S: z.coerce.number().positive().default(15),
+  /** Unpaced back-to-back warm runs from one client. */
+  BENCH_UNPACED_RUNS: z.coerce.number().int().min(5).default(100),
+  /** Runs of each syscall-heavy / CPU-bound program, and containers created and removed for the cost rows. */
+  BENCH_PROGRAM_RUNS: z.coerce.number().int().min(3).default(20),
+  /** Concurrency levels of the sustained-load rows (back to back, pool on). */
+  BENCH_CONCURRENCY: z
+    .string()
+    .default("2,4")
+    .transform((text) => text.split(",").map((item) => Number(item.trim())))
+    .pipe(z.array(z.number().int().min(1).max(64)).min(1)),
   BENCH_UPDATE_README: z.enum(["0", "1"]).default("1"),
 });
+
+/** A Docker runtime the benchmark compares: runc, the current runsc, Debian's runsc. */
+export type BenchContainerRuntime = "runc" | "runsc" | "runsc-debian";
 
 export type BenchConfig = ReturnType<typeof loadBenchConfig>;
 
@@ -26,8 +40,11 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env) {
   return {
     runs: value.BENCH_RUNS,
     runtimes: value.BENCH_RUNTIMES as (typeof RUNTIME_NAMES)[number][],
-    containerRuntimes: value.BENCH_CONTAINER_RUNTIMES as ("runc" | "runsc")[],
+    containerRuntimes: value.BENCH_CONTAINER_RUNTIMES as BenchContainerRuntime[],
     throughputSeconds: value.BENCH_THROUGHPUT_S,
+    unpacedRuns: value.BENCH_UNPACED_RUNS,
+    programRuns: value.BENCH_PROGRAM_RUNS,
+    concurrency: value.BENCH_CONCURRENCY,
     updateReadme: value.BENCH_UPDATE_README === "1",
     /** Passed to child processes (docker, interpreters) so they find their tools. */
     path: env.PATH ?? "/usr/bin:/bin",

@@ -1,4 +1,6 @@
 import type { RuntimeName } from "@/lib/runtimes/catalog";
+import type { BenchContainerRuntime } from "./bench-config";
+import { TIMED_PROGRAMS, type TimedProgram } from "./programs";
 import type { Summary } from "./stats";
 
 type PerRuntime<T> = Partial<Record<RuntimeName, T>>;
@@ -8,7 +10,9 @@ export const STAGES = ["request→queued", "queued→code sent", "code sent→fi
 export type Stage = (typeof STAGES)[number];
 
 export type ContainerRuntimeResults = {
-  containerRuntime: "runc" | "runsc";
+  containerRuntime: BenchContainerRuntime;
+  /** `runsc --version` and platform of the Docker runtime measured (gVisor only). */
+  gvisor?: string;
   docker: PerRuntime<Summary>;
   cold: PerRuntime<Summary>;
   warmHttp: PerRuntime<Summary>;
@@ -25,6 +29,14 @@ export type ContainerRuntimeResults = {
   throughputDockerC1?: number;
   throughputDockerC2?: number;
   workerPeakRssMb?: number;
+  /** Warm python hello from one client, unpaced: the next run is sent as soon as the last one answers. */
+  unpaced?: Summary & { perSecond: number; hitRate: number };
+  /** Back-to-back warm python hello from N clients at once (pool on), keyed by N. */
+  sustainedPool?: Record<string, Summary & { perSecond: number; hitRate: number }>;
+  /** Each timed program's own running time inside a warm sandbox (ms). */
+  programs?: Partial<Record<TimedProgram, Summary>>;
+  /** Engine API cost of one hardened container: create+start, and remove (force) of a running one. */
+  containerCost?: { createStart: Summary; remove: Summary };
 };
 
 export type Goal = { goal: string; measured: string; ratio: number; limit: string; met: boolean };
@@ -41,6 +53,8 @@ export type BenchResults = {
 
 const ms = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? "–" : value < 100 ? value.toFixed(1) : value.toFixed(0));
 const pair = (summary: Summary | undefined) => (summary ? `${ms(summary.p50)} / ${ms(summary.p95)}` : "–");
+const triple = (summary: Summary | undefined) => (summary ? `${ms(summary.p50)} / ${ms(summary.p95)} / ${ms(summary.p99)}` : "–");
+const rate = (value: number | undefined) => (value === undefined ? "–" : value.toFixed(2));
 const INTERPRETED: RuntimeName[] = ["python", "node", "deno"];
 
 /** The issue's goals, each as a ratio of two numbers measured in this run. */
@@ -77,12 +91,40 @@ export function evaluateGoals(results: BenchResults): Goal[] {
     }
     atMost(`${cr}: warm python p95 at concurrency 2 vs p50 at concurrency 1`, r.warmPythonC2?.p95, r.warmHttp.python?.p50, 2, `${ms(r.warmPythonC2?.p95)} vs ${ms(r.warmHttp.python?.p50)} ms`);
   }
+  goals.push(...sustainedLoadGoals(results, atMost));
+  return goals;
+}
+
+type AtMost = (goal: string, a: number | undefined, b: number | undefined, limit: number, what: string) => void;
+
+/** Issue 12's goals: the warm path under sustained load, and the current gVisor against runc. */
+function sustainedLoadGoals(results: BenchResults, atMost: AtMost): Goal[] {
+  const goals: Goal[] = [];
   const runc = results.containerRuntimes.find((r) => r.containerRuntime === "runc");
   const runsc = results.containerRuntimes.find((r) => r.containerRuntime === "runsc");
+  for (const r of [runc, runsc]) {
+    if (!r) continue;
+    const paced = r.warmHttp.python?.p50;
+    atMost(`${r.containerRuntime}: unpaced back-to-back python p95 vs paced warm p50`, r.unpaced?.p95, paced, 2, `${ms(r.unpaced?.p95)} vs ${ms(paced)} ms`);
+  }
+  if (runc) {
+    const bare = results.bare.python?.p50;
+    atMost("runc: warm python (HTTP, paced) p50 vs bare python3 -c on the host", runc.warmHttp.python?.p50, bare, 1.0, `${ms(runc.warmHttp.python?.p50)} vs ${ms(bare)} ms`);
+  }
   if (runc && runsc) {
     for (const runtime of INTERPRETED) {
-      atMost(`runsc warm ${runtime} p50 vs runc warm p50`, runsc.warmHttp[runtime]?.p50, runc.warmHttp[runtime]?.p50, 1.5, `${ms(runsc.warmHttp[runtime]?.p50)} vs ${ms(runc.warmHttp[runtime]?.p50)} ms`);
+      atMost(`runsc warm ${runtime} p50 vs runc warm p50`, runsc.warmHttp[runtime]?.p50, runc.warmHttp[runtime]?.p50, 1.2, `${ms(runsc.warmHttp[runtime]?.p50)} vs ${ms(runc.warmHttp[runtime]?.p50)} ms`);
     }
+    for (const program of ["20k stat()", "20× fork+exec /bin/true"] as TimedProgram[]) {
+      const a = runsc.programs?.[program]?.p50;
+      const b = runc.programs?.[program]?.p50;
+      atMost(`runsc ${program} p50 vs runc`, a, b, 1.5, `${ms(a)} vs ${ms(b)} ms`);
+    }
+  }
+  const c2 = runsc?.sustainedPool?.["2"]?.perSecond;
+  if (runsc && c2 !== undefined && runsc.throughputDockerC2) {
+    const ratio = c2 / runsc.throughputDockerC2;
+    goals.push({ goal: "runsc: runs/s at concurrency 2 (back to back) vs docker run --rm", measured: `${rate(c2)} vs ${rate(runsc.throughputDockerC2)} runs/s`, ratio, limit: "≥ 2", met: ratio >= 2 });
   }
   return goals;
 }
@@ -109,10 +151,29 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push("| container runtime | write → Socket.IO client, ms (p50 / p95) | warm python at concurrency 2, ms (p50 / p95) | runs/s pool on, c=1 / c=2 | runs/s `docker run --rm`, c=1 / c=2 | worker peak RSS |");
   lines.push("|---|---|---|---|---|---|");
   for (const r of results.containerRuntimes) {
-    const rate = (value: number | undefined) => (value === undefined ? "–" : value.toFixed(2));
     lines.push(
       `| ${r.containerRuntime} | ${pair(r.socketFirstByte)} | ${pair(r.warmPythonC2)} | ${rate(r.throughputPoolC1)} / ${rate(r.throughputPoolC2)} | ${rate(r.throughputDockerC1)} / ${rate(r.throughputDockerC2)} | ${r.workerPeakRssMb ? `${r.workerPeakRssMb.toFixed(0)} MB` : "–"} |`,
     );
+  }
+  lines.push("");
+  lines.push("**Sustained load** (warm python hello, pool on, back to back; ms p50 / p95 / p99, runs/s, warm hits)");
+  lines.push("");
+  const levels = [...new Set(results.containerRuntimes.flatMap((r) => Object.keys(r.sustainedPool ?? {})))].sort((a, b) => Number(a) - Number(b));
+  lines.push(`| container runtime | gVisor | paced c=1 | unpaced c=1 | ${levels.map((level) => `c=${level}`).join(" | ")} |`);
+  lines.push(`|---|---|---|---|${levels.map(() => "---").join("|")}|`);
+  const load = (summary: (Summary & { perSecond: number; hitRate: number }) | undefined) =>
+    summary ? `${triple(summary)}, ${rate(summary.perSecond)}/s, ${Math.round(summary.hitRate * 100)}%` : "–";
+  for (const r of results.containerRuntimes) {
+    lines.push(`| ${r.containerRuntime} | ${r.gvisor ?? "–"} | ${triple(r.warmHttp.python)} | ${load(r.unpaced)} | ${levels.map((level) => load(r.sustainedPool?.[level])).join(" | ")} |`);
+  }
+  lines.push("");
+  lines.push("**Programs and containers** (ms p50 / p95: a program's own time inside a warm sandbox; Engine API cost per hardened container)");
+  lines.push("");
+  const programs = Object.keys(TIMED_PROGRAMS) as TimedProgram[];
+  lines.push(`| container runtime | ${programs.join(" | ")} | create+start | remove (running, force) |`);
+  lines.push(`|---|${programs.map(() => "---").join("|")}|---|---|`);
+  for (const r of results.containerRuntimes) {
+    lines.push(`| ${r.containerRuntime} | ${programs.map((program) => pair(r.programs?.[program])).join(" | ")} | ${pair(r.containerCost?.createStart)} | ${pair(r.containerCost?.remove)} |`);
   }
   lines.push("");
   lines.push("**Where the time goes** (p50 per stage, ms, from the server's own timestamps at 1 ms resolution; warm / cold)");
@@ -131,7 +192,7 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push("");
   lines.push("| goal | measured | ratio | limit | |");
   lines.push("|---|---|---|---|---|");
-  for (const goal of results.goals) lines.push(`| ${goal.goal} | ${goal.measured} | ${goal.ratio.toFixed(2)} | ${goal.limit} | ${goal.met ? "met" : "**missed**"} |`);
+  for (const goal of results.goals) lines.push(`| ${goal.goal} | ${goal.measured} | ${goal.ratio.toFixed(2)} | ${goal.limit} | ${goal.met ? "PASS" : "**MISS**"} |`);
   lines.push("");
   const bare = Object.entries(results.bare).map(([runtime, value]) => `${runtime}: ${value!.label}`);
   lines.push(`Bare interpreters: ${bare.join("; ")}.`);

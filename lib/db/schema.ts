@@ -87,6 +87,10 @@ export const workers = sqliteTable("workers", {
   startedAt: integer("started_at").notNull(),
   heartbeatAt: integer("heartbeat_at").notNull().default(sql`0`),
   gpus: integer("gpus").notNull().default(0),
+  /** runc or runsc: what this worker's sandboxes run under. */
+  containerRuntime: text("container_runtime"),
+  /** JSON `{version, platform, path}` of the registered runsc build when containerRuntime is runsc. */
+  gvisor: text("gvisor"),
 });
 
 export type RunRow = typeof runs.$inferSelect;

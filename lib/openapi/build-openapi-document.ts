@@ -53,6 +53,12 @@ export function buildOpenApiDocument(limits: RunLimitSettings & { lifetimeMaxS: 
       },
       "/api/v1/models": { get: { summary: "Models in the store and GPU availability", responses: { "200": { description: "{models, gpu}" } } } },
       "/api/v1/me": { get: { summary: "Who the token belongs to", security: [{ bearer: [] }], responses: { "200": { description: "{username}" }, "401": errors["401"] } } },
+      "/api/v1/health": {
+        get: {
+          summary: "Live workers and their sandbox boundary",
+          security: [{ bearer: [] }],
+          responses: { "200": { description: "{workers: [{id, containerRuntime, gvisor: {version, platform, path} | null}]}" }, "401": errors["401"] } },
+      },
       "/api/v1/sandboxes": {
         post: {
           summary: "Create a sandbox (answers when it is ready)",

@@ -5,12 +5,30 @@ import { workers } from "@/lib/db/schema";
 
 const STALE_AFTER_MS = 15_000;
 
-export function registerWorker(db: SandpitDb, workerId: string, gpus: number): void {
+/** What a worker runs its sandboxes under, for `GET /api/v1/health`. */
+export type WorkerRuntimeInfo = {
+  containerRuntime: "runc" | "runsc";
+  gvisor: { version: string; platform: string; path: string } | null;
+};
+
+export function registerWorker(db: SandpitDb, workerId: string, gpus: number, runtime?: WorkerRuntimeInfo): void {
   const now = Date.now();
+  const described = { containerRuntime: runtime?.containerRuntime ?? null, gvisor: runtime?.gvisor ? JSON.stringify(runtime.gvisor) : null };
   db.insert(workers)
-    .values({ id: workerId, hostname: os.hostname(), pid: process.pid, startedAt: now, heartbeatAt: now, gpus })
-    .onConflictDoUpdate({ target: workers.id, set: { heartbeatAt: now, pid: process.pid, gpus } })
+    .values({ id: workerId, hostname: os.hostname(), pid: process.pid, startedAt: now, heartbeatAt: now, gpus, ...described })
+    .onConflictDoUpdate({ target: workers.id, set: { heartbeatAt: now, pid: process.pid, gpus, ...described } })
     .run();
+}
+
+/** Live workers with their container runtime and gVisor build. */
+export function describeLiveWorkers(db: SandpitDb): { id: string; containerRuntime: string | null; gvisor: WorkerRuntimeInfo["gvisor"] }[] {
+  const live = liveWorkerIds(db);
+  return db
+    .select()
+    .from(workers)
+    .all()
+    .filter((worker) => live.has(worker.id))
+    .map((worker) => ({ id: worker.id, containerRuntime: worker.containerRuntime, gvisor: worker.gvisor ? (JSON.parse(worker.gvisor) as WorkerRuntimeInfo["gvisor"]) : null }));
 }
 
 export function heartbeat(db: SandpitDb, workerId: string): void {

@@ -19,7 +19,7 @@ describe("buildOpenApiDocument", () => {
 
   it("lists every endpoint", () => {
     expect(Object.keys(document.paths)).toEqual(
-      expect.arrayContaining(["/api/v1/runs", "/api/v1/sandboxes", "/api/v1/sandboxes/{id}/runs", "/api/v1/sandboxes/{id}/files", "/api/v1/me"]),
+      expect.arrayContaining(["/api/v1/runs", "/api/v1/sandboxes", "/api/v1/sandboxes/{id}/runs", "/api/v1/sandboxes/{id}/files", "/api/v1/me", "/api/v1/health"]),
     );
   });
 });

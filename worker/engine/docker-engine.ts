@@ -1,3 +1,4 @@
+import type { RegisteredRuntime } from "../sandbox/describe-gvisor";
 import Dockerode from "dockerode";
 import type { Duplex } from "node:stream";
 import tarFs from "tar-fs";
@@ -42,6 +43,12 @@ export class DockerEngine implements ContainerEngine {
   async registeredRuntimes(): Promise<string[]> {
     const info = (await this.docker.info()) as { Runtimes?: Record<string, unknown> };
     return Object.keys(info.Runtimes ?? {});
+  }
+
+  /** A runtime's binary path and arguments as registered in daemon.json (undefined when not registered). */
+  async registeredRuntime(name: string): Promise<RegisteredRuntime | undefined> {
+    const info = (await this.docker.info()) as { Runtimes?: Record<string, RegisteredRuntime> };
+    return info.Runtimes?.[name];
   }
 
   async start(spec: Dockerode.ContainerCreateOptions): Promise<StartedContainer> {

@@ -64,7 +64,7 @@ export function buildContainerSpec(request: SandboxRequest, policy: HardeningPol
       ...("run" in role ? { [LABELS.run]: role.run } : "sandbox" in role ? { [LABELS.sandbox]: role.sandbox } : { [LABELS.pool]: "1" }),
     },
     HostConfig: {
-      Runtime: request.containerRuntime,
+      Runtime: request.containerRuntime === "runsc" ? policy.runscDockerRuntime : "runc",
       NetworkMode: policy.network,
       ReadonlyRootfs: policy.readOnlyRoot,
       Tmpfs: {

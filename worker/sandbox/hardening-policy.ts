@@ -17,6 +17,8 @@ export type HardeningPolicy = {
    * At 128 a sandbox running a handful of processes lost its Sentry and died whole.
    */
   runscPidsLimit: number;
+  /** The Docker runtime gVisor sandboxes run under (as registered in daemon.json by scripts/host-setup.sh). */
+  runscDockerRuntime: string;
   cpus: number;
   tmpfsMb: number;
   /** Files per tmpfs: without a cap, empty files cost host kernel memory that `tmpfsMb` does not count (runc). */
@@ -40,6 +42,7 @@ export const DEFAULT_HARDENING: HardeningPolicy = {
   securityOpt: ["no-new-privileges"],
   pidsLimit: 128,
   runscPidsLimit: 512,
+  runscDockerRuntime: "runsc",
   cpus: 1,
   tmpfsMb: 64,
   tmpfsInodes: 16384,
