@@ -51,7 +51,7 @@ debian_runtime=$(printf '{"path": "%s", "runtimeArgs": ["--network=none"]}' "$DE
 if [[ -n $CURRENT_RUNSC ]]; then
     runsc_runtime=$(printf '{"path": "%s", "runtimeArgs": ["--platform=systrap", "--network=none", "--oci-seccomp"]}' "$CURRENT_RUNSC")
 else
-    log "WARNING: no current runsc (no Go toolchain?): runtime runsc is Debian's 2022 build, without Docker's seccomp profile inside"
+    log "no current runsc (yet, or no Go toolchain): runtime runsc is Debian's 2022 build, without Docker's seccomp profile inside"
     runsc_runtime=$debian_runtime
 fi
 want=$(jq -n --argjson runsc "$runsc_runtime" --argjson debian "$debian_runtime" '{

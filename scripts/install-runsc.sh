@@ -5,7 +5,8 @@
 # Needs a Go toolchain (`go` on PATH or /usr/local/go/bin/go; GOTOOLCHAIN is honoured, so a pinned
 # newer toolchain is fetched where the module needs one). Without one it prints nothing and exits 1:
 # host-setup.sh then registers Debian's runsc instead. Building takes ~1.5–3.5 min of two cores.
-# Logs go to stderr; stdout is only the binary's path.
+# Logs go to stderr; stdout is only the binary's path. SANDPIT_RUNSC_CACHED_ONLY=1: never build, only
+# print the cached binary (setup.sh builds in the background while images build, then registers it).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MODULE_VERSION=${SANDPIT_RUNSC_VERSION:-v0.0.0-20260905035102-160fafc42237}
@@ -17,6 +18,10 @@ log() { printf 'install-runsc: %s\n' "$*" >&2; }
 
 if [[ -x $DIR/runsc ]] && "$DIR/runsc" --version 2>/dev/null | grep -qF "$VERSION"; then
     echo "$DIR/runsc"; exit 0
+fi
+if [[ ${SANDPIT_RUNSC_CACHED_ONLY:-0} == 1 ]]; then
+    log "runsc $VERSION not built yet (setup builds it in the background)"
+    exit 1
 fi
 GO=$(command -v go || true)
 [[ -n $GO ]] || { [[ -x /usr/local/go/bin/go ]] && GO=/usr/local/go/bin/go; }
