@@ -298,6 +298,7 @@ export class DockerEngine implements ContainerEngine {
       exitCode,
       stdout: Buffer.concat(parts.stdout).toString("utf8"),
       stderr: Buffer.concat(parts.stderr).toString("utf8"),
+      stdoutBytes: Buffer.concat(parts.stdout),
       ...(overLimit ? { overLimit } : {}),
     };
   }
@@ -329,8 +330,10 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async buildImage(build: ImageBuild): Promise<string> {
-    const stream = await this.docker.buildImage(tarFs.pack(build.contextDir), {
+    const context = build.contextTar ?? tarFs.pack(build.contextDir ?? ".");
+    const stream = await this.docker.buildImage(context as NodeJS.ReadableStream, {
       t: build.tag,
+      ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}),
       labels: build.labels,
       networkmode: build.networkMode,
       rm: true,
