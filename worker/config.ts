@@ -49,7 +49,11 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   NPM_REGISTRY: z.string().url().default("https://registry.npmjs.org/"),
   // Hosts (host[:port], comma-separated) the pip index sends downloads to: with the index's own host, all the
   // requirements fetch proxy lets through for Python.
-  PIP_FILE_HOSTS: z.string().max(2000).default("files.pythonhosted.org"),
+  PIP_FILE_HOSTS: z
+    .string()
+    .max(2000)
+    .regex(/^[A-Za-z0-9.,:\-\s]*$/, "comma-separated host[:port] entries")
+    .default("files.pythonhosted.org"),
 });
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;

@@ -5,7 +5,7 @@ import type { ContainerEngine, ExecOptions } from "../engine/container-engine";
 import { buildContainerSpec } from "../sandbox/build-container-spec";
 import type { HardeningPolicy } from "../sandbox/hardening-policy";
 import { REQUIREMENTS_CACHE_LABEL, type RequirementsCache } from "./requirements-cache";
-import { PROXY_MOUNT, PROXY_SOCKET_NAME, registryHostPorts, startRegistryProxy } from "./registry-proxy";
+import { PROXY_MOUNT, PROXY_SOCKET_NAME, registryHostPorts, startRegistryProxy, type RegistryProxy } from "./registry-proxy";
 
 /** Bump when the recipes below change: part of every cache key, so old images are not reused. */
 const RECIPE_VERSION = "4";
@@ -114,7 +114,8 @@ class BuildSteps {
       },
       policy,
     );
-    spec.Labels = { ...spec.Labels, [REQUIREMENTS_CACHE_LABEL + ".build"]: "1" };
+    // The same label as cached images, valued "build": a leftover is easy to find (recovery reaps it by its sandbox label).
+    spec.Labels = { ...spec.Labels, [REQUIREMENTS_CACHE_LABEL]: "build" };
     const id = await this.engine.startDetached(spec);
     this.containers.push(id);
     if (this.abort.signal.aborted) await this.engine.remove(id).catch(() => {});
@@ -165,8 +166,9 @@ async function buildRequirementsImage(engine: ContainerEngine, base: string, tag
   const steps = new BuildSteps(engine, context);
   const timeoutMessage = `the install took longer than ${request.buildTimeoutMs / 1000} s`;
   const timer = setTimeout(() => steps.abort.abort(new RequirementsRejected(timeoutMessage)), request.buildTimeoutMs);
-  const proxy = await startRegistryProxy(registryAllowlist(request));
+  let proxy: RegistryProxy | undefined;
   try {
+    proxy = await startRegistryProxy(registryAllowlist(request));
     const built = request.runtime === "python" ? await pythonSteps(steps, base, request, proxy.hostDir, context) : await nodeSteps(steps, base, request, proxy.hostDir);
     await proxy.close();
     const labels = { [REQUIREMENTS_CACHE_LABEL]: request.runtime, "sandpit.runtime": request.runtime };
@@ -189,7 +191,7 @@ async function buildRequirementsImage(engine: ContainerEngine, base: string, tag
     clearTimeout(timer);
     if (!steps.abort.signal.aborted) steps.abort.abort(new Error("build over"));
     await steps.removeAll();
-    await proxy.close().catch(() => {});
+    await proxy?.close().catch(() => {});
   }
 }
 
