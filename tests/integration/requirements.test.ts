@@ -226,7 +226,7 @@ describe("a hostile npm registry", () => {
  * also link a file on another host:port (a wheel "hosted" on the test's listener), which only the fetch step's
  * proxy could reach.
  */
-async function startPypiIndex(workDir: string, projects: Record<string, { file: string; bytes?: Buffer; url?: string }>) {
+async function startPypiIndex(workDir: string, projects: Record<string, { file: string; bytes?: Buffer; url?: string; hang?: boolean }>) {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -242,11 +242,21 @@ async function startPypiIndex(workDir: string, projects: Record<string, { file: 
       return response.writeHead(200, { "content-type": "text/html" }).end(`<!DOCTYPE html><html><body><a href="${href}">${file}</a></body></html>`);
     }
     const served = Object.values(projects).find((entry) => entry.bytes && url === `/files/${entry.file}`);
+    // A file that never comes: the download hangs until the build's timeout or its worker's death.
+    if (served?.hang) return response.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(served.bytes!.length) }).write(served.bytes!.subarray(0, 10));
     if (served) return response.writeHead(200, { "content-type": "application/octet-stream" }).end(served.bytes);
     response.writeHead(404).end();
   });
   void workDir;
-  return { origin, requested, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    origin,
+    requested,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 /** Builds a pure-Python wheel (a zip with dist-info and RECORD) or an sdist with Debian's python3. */
@@ -282,6 +292,7 @@ else:
 }
 
 describe("a hostile PyPI index", () => {
+  const instanceId = `requirements-pypi-${randomBytes(4).toString("hex")}`;
   let stack: Stack;
   let token: string;
   let workDir: string;
@@ -316,12 +327,13 @@ describe("a hostile PyPI index", () => {
       "evil-pth": buildPythonDist(workDir, "wheel", "evil-pth", { "evil_pth/__init__.py": payload, "evil_pth.pth": onePayloadLine }),
       "evil-sdist": buildPythonDist(workDir, "sdist", "evil-sdist", { "setup.py": payload + "from setuptools import setup\nsetup(name='evil-sdist', version='1.0')\n" }),
       // A wheel linked on another host:port (the test's listener): only the fetch proxy could fetch it, and it refuses.
+      "evil-hang": { ...buildPythonDist(workDir, "wheel", "evil-hang", { "evil_hang/__init__.py": "" }), hang: true },
       "evil-offsite": { file: "evil_offsite-1.0-py3-none-any.whl", url: `http://127.0.0.1:${listenerPort}/evil_offsite-1.0-py3-none-any.whl` },
     });
     stack = await startStack({
       containerRuntime: "runsc",
       workerEnv: {
-        INSTANCE_ID: `requirements-pypi-${randomBytes(4).toString("hex")}`,
+        INSTANCE_ID: instanceId,
         PIP_INDEX_URL: `${index.origin}/simple`,
         PIP_FILE_HOSTS: "",
         REQUIREMENTS_BUILD_TIMEOUT_S: "60",
@@ -362,6 +374,37 @@ describe("a hostile PyPI index", () => {
     expect(existsSync(hostMarker)).toBe(false);
     expect(index.requested.some((url) => url.startsWith("/files/evil_pth"))).toBe(true);
   }, 300_000);
+
+  it("a worker killed mid-build: the next worker's recovery removes the build's containers; no image is left", async () => {
+    const buildContainers = () =>
+      execFileSync("docker", ["ps", "-aq", "--filter", `label=${REQUIREMENTS_LABEL}=build`, "--filter", `label=sandpit.instance=${instanceId}`], { encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean);
+    const abort = new AbortController();
+    const creating = fetch(`${stack.baseUrl}/api/v1/sandboxes`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ runtime: "python", requirements: ["evil-hang==1.0"], code: "1", timeout: 60 }),
+      signal: abort.signal,
+    }).catch(() => null);
+    let deadline = Date.now() + 60_000;
+    while (!index.requested.some((url) => url.startsWith("/files/evil_hang")) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(index.requested.some((url) => url.startsWith("/files/evil_hang")), "the download never started").toBe(true);
+    expect(buildContainers().length, "no labelled fetch container while the download hangs").toBeGreaterThan(0);
+
+    for (const worker of [...stack.workers]) await stack.killWorker(worker, "SIGKILL");
+    await stack.startWorker();
+    deadline = Date.now() + 30_000;
+    while (buildContainers().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(buildContainers()).toEqual([]);
+    abort.abort();
+    await creating;
+    const tag = requirementsImageTag(
+      { imagePrefix: "sandpit/", runtime: "python", requirements: ["evil-hang==1.0"], pipIndexUrl: `${index.origin}/simple`, npmRegistry: "https://registry.npmjs.org/" },
+      "sandpit/python",
+    );
+    expect(spawnSync("docker", ["image", "inspect", tag], { stdio: "ignore" }).status, `${tag} exists`).not.toBe(0);
+  }, 180_000);
 });
 
 describe("an install past REQUIREMENTS_BUILD_TIMEOUT_S", () => {
