@@ -19,7 +19,8 @@ describe("the registry proxy's allowlist", () => {
     expect([...python].sort()).toEqual(["files.pythonhosted.org:443", "pypi.org:443"]);
     const node = registryAllowlist({ imagePrefix: "", runtime: "node", requirements: [], buildTimeoutMs: 1, pipIndexUrl: "https://pypi.org/simple", npmRegistry: "http://127.0.0.1:4873/" });
     expect([...node]).toEqual(["127.0.0.1:4873"]);
-    expect([...registryHostPorts(["HTTP://Example.COM/simple", "mirror.example:8443", ""])]).toEqual(["example.com:80", "mirror.example:8443"]);
+    expect([...registryHostPorts(["HTTP://Example.COM/simple", "mirror.example:8443", "", "http://[::1]:4873/"])]).toEqual(["example.com:80", "mirror.example:8443", "::1:4873"]);
+    expect(parseTarget("[::1]:4873", 443)).toEqual({ host: "::1", port: 4873 });
   });
 
   it("parses CONNECT authorities and absolute URLs, and nothing else", () => {

@@ -25,7 +25,8 @@ export function registryHostPorts(entries: string[]): Set<string> {
     if (!trimmed) continue;
     const url = new URL(trimmed.includes("://") ? trimmed : `https://${trimmed}`);
     const port = url.port || (url.protocol === "http:" ? "80" : "443");
-    allowed.add(`${url.hostname.toLowerCase()}:${port}`);
+    // URL keeps an IPv6 literal's brackets; parseTarget's hosts have none.
+    allowed.add(`${url.hostname.replace(/^\[|\]$/g, "").toLowerCase()}:${port}`);
   }
   return allowed;
 }
