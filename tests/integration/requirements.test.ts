@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
@@ -391,6 +391,9 @@ describe("a hostile PyPI index", () => {
     while (!index.requested.some((url) => url.startsWith("/files/evil_hang")) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
     expect(index.requested.some((url) => url.startsWith("/files/evil_hang")), "the download never started").toBe(true);
     expect(buildContainers().length, "no labelled fetch container while the download hangs").toBeGreaterThan(0);
+    const proxyDirs = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith("sandpit-proxy-"));
+    const hangingProxyDirs = proxyDirs();
+    expect(hangingProxyDirs.length, "no proxy socket folder while the download hangs").toBeGreaterThan(0);
 
     for (const worker of [...stack.workers]) await stack.killWorker(worker, "SIGKILL");
     await stack.startWorker();
@@ -399,6 +402,10 @@ describe("a hostile PyPI index", () => {
     expect(buildContainers()).toEqual([]);
     abort.abort();
     await creating;
+    // The dead worker's proxy socket folder goes with the next build (here one pip refuses).
+    const next = await api(stack, token, "POST", "/sandboxes", { runtime: "python", requirements: ["evil-sdist==1.0"], code: "1", timeout: 60 });
+    expect(next.status).toBe(400);
+    expect(proxyDirs().filter((name) => hangingProxyDirs.includes(name))).toEqual([]);
     const tag = requirementsImageTag(
       { imagePrefix: "sandpit/", runtime: "python", requirements: ["evil-hang==1.0"], pipIndexUrl: `${index.origin}/simple`, npmRegistry: "https://registry.npmjs.org/" },
       "sandpit/python",

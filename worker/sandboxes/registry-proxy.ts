@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import dns from "node:dns/promises";
 import http from "node:http";
 import net from "node:net";
@@ -80,9 +80,36 @@ export async function resolveAllowedTarget(
 
 export type RegistryProxy = { hostDir: string; close(): Promise<void> };
 
+const PROXY_DIR_PREFIX = "sandpit-proxy-";
+
+/** Socket folders of workers that died mid-build (named by their pid): nothing else removes them. */
+function removeStaleProxyDirs(): void {
+  let names: string[];
+  try {
+    names = readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.slice(PROXY_DIR_PREFIX.length).split("-")[0]);
+    if (!name.startsWith(PROXY_DIR_PREFIX) || !Number.isInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue;
+    rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** Starts the proxy on a socket in a fresh 0700 folder owned by the sandbox user; close() removes it all. */
 export async function startRegistryProxy(allowed: Set<string>): Promise<RegistryProxy> {
-  const hostDir = mkdtempSync(path.join(os.tmpdir(), "sandpit-proxy-"));
+  removeStaleProxyDirs();
+  const hostDir = mkdtempSync(path.join(os.tmpdir(), `${PROXY_DIR_PREFIX}${process.pid}-`));
   const socketPath = path.join(hostDir, PROXY_SOCKET_NAME);
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket) => {
