@@ -294,11 +294,12 @@ export class DockerEngine implements ContainerEngine {
     });
     aborted.catch(() => {});
     const exitCode = await Promise.race([started.exited, aborted]);
+    const stdoutBytes = Buffer.concat(parts.stdout);
     return {
       exitCode,
-      stdout: Buffer.concat(parts.stdout).toString("utf8"),
+      stdout: options.binaryStdout ? "" : stdoutBytes.toString("utf8"),
       stderr: Buffer.concat(parts.stderr).toString("utf8"),
-      stdoutBytes: Buffer.concat(parts.stdout),
+      stdoutBytes,
       ...(overLimit ? { overLimit } : {}),
     };
   }

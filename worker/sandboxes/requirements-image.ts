@@ -157,6 +157,12 @@ class BuildSteps {
     });
   }
 
+  /** Removes one step's container as soon as its output is out (its memory and tmpfs are freed). */
+  async remove(id: string): Promise<void> {
+    await this.engine.remove(id);
+    this.containers.splice(this.containers.indexOf(id), 1);
+  }
+
   async removeAll(): Promise<void> {
     await Promise.all(this.containers.map((id) => this.engine.remove(id).catch(() => {})));
   }
@@ -228,7 +234,8 @@ async function pythonSteps(steps: BuildSteps, base: string, request: Requirement
     ],
     env: CLEAN_ENV(),
   });
-  const wheels = await steps.run(fetcher, { cmd: ["tar", "-c", "-C", WORK, "wheels", "requirements.txt"] }, undefined, MAX_OUTPUT_TAR_BYTES);
+  const wheels = await steps.run(fetcher, { cmd: ["tar", "-c", "-C", WORK, "wheels", "requirements.txt"], binaryStdout: true }, undefined, MAX_OUTPUT_TAR_BYTES);
+  await steps.remove(fetcher);
   // Step 2, install: offline, under gVisor where registered, into a folder the image then copies.
   const installer = await steps.start(base, context.containerRuntime);
   await steps.run(installer, { cmd: ["tar", "-x", "-C", WORK] }, wheels);
@@ -236,7 +243,7 @@ async function pythonSteps(steps: BuildSteps, base: string, request: Requirement
     cmd: [...pip, "install", ...quiet, "--break-system-packages", "--no-compile", "--no-index", "--only-binary=:all:", "--find-links", `${WORK}/wheels`, "--target", `${WORK}/site`, "-r", `${WORK}/requirements.txt`],
     env: CLEAN_ENV(),
   });
-  const site = await steps.run(installer, { cmd: ["tar", "-c", "-C", WORK, "site"] }, undefined, MAX_OUTPUT_TAR_BYTES);
+  const site = await steps.run(installer, { cmd: ["tar", "-c", "-C", WORK, "site"], binaryStdout: true }, undefined, MAX_OUTPUT_TAR_BYTES);
   return { tar: site, dockerfile: `FROM ${base}\nCOPY site ${PYTHON_SITE}\nENV PYTHONPATH=${PYTHON_SITE}\n` };
 }
 
@@ -284,7 +291,7 @@ async function nodeSteps(steps: BuildSteps, base: string, request: RequirementsI
   checkLockfileText(lockfile.toString("utf8"), request.npmRegistry);
   // Scripts off: nothing of any package runs, so node_modules needs no separate install step.
   await npm(["ci"]);
-  const modules = await steps.run(fetcher, { cmd: ["tar", "-c", "-C", WORK, "node_modules"] }, undefined, MAX_OUTPUT_TAR_BYTES);
+  const modules = await steps.run(fetcher, { cmd: ["tar", "-c", "-C", WORK, "node_modules"], binaryStdout: true }, undefined, MAX_OUTPUT_TAR_BYTES);
   return { tar: modules, dockerfile: `FROM ${base}\nCOPY node_modules /node_modules\n` };
 }
 
