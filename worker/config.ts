@@ -50,6 +50,13 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   // The only package registries requirements come from.
   PIP_INDEX_URL: z.string().url().default("https://pypi.org/simple"),
   NPM_REGISTRY: z.string().url().default("https://registry.npmjs.org/"),
+  // Hosts (host[:port], comma-separated) the pip index sends downloads to: with the index's own host, all the
+  // requirements fetch proxy lets through for Python.
+  PIP_FILE_HOSTS: z
+    .string()
+    .max(2000)
+    .regex(/^[A-Za-z0-9.,:\-\s]*$/, "comma-separated host[:port] entries")
+    .default("files.pythonhosted.org"),
 });
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
@@ -97,6 +104,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
       buildTimeoutMs: parsed.REQUIREMENTS_BUILD_TIMEOUT_S * 1000,
       usageFile: path.join(shared.dataDir, "requirements-cache.json"),
       pipIndexUrl: parsed.PIP_INDEX_URL,
+      pipFileHosts: parsed.PIP_FILE_HOSTS.split(",").map((host) => host.trim()).filter(Boolean),
       npmRegistry: parsed.NPM_REGISTRY.endsWith("/") ? parsed.NPM_REGISTRY : `${parsed.NPM_REGISTRY}/`,
     },
   };

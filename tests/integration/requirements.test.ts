@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
@@ -221,14 +221,208 @@ describe("a hostile npm registry", () => {
   }, 300_000);
 });
 
+/**
+ * A tiny PyPI "simple" index on loopback (PEP 503), serving wheels and an sdist the test builds. A project may
+ * also link a file on another host:port (a wheel "hosted" on the test's listener), which only the fetch step's
+ * proxy could reach.
+ */
+async function startPypiIndex(workDir: string, projects: Record<string, { file: string; bytes?: Buffer; url?: string; hang?: boolean }>) {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  const requested: string[] = [];
+  server.on("request", (request, response) => {
+    const url = request.url ?? "";
+    requested.push(url);
+    const project = url.match(/^\/simple\/([a-z0-9-]+)\/$/)?.[1];
+    if (project && projects[project]) {
+      const { file, bytes, url: external } = projects[project];
+      const href = external ?? `${origin}/files/${file}#sha256=${createHash("sha256").update(bytes!).digest("hex")}`;
+      return response.writeHead(200, { "content-type": "text/html" }).end(`<!DOCTYPE html><html><body><a href="${href}">${file}</a></body></html>`);
+    }
+    const served = Object.values(projects).find((entry) => entry.bytes && url === `/files/${entry.file}`);
+    // A file that never comes: the download hangs until the build's timeout or its worker's death.
+    if (served?.hang) return response.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(served.bytes!.length) }).write(served.bytes!.subarray(0, 10));
+    if (served) return response.writeHead(200, { "content-type": "application/octet-stream" }).end(served.bytes);
+    response.writeHead(404).end();
+  });
+  void workDir;
+  return {
+    origin,
+    requested,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Builds a pure-Python wheel (a zip with dist-info and RECORD) or an sdist with Debian's python3. */
+function buildPythonDist(workDir: string, kind: "wheel" | "sdist", name: string, files: Record<string, string>): { file: string; bytes: Buffer } {
+  const script = String.raw`
+import base64, hashlib, io, json, sys, tarfile, zipfile
+kind, name, out, files = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+dist = name.replace("-", "_")
+if kind == "wheel":
+    info = f"{dist}-1.0.dist-info"
+    files[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"
+    files[f"{info}/WHEEL"] = "Wheel-Version: 1.0\nGenerator: sandpit-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    record = []
+    for path, text in files.items():
+        data = text.encode()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{info}/RECORD,,")
+    files[f"{info}/RECORD"] = "\n".join(record) + "\n"
+    with zipfile.ZipFile(out, "w") as archive:
+        for path, text in files.items(): archive.writestr(path, text)
+else:
+    with tarfile.open(out, "w:gz") as archive:
+        files["PKG-INFO"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"
+        for path, text in files.items():
+            data = text.encode(); member = tarfile.TarInfo(f"{dist}-1.0/{path}"); member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+`;
+  const file = kind === "wheel" ? `${name.replace(/-/g, "_")}-1.0-py3-none-any.whl` : `${name.replace(/-/g, "_")}-1.0.tar.gz`;
+  const out = path.join(workDir, file);
+  execFileSync("/usr/bin/python3", ["-c", script, kind, name, out, JSON.stringify(files)]);
+  return { file, bytes: readFileSync(out) };
+}
+
+describe("a hostile PyPI index", () => {
+  const instanceId = `requirements-pypi-${randomBytes(4).toString("hex")}`;
+  let stack: Stack;
+  let token: string;
+  let workDir: string;
+  let index: Awaited<ReturnType<typeof startPypiIndex>>;
+  let listener: net.Server;
+  let listenerConnections = 0;
+  let hostMarker: string;
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(path.join(os.tmpdir(), "sandpit-hostile-pypi-"));
+    hostMarker = path.join(workDir, "pwned");
+    listener = net.createServer((socket) => {
+      listenerConnections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+    const listenerPort = (listener.address() as net.AddressInfo).port;
+    // What a hostile package does when its code runs: reach the host's listener, write a host file.
+    const payload = [
+      "import socket",
+      "try:",
+      `    socket.create_connection(("127.0.0.1", ${listenerPort}), timeout=2).close(); REACHED = "reached"`,
+      "except OSError:",
+      '    REACHED = "blocked"',
+      "try:",
+      `    open(${JSON.stringify(hostMarker)}, "w").write("x"); WROTE = "wrote"`,
+      "except OSError:",
+      '    WROTE = "no-write"',
+    ].join("\n") + "\n";
+    const onePayloadLine = `import socket; exec(${JSON.stringify(payload)})\n`;
+    index = await startPypiIndex(workDir, {
+      "evil-pth": buildPythonDist(workDir, "wheel", "evil-pth", { "evil_pth/__init__.py": payload, "evil_pth.pth": onePayloadLine }),
+      "evil-sdist": buildPythonDist(workDir, "sdist", "evil-sdist", { "setup.py": payload + "from setuptools import setup\nsetup(name='evil-sdist', version='1.0')\n" }),
+      // A wheel linked on another host:port (the test's listener): only the fetch proxy could fetch it, and it refuses.
+      "evil-hang": { ...buildPythonDist(workDir, "wheel", "evil-hang", { "evil_hang/__init__.py": "" }), hang: true },
+      "evil-offsite": { file: "evil_offsite-1.0-py3-none-any.whl", url: `http://127.0.0.1:${listenerPort}/evil_offsite-1.0-py3-none-any.whl` },
+    });
+    stack = await startStack({
+      containerRuntime: "runsc",
+      workerEnv: {
+        INSTANCE_ID: instanceId,
+        PIP_INDEX_URL: `${index.origin}/simple`,
+        PIP_FILE_HOSTS: "",
+        REQUIREMENTS_BUILD_TIMEOUT_S: "60",
+      },
+    });
+    [token] = await createTokens(stack.dataDir, ["hostile-pypi"]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await index?.close();
+    listener?.close();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it("refuses a wheel-less sdist and a file on a non-configured host with a 400; the listener sees nothing", async () => {
+    const imagesBefore = labelledImages();
+    // pip's own words: no wheel to choose; the proxy's 403 for the other host:port.
+    for (const [name, why] of [["evil-sdist", /No matching distribution/], ["evil-offsite", /403/]] as const) {
+      const created = await api(stack, token, "POST", "/sandboxes", { runtime: "python", requirements: [`${name}==1.0`], code: "1", timeout: 60 });
+      expect(created.status, `${name}: ${JSON.stringify(created.json)}`).toBe(400);
+      expect(created.json.field).toBe("requirements");
+      expect(created.json.error).toMatch(why);
+    }
+    // pip saw the sdist and never downloaded it; the offsite wheel's request ended at the proxy.
+    expect(index.requested).toContain("/simple/evil-sdist/");
+    expect(index.requested.some((url) => url.startsWith("/files/evil_sdist"))).toBe(false);
+    expect(listenerConnections, "the fetch step reached a host that is not a configured registry").toBe(0);
+    expect(existsSync(hostMarker)).toBe(false);
+    expect(labelledImages()).toEqual(imagesBefore);
+  }, 300_000);
+
+  it("installs a wheel with a hostile .pth and module offline; imported in the sandbox it reaches nothing and writes nothing on the host", async () => {
+    const { created, run } = await runOnce(stack, token, { runtime: "python", requirements: ["evil-pth==1.0"], code: "import evil_pth; print(evil_pth.REACHED, evil_pth.WROTE)", timeout: 60 });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    expect(run?.json.stdout, JSON.stringify(run?.json)).toBe("blocked no-write\n");
+    expect(listenerConnections).toBe(0);
+    expect(existsSync(hostMarker)).toBe(false);
+    expect(index.requested.some((url) => url.startsWith("/files/evil_pth"))).toBe(true);
+  }, 300_000);
+
+  it("a worker killed mid-build: the next worker's recovery removes the build's containers; no image is left", async () => {
+    const buildContainers = () =>
+      execFileSync("docker", ["ps", "-aq", "--filter", `label=${REQUIREMENTS_LABEL}=build`, "--filter", `label=sandpit.instance=${instanceId}`], { encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean);
+    const abort = new AbortController();
+    const creating = fetch(`${stack.baseUrl}/api/v1/sandboxes`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ runtime: "python", requirements: ["evil-hang==1.0"], code: "1", timeout: 60 }),
+      signal: abort.signal,
+    }).catch(() => null);
+    let deadline = Date.now() + 60_000;
+    while (!index.requested.some((url) => url.startsWith("/files/evil_hang")) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(index.requested.some((url) => url.startsWith("/files/evil_hang")), "the download never started").toBe(true);
+    expect(buildContainers().length, "no labelled fetch container while the download hangs").toBeGreaterThan(0);
+    const proxyDirs = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith("sandpit-proxy-"));
+    const hangingProxyDirs = proxyDirs();
+    expect(hangingProxyDirs.length, "no proxy socket folder while the download hangs").toBeGreaterThan(0);
+
+    for (const worker of [...stack.workers]) await stack.killWorker(worker, "SIGKILL");
+    await stack.startWorker();
+    deadline = Date.now() + 30_000;
+    while (buildContainers().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(buildContainers()).toEqual([]);
+    abort.abort();
+    await creating;
+    // The dead worker's proxy socket folder goes with the next build (here one pip refuses).
+    const next = await api(stack, token, "POST", "/sandboxes", { runtime: "python", requirements: ["evil-sdist==1.0"], code: "1", timeout: 60 });
+    expect(next.status).toBe(400);
+    expect(proxyDirs().filter((name) => hangingProxyDirs.includes(name))).toEqual([]);
+    const tag = requirementsImageTag(
+      { imagePrefix: "sandpit/", runtime: "python", requirements: ["evil-hang==1.0"], pipIndexUrl: `${index.origin}/simple`, npmRegistry: "https://registry.npmjs.org/" },
+      "sandpit/python",
+    );
+    expect(spawnSync("docker", ["image", "inspect", tag], { stdio: "ignore" }).status, `${tag} exists`).not.toBe(0);
+  }, 180_000);
+});
+
 describe("an install past REQUIREMENTS_BUILD_TIMEOUT_S", () => {
   let stack: Stack;
   let token: string;
+  const instanceId = `requirements-timeout-${randomBytes(4).toString("hex")}`;
 
   beforeAll(async () => {
     stack = await startStack({
       containerRuntime: "runc",
-      workerEnv: { INSTANCE_ID: `requirements-timeout-${randomBytes(4).toString("hex")}`, REQUIREMENTS_BUILD_TIMEOUT_S: "2" },
+      workerEnv: { INSTANCE_ID: instanceId, REQUIREMENTS_BUILD_TIMEOUT_S: "2" },
     });
     [token] = await createTokens(stack.dataDir, ["timeout"]);
   }, 120_000);
@@ -243,10 +437,11 @@ describe("an install past REQUIREMENTS_BUILD_TIMEOUT_S", () => {
     expect(created.status, JSON.stringify(created.json)).toBe(400);
     expect(created.json.error).toContain("took longer than 2 s");
     expect(Date.now() - started).toBeLessThan(30_000);
+    // The fetch and install containers carry the requirements label (valued "build") and this stack's instance.
     const buildContainers = () =>
-      execFileSync("docker", ["ps", "-a", "--no-trunc", "--format", "{{.Command}}"], { encoding: "utf8" })
+      execFileSync("docker", ["ps", "-aq", "--filter", `label=${REQUIREMENTS_LABEL}=build`, "--filter", `label=sandpit.instance=${instanceId}`], { encoding: "utf8" })
         .split("\n")
-        .filter((command) => command.includes("--only-binary=:all:") && command.includes("sandpit/build"));
+        .filter(Boolean);
     const deadline = Date.now() + 30_000;
     while (buildContainers().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
     expect(buildContainers()).toEqual([]);

@@ -35,6 +35,24 @@ describe("buildContainerSpec", () => {
     expect(JSON.stringify(spec.HostConfig!.SecurityOpt)).not.toMatch(/unconfined/);
   });
 
+  it("gives a requirements fetch container its proxy socket folder read-only, and stays offline", () => {
+    const fetcher = buildContainerSpec(
+      {
+        role: { sandbox: "sb1" },
+        workerId: "w1",
+        instanceId: "i1",
+        image: "sandpit/node",
+        memoryMb: 2048,
+        containerRuntime: "runc",
+        registryProxy: { hostDir: "/tmp/sandpit-proxy-x", mountPath: "/run/sandpit-proxy" },
+      },
+      DEFAULT_HARDENING,
+    );
+    expect(fetcher.HostConfig!.Mounts).toEqual([{ Type: "bind", Source: "/tmp/sandpit-proxy-x", Target: "/run/sandpit-proxy", ReadOnly: true }]);
+    expect(fetcher.HostConfig).toMatchObject({ NetworkMode: "none", ReadonlyRootfs: true, CapDrop: ["ALL"], Runtime: "runc" });
+    expect(fetcher.Labels).toMatchObject({ "sandpit.sandbox": "sb1", "sandpit.instance": "i1", "sandpit.managed": "1" });
+  });
+
   it("mounts a chosen model read-only and nothing else, with the run's CPU share", () => {
     const withModel = buildContainerSpec(
       {

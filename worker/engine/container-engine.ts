@@ -24,15 +24,19 @@ export type ManagedContainer = {
   running: boolean;
 };
 
-export type ExecOptions = { cmd: string[]; env?: string[]; user?: string; workingDir?: string };
+export type ExecOptions = { cmd: string[]; env?: string[]; user?: string; workingDir?: string; /** stdout is bytes (a tar): only `stdoutBytes` carries it, `stdout` stays empty. */ binaryStdout?: boolean };
 
 /** `overLimit`: the output passed `maxBytes`; what was kept is cut short and the read was stopped. */
-export type ExecResult = { exitCode: number | null; stdout: string; stderr: string; overLimit?: boolean };
+export type ExecResult = { exitCode: number | null; stdout: string; stderr: string; overLimit?: boolean; /** stdout as the bytes it was (a tar stream). */ stdoutBytes?: Buffer };
 
 export type ImageBuild = {
   tag: string;
   labels: Record<string, string>;
-  contextDir: string;
+  /** A folder sent as the build context, or `contextTar`: the context as a tar stream already made. */
+  contextDir?: string;
+  contextTar?: Buffer;
+  /** The Dockerfile's path inside the context (default "Dockerfile"). */
+  dockerfile?: string;
   networkMode: string;
   /** Aborting closes the build request: Docker cancels the build and removes its intermediate container. */
   signal?: AbortSignal;

@@ -301,10 +301,12 @@ export class DockerEngine implements ContainerEngine {
     });
     aborted.catch(() => {});
     const exitCode = await Promise.race([started.exited, aborted]);
+    const stdoutBytes = Buffer.concat(parts.stdout);
     return {
       exitCode,
-      stdout: Buffer.concat(parts.stdout).toString("utf8"),
+      stdout: options.binaryStdout ? "" : stdoutBytes.toString("utf8"),
       stderr: Buffer.concat(parts.stderr).toString("utf8"),
+      stdoutBytes,
       ...(overLimit ? { overLimit } : {}),
     };
   }
@@ -336,8 +338,10 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async buildImage(build: ImageBuild): Promise<string> {
-    const stream = await this.docker.buildImage(tarFs.pack(build.contextDir), {
+    const context = build.contextTar ?? tarFs.pack(build.contextDir ?? ".");
+    const stream = await this.docker.buildImage(context as NodeJS.ReadableStream, {
       t: build.tag,
+      ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}),
       labels: build.labels,
       networkmode: build.networkMode,
       rm: true,

@@ -16,6 +16,11 @@ export type SandboxRequest = {
   /** A model folder from the store, mounted read-only. */
   model?: { hostPath: string; name: string };
   containerRuntime: "runc" | "runsc";
+  /**
+   * A requirements fetch step's registry proxy: the host folder holding its Unix socket, bind-mounted
+   * read-only (the container's only way out; see worker/sandboxes/registry-proxy.ts).
+   */
+  registryProxy?: { hostDir: string; mountPath: string };
 };
 
 export const MODELS_MOUNT = "/models";
@@ -79,9 +84,10 @@ export function buildContainerSpec(request: SandboxRequest, policy: HardeningPol
       MemorySwap: memoryBytes,
       NanoCpus: Math.round((request.cpus ?? policy.cpus) * 1e9),
       // The only host path a sandbox ever sees: the chosen model, read-only.
-      Mounts: request.model
-        ? [{ Type: "bind", Source: request.model.hostPath, Target: `${MODELS_MOUNT}/${request.model.name}`, ReadOnly: true }]
-        : [],
+      Mounts: [
+        ...(request.model ? [{ Type: "bind" as const, Source: request.model.hostPath, Target: `${MODELS_MOUNT}/${request.model.name}`, ReadOnly: true }] : []),
+        ...(request.registryProxy ? [{ Type: "bind" as const, Source: request.registryProxy.hostDir, Target: request.registryProxy.mountPath, ReadOnly: true }] : []),
+      ],
       Ulimits: [
         { Name: "nofile", Soft: policy.nofile, Hard: policy.nofile },
         { Name: "fsize", Soft: policy.fsizeMb * MB, Hard: policy.fsizeMb * MB },

@@ -1,20 +1,27 @@
-import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { promisify } from "node:util";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { RequirementsRejected, RequirementsUnavailable } from "@/lib/requirements/requirements-errors";
-import type { ContainerEngine } from "../engine/container-engine";
+import type { ContainerEngine, ExecOptions } from "../engine/container-engine";
+import { buildContainerSpec } from "../sandbox/build-container-spec";
+import type { HardeningPolicy } from "../sandbox/hardening-policy";
 import { REQUIREMENTS_CACHE_LABEL, type RequirementsCache } from "./requirements-cache";
+import { PROXY_MOUNT, PROXY_SOCKET_NAME, registryHostPorts, startRegistryProxy, type RegistryProxy } from "./registry-proxy";
 
-const run = promisify(execFile);
 /** Bump when the recipes below change: part of every cache key, so old images are not reused. */
-const RECIPE_VERSION = "3";
-/** The host's CA bundle: a build behind a TLS-inspecting proxy must trust what the host trusts. */
+const RECIPE_VERSION = "4";
+/** The host's CA bundle: a fetch behind a TLS-inspecting proxy must trust what the host trusts. */
 const HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 /** How much of a lockfile the worker reads back from npm. */
 const MAX_LOCKFILE_BYTES = 8 * 1024 * 1024;
+/** Limits of a fetch or install container (besides the run policy's): room for wheels, node_modules and their tar. */
+const BUILD_MEMORY_MB = 2048;
+const BUILD_TMPFS_MB = 768;
+const BUILD_FSIZE_MB = 512;
+/** The most a step may hand back (a tar of wheels, site-packages or node_modules), read into the worker's memory. */
+const MAX_OUTPUT_TAR_BYTES = 512 * 1024 * 1024;
+/** The relay inside a fetch container listens here (its own loopback; the container has no other network). */
+const RELAY_PORT = 3128;
+const WORK = "/sandbox";
 
 export type RequirementsImageRequest = {
   imagePrefix: string;
@@ -23,7 +30,19 @@ export type RequirementsImageRequest = {
   requirements: string[];
   buildTimeoutMs: number;
   pipIndexUrl: string;
+  /** Hosts (host[:port]) the index sends pip to for files, besides the index's own (PyPI: files.pythonhosted.org). */
+  pipFileHosts?: string[];
   npmRegistry: string;
+};
+
+/** Who the fetch and install containers belong to: labelled like the sandbox being provisioned, reaped with it. */
+export type RequirementsBuildContext = {
+  sandboxId: string;
+  workerId: string;
+  instanceId: string;
+  policy: HardeningPolicy;
+  /** The install step's runtime: gVisor where registered. The fetch step is always runc (see docs/security.md). */
+  containerRuntime: "runc" | "runsc";
 };
 
 /** The image tag for a requirement set: (runtime, recipe version, base image recipe, normalised sorted set). */
@@ -41,82 +60,198 @@ export function requirementsImageTag(
 
 /**
  * An image with the sandbox's packages installed, cached (see RequirementsCache) by (runtime, recipe, base
- * image, normalised set). Python: `pip install --only-binary=:all:` in a build step: wheels only, so no
- * package's setup.py runs there. Node: npm resolves and fetches registry tarballs with scripts, git, remote,
- * file and directory specs off, and every locked package is checked to come from the registry with an
- * integrity hash before anything is fetched; the image is FROM + COPY.
+ * image, normalised set). No package manager runs on the host and no `docker build` RUN step runs at all:
+ * 1. fetch (network through the registry proxy only, runs no package code): runc container, NetworkMode none,
+ *    pip downloads wheels only / npm resolves a lockfile (checked here) and installs with scripts off;
+ * 2. install (may run package code, no network): gVisor container, NetworkMode none: pip installs the wheels
+ *    offline into a folder. npm needs no install step: node_modules from step 1 ran nothing.
+ * 3. the image is FROM + COPY of the tar the last step handed back.
  */
 export async function ensureRequirementsImage(
   engine: ContainerEngine,
   cache: RequirementsCache,
   request: RequirementsImageRequest,
+  context: RequirementsBuildContext,
 ): Promise<{ image: string; cached: boolean }> {
   const base = `${request.imagePrefix}${request.runtime}`;
   if (!request.requirements.length) return { image: base, cached: true };
   if (request.runtime !== "python" && request.runtime !== "node") throw new RequirementsRejected(`requirements are not supported for ${request.runtime}`);
   const tag = requirementsImageTag(request, base);
-  const { cached } = await cache.ensure(tag, () => buildRequirementsImage(engine, base, tag, request));
+  const { cached } = await cache.ensure(tag, () => buildRequirementsImage(engine, base, tag, request, context));
   return { image: tag, cached };
 }
 
-async function buildRequirementsImage(engine: ContainerEngine, base: string, tag: string, request: RequirementsImageRequest): Promise<void> {
-  const contextDir = mkdtempSync(path.join(os.tmpdir(), "sandpit-req-"));
-  try {
-    if (request.runtime === "python") writePythonContext(contextDir, base, request);
-    else await writeNodeContext(contextDir, base, request);
-    const labels = { [REQUIREMENTS_CACHE_LABEL]: request.runtime, "sandpit.runtime": request.runtime };
-    const abort = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // Closing the build request makes Docker stop the step and remove its container (forcerm).
-        abort.abort();
-        reject(new RequirementsRejected(`the install took longer than ${request.buildTimeoutMs / 1000} s`));
-      }, request.buildTimeoutMs);
+/** The hosts the fetch step's proxy lets through for this runtime. */
+export function registryAllowlist(request: RequirementsImageRequest): Set<string> {
+  if (request.runtime === "python") return registryHostPorts([request.pipIndexUrl, ...(request.pipFileHosts ?? [])]);
+  return registryHostPorts([request.npmRegistry]);
+}
+
+class StepFailed extends Error {}
+
+/** The containers of one build; every one is removed when the build ends, however it ends. */
+class BuildSteps {
+  private readonly containers: string[] = [];
+  readonly abort = new AbortController();
+
+  constructor(
+    private readonly engine: ContainerEngine,
+    private readonly context: RequirementsBuildContext,
+  ) {}
+
+  async start(image: string, runtime: "runc" | "runsc", proxyDir?: string): Promise<string> {
+    this.abort.signal.throwIfAborted();
+    const policy: HardeningPolicy = { ...this.context.policy, tmpfsMb: BUILD_TMPFS_MB, fsizeMb: BUILD_FSIZE_MB };
+    const spec = buildContainerSpec(
+      {
+        role: { sandbox: this.context.sandboxId },
+        workerId: this.context.workerId,
+        instanceId: this.context.instanceId,
+        image,
+        memoryMb: BUILD_MEMORY_MB,
+        containerRuntime: runtime,
+        registryProxy: proxyDir ? { hostDir: proxyDir, mountPath: PROXY_MOUNT } : undefined,
+      },
+      policy,
+    );
+    // The same label as cached images, valued "build": a leftover is easy to find (recovery reaps it by its sandbox label).
+    spec.Labels = { ...spec.Labels, [REQUIREMENTS_CACHE_LABEL]: "build" };
+    const id = await this.engine.startDetached(spec);
+    this.containers.push(id);
+    if (this.abort.signal.aborted) await this.engine.remove(id).catch(() => {});
+    return id;
+  }
+
+  /** Runs one step; a non-zero exit is the installer's refusal, with its own output's tail. */
+  async run(id: string, options: ExecOptions, input?: Buffer | string, maxBytes = 4 * 1024 * 1024): Promise<Buffer> {
+    const result = await this.engine.execCollect(id, { user: this.context.policy.user, workingDir: WORK, ...options }, input ?? "", maxBytes, this.abort.signal);
+    if (result.overLimit) throw new StepFailed(`the output of \`${options.cmd[0]}\` passed ${Math.round(maxBytes / 1024 / 1024)} MB`);
+    if (result.exitCode !== 0) throw new StepFailed(stripAnsi(`${result.stderr}\n${result.stdout}`.trim()) || `${options.cmd[0]} exited with ${result.exitCode}`);
+    return result.stdoutBytes ?? Buffer.from(result.stdout);
+  }
+
+  async writeFile(id: string, file: string, content: Buffer | string): Promise<void> {
+    await this.run(id, { cmd: ["sh", "-c", 'cat > "$0"', file] }, content);
+  }
+
+  /** Starts the relay (127.0.0.1:RELAY_PORT -> the proxy socket) and waits until it listens. */
+  async startRelay(id: string, runtime: "python" | "node"): Promise<void> {
+    const env = [`RELAY_PORT=${RELAY_PORT}`, `RELAY_SOCKET=${PROXY_MOUNT}/${PROXY_SOCKET_NAME}`];
+    const cmd = runtime === "python" ? ["python3", "-c", PYTHON_RELAY] : ["node", "-e", NODE_RELAY];
+    const started = await this.engine.exec(id, { cmd, env, user: this.context.policy.user, workingDir: WORK });
+    started.stdin.end();
+    started.stdin.on("error", () => {});
+    started.output.on("error", () => {});
+    await new Promise<void>((resolve, reject) => {
+      let seen = "";
+      const onAbort = () => reject(this.abort.signal.reason);
+      this.abort.signal.addEventListener("abort", onAbort, { once: true });
+      started.output.on("data", (chunk: Buffer) => {
+        seen = (seen + chunk.toString("latin1")).slice(-200);
+        if (seen.includes("relay-ready")) {
+          this.abort.signal.removeEventListener("abort", onAbort);
+          resolve();
+        }
+      });
+      void started.exited.then(() => reject(new StepFailed(`the registry relay ended: ${seen}`)), reject);
     });
-    try {
-      await Promise.race([engine.buildImage({ tag, contextDir, networkMode: "default", labels, signal: abort.signal }), timeout]);
-    } catch (error) {
-      if (error instanceof RequirementsRejected) throw error;
-      // A build that failed while the engine is unreachable is the platform's failure, not the installer's.
-      const message = (error as Error).message;
-      const engineUp = await engine.ping().then(() => true, () => false);
-      if (!engineUp) throw new RequirementsUnavailable(`the container engine is unavailable: ${message.slice(0, 500)}`);
-      throw new RequirementsRejected(stripAnsi(message));
-    } finally {
-      clearTimeout(timer);
-    }
-  } finally {
-    rmSync(contextDir, { recursive: true, force: true });
+  }
+
+  /** Removes one step's container as soon as its output is out (its memory and tmpfs are freed). */
+  async remove(id: string): Promise<void> {
+    await this.engine.remove(id);
+    this.containers.splice(this.containers.indexOf(id), 1);
+  }
+
+  async removeAll(): Promise<void> {
+    await Promise.all(this.containers.map((id) => this.engine.remove(id).catch(() => {})));
   }
 }
 
-function writePythonContext(contextDir: string, base: string, request: RequirementsImageRequest): void {
-  writeFileSync(path.join(contextDir, "requirements.txt"), request.requirements.join("\n") + "\n");
-  const hasCa = existsSync(HOST_CA_BUNDLE);
-  if (hasCa) copyFileSync(HOST_CA_BUNDLE, path.join(contextDir, "host-ca.crt"));
-  else writeFileSync(path.join(contextDir, "host-ca.crt"), "");
-  writeFileSync(
-    path.join(contextDir, "Dockerfile"),
-    [
-      `FROM ${base}`,
-      "USER root",
-      // Cached by Docker across requirement sets: same parent, same instruction.
-      "RUN apt-get update -q && apt-get install -y -q --no-install-recommends python3-pip >/dev/null && rm -rf /var/lib/apt/lists/*",
-      "COPY requirements.txt host-ca.crt /opt/sandpit/build/",
-      // --only-binary=:all: installs wheels only: no sdist's setup.py ever runs in this networked step.
-      // --isolated ignores any pip config and environment; --no-input never waits on a prompt.
-      "RUN pip install --isolated --no-input --break-system-packages --no-cache-dir --disable-pip-version-check -q --retries 1 " +
-        `--only-binary=:all: --index-url ${JSON.stringify(request.pipIndexUrl)} ` +
-        (hasCa ? "--cert /opt/sandpit/build/host-ca.crt " : "") +
-        "-r /opt/sandpit/build/requirements.txt",
-      "USER 1000:1000",
-    ].join("\n") + "\n",
-  );
+async function buildRequirementsImage(engine: ContainerEngine, base: string, tag: string, request: RequirementsImageRequest, context: RequirementsBuildContext): Promise<void> {
+  const steps = new BuildSteps(engine, context);
+  const timeoutMessage = `the install took longer than ${request.buildTimeoutMs / 1000} s`;
+  const timer = setTimeout(() => steps.abort.abort(new RequirementsRejected(timeoutMessage)), request.buildTimeoutMs);
+  let proxy: RegistryProxy | undefined;
+  try {
+    proxy = await startRegistryProxy(registryAllowlist(request));
+    const built = request.runtime === "python" ? await pythonSteps(steps, base, request, proxy.hostDir, context) : await nodeSteps(steps, base, request, proxy.hostDir);
+    await proxy.close();
+    const labels = { [REQUIREMENTS_CACHE_LABEL]: request.runtime, "sandpit.runtime": request.runtime };
+    // FROM + COPY only: the classic builder copies the tar's folder; nothing runs, no network.
+    const dockerfile = `sandpit.Dockerfile.${randomBytes(8).toString("hex")}`;
+    const contextTar = Buffer.concat([tarEntry(dockerfile, built.dockerfile), built.tar]);
+    const build = engine.buildImage({ tag, contextTar, dockerfile, networkMode: "none", labels, signal: steps.abort.signal });
+    await Promise.race([build, abortedPromise(steps.abort.signal)]);
+  } catch (error) {
+    const reason = steps.abort.signal.reason;
+    if (reason instanceof RequirementsRejected) throw reason;
+    if (error instanceof RequirementsRejected || error instanceof RequirementsUnavailable) throw error;
+    if (error instanceof StepFailed) throw new RequirementsRejected(error.message);
+    // Anything else failed in the engine: the platform's failure when the engine is unreachable.
+    const message = (error as Error).message;
+    const engineUp = await engine.ping().then(() => true, () => false);
+    if (!engineUp) throw new RequirementsUnavailable(`the container engine is unavailable: ${message.slice(0, 500)}`);
+    throw new RequirementsUnavailable(`the requirements build failed: ${stripAnsi(message).slice(-500)}`);
+  } finally {
+    clearTimeout(timer);
+    if (!steps.abort.signal.aborted) steps.abort.abort(new Error("build over"));
+    await steps.removeAll();
+    await proxy?.close().catch(() => {});
+  }
 }
 
+function abortedPromise(signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
+/** The host CA bundle, when there is one, for `--cert`/`--cafile` inside the fetch container. */
+function hostCaBundle(): Buffer | null {
+  return existsSync(HOST_CA_BUNDLE) ? readFileSync(HOST_CA_BUNDLE) : null;
+}
+
+const CLEAN_ENV = (extra: string[] = []) => ["HOME=/sandbox", "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", ...extra];
+
+async function pythonSteps(steps: BuildSteps, base: string, request: RequirementsImageRequest, proxyDir: string, context: RequirementsBuildContext) {
+  const requirementsFile = request.requirements.join("\n") + "\n";
+  const pip = ["python3", "-m", "pip"];
+  const quiet = ["--isolated", "--no-input", "--disable-pip-version-check", "--no-cache-dir", "-q"];
+  // Step 1, fetch: wheels only (--only-binary=:all:), dependencies resolved from wheel metadata; no code runs.
+  const fetcher = await steps.start(base, "runc", proxyDir);
+  await steps.writeFile(fetcher, `${WORK}/requirements.txt`, requirementsFile);
+  const ca = hostCaBundle();
+  if (ca) await steps.writeFile(fetcher, `${WORK}/host-ca.crt`, ca);
+  await steps.startRelay(fetcher, "python");
+  await steps.run(fetcher, {
+    cmd: [
+      ...pip, "download", ...quiet, "--retries", "1", "--only-binary=:all:",
+      "--index-url", request.pipIndexUrl, "--proxy", `http://127.0.0.1:${RELAY_PORT}`,
+      ...(ca ? ["--cert", `${WORK}/host-ca.crt`] : []),
+      "-d", `${WORK}/wheels`, "-r", `${WORK}/requirements.txt`,
+    ],
+    env: CLEAN_ENV(),
+  });
+  const wheels = await steps.run(fetcher, { cmd: ["tar", "-c", "-C", WORK, "wheels", "requirements.txt"], binaryStdout: true }, undefined, MAX_OUTPUT_TAR_BYTES);
+  await steps.remove(fetcher);
+  // Step 2, install: offline, under gVisor where registered, into a folder the image then copies.
+  const installer = await steps.start(base, context.containerRuntime);
+  await steps.run(installer, { cmd: ["tar", "-x", "-C", WORK] }, wheels);
+  await steps.run(installer, {
+    cmd: [...pip, "install", ...quiet, "--break-system-packages", "--no-compile", "--no-index", "--only-binary=:all:", "--find-links", `${WORK}/wheels`, "--target", `${WORK}/site`, "-r", `${WORK}/requirements.txt`],
+    env: CLEAN_ENV(),
+  });
+  const site = await steps.run(installer, { cmd: ["tar", "-c", "-C", WORK, "site"], binaryStdout: true }, undefined, MAX_OUTPUT_TAR_BYTES);
+  return { tar: site, dockerfile: `FROM ${base}\nCOPY site ${PYTHON_SITE}\nENV PYTHONPATH=${PYTHON_SITE}\n` };
+}
+
+/** Where a python requirements image keeps its packages (on PYTHONPATH). */
+const PYTHON_SITE = "/opt/sandpit/site";
+
 /** npm flags that keep every package a registry tarball and run nothing of any package. */
-function npmSafetyArgs(contextDir: string, registry: string): string[] {
+function npmSafetyArgs(registry: string, hasCa: boolean): string[] {
   return [
     "--ignore-scripts",
     "--allow-git=none",
@@ -124,42 +259,96 @@ function npmSafetyArgs(contextDir: string, registry: string): string[] {
     "--allow-file=none",
     "--allow-directory=none",
     `--registry=${registry}`,
-    `--userconfig=${path.join(contextDir, "empty.npmrc")}`,
-    `--globalconfig=${path.join(contextDir, "empty-global.npmrc")}`,
-    ...(existsSync(HOST_CA_BUNDLE) ? [`--cafile=${HOST_CA_BUNDLE}`] : []),
-    `--cache=${path.join(contextDir, "npm-cache")}`,
+    `--proxy=http://127.0.0.1:${RELAY_PORT}`,
+    `--https-proxy=http://127.0.0.1:${RELAY_PORT}`,
+    "--noproxy=",
+    `--userconfig=${WORK}/empty.npmrc`,
+    `--globalconfig=${WORK}/empty-global.npmrc`,
+    ...(hasCa ? [`--cafile=${WORK}/host-ca.crt`] : []),
+    `--cache=${WORK}/npm-cache`,
     "--no-audit",
     "--no-fund",
+    "--no-update-notifier",
     "--loglevel=error",
   ];
 }
 
-async function writeNodeContext(contextDir: string, base: string, request: RequirementsImageRequest): Promise<void> {
+async function nodeSteps(steps: BuildSteps, base: string, request: RequirementsImageRequest, proxyDir: string) {
+  const fetcher = await steps.start(base, "runc", proxyDir);
   // Empty user and global configs: no operator or attacker .npmrc (git=, registry=, …) applies.
-  writeFileSync(path.join(contextDir, "empty.npmrc"), "");
-  writeFileSync(path.join(contextDir, "empty-global.npmrc"), "");
-  writeFileSync(path.join(contextDir, "package.json"), JSON.stringify({ name: "sandbox-requirements", private: true }));
-  // A bare environment: the worker's own variables (and any npm_config_*) never reach npm; git is /bin/false.
-  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: contextDir, npm_config_git: "/bin/false" } as unknown as NodeJS.ProcessEnv;
-  const npm = async (args: string[]) => {
-    try {
-      await run("npm", [...args, ...npmSafetyArgs(contextDir, request.npmRegistry)], { cwd: contextDir, env, timeout: request.buildTimeoutMs, maxBuffer: 4 * 1024 * 1024 });
-    } catch (error) {
-      const { stderr, message, killed } = error as { stderr?: string; message: string; killed?: boolean };
-      if (killed) throw new RequirementsRejected(`the install took longer than ${request.buildTimeoutMs / 1000} s`);
-      throw new RequirementsRejected(stripAnsi(stderr || message));
-    }
-  };
+  await steps.writeFile(fetcher, `${WORK}/empty.npmrc`, "");
+  await steps.writeFile(fetcher, `${WORK}/empty-global.npmrc`, "");
+  await steps.writeFile(fetcher, `${WORK}/package.json`, JSON.stringify({ name: "sandbox-requirements", private: true }));
+  const ca = hostCaBundle();
+  if (ca) await steps.writeFile(fetcher, `${WORK}/host-ca.crt`, ca);
+  await steps.startRelay(fetcher, "node");
+  // A bare environment: the worker's variables (and any npm_config_*) never reach npm; git is /bin/false.
+  const env = CLEAN_ENV(["npm_config_git=/bin/false"]);
+  const npm = (args: string[]) => steps.run(fetcher, { cmd: ["npm", ...args, ...npmSafetyArgs(request.npmRegistry, Boolean(ca))], env });
   // Resolve first, fetch nothing: every locked package must be a registry tarball with an integrity hash.
   await npm(["install", "--package-lock-only", "--save-exact", ...request.requirements]);
-  checkLockfile(path.join(contextDir, "package-lock.json"), request.npmRegistry);
+  const lockfile = await steps.run(fetcher, { cmd: ["cat", `${WORK}/package-lock.json`] }, undefined, MAX_LOCKFILE_BYTES);
+  checkLockfileText(lockfile.toString("utf8"), request.npmRegistry);
+  // Scripts off: nothing of any package runs, so node_modules needs no separate install step.
   await npm(["ci"]);
-  writeFileSync(path.join(contextDir, "Dockerfile"), `FROM ${base}\nCOPY node_modules /node_modules\n`);
+  const modules = await steps.run(fetcher, { cmd: ["tar", "-c", "-C", WORK, "node_modules"], binaryStdout: true }, undefined, MAX_OUTPUT_TAR_BYTES);
+  return { tar: modules, dockerfile: `FROM ${base}\nCOPY node_modules /node_modules\n` };
 }
+
+/** One ustar entry (header + content + padding) for a small regular file. */
+function tarEntry(name: string, content: string): Buffer {
+  const data = Buffer.from(content);
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 100, "utf8");
+  header.write("0000644\0", 100);
+  header.write("0000000\0", 108);
+  header.write("0000000\0", 116);
+  header.write(data.length.toString(8).padStart(11, "0") + "\0", 124);
+  header.write(Math.floor(Date.now() / 1000).toString(8).padStart(11, "0") + "\0", 136);
+  header.write("        ", 148);
+  header.write("0", 156);
+  header.write("ustar\0" + "00", 257);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
+  const padding = Buffer.alloc((512 - (data.length % 512)) % 512);
+  return Buffer.concat([header, data, padding]);
+}
+
+/** Inside a fetch container: 127.0.0.1:RELAY_PORT piped to the proxy's Unix socket (our few lines, no package code). */
+const NODE_RELAY = `const net = require("net");
+net.createServer((c) => { const u = net.connect(process.env.RELAY_SOCKET); c.pipe(u); u.pipe(c);
+  c.on("error", () => u.destroy()); u.on("error", () => c.destroy()); })
+  .listen(Number(process.env.RELAY_PORT), "127.0.0.1", () => console.log("relay-ready"));`;
+const PYTHON_RELAY = `import os, socket, threading
+def pipe(a, b):
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data: break
+            b.sendall(data)
+    except OSError: pass
+    finally:
+        try: b.shutdown(socket.SHUT_WR)
+        except OSError: pass
+server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", int(os.environ["RELAY_PORT"]))); server.listen(64)
+print("relay-ready", flush=True)
+while True:
+    client, _ = server.accept()
+    upstream = socket.socket(socket.AF_UNIX)
+    try: upstream.connect(os.environ["RELAY_SOCKET"])
+    except OSError: client.close(); continue
+    for a, b in ((client, upstream), (upstream, client)): threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+`;
 
 /** Refuses a lockfile with any package not resolved from `registry` or without an integrity hash. */
 export function checkLockfile(lockfilePath: string, registry: string): void {
-  const text = readFileSync(lockfilePath, "utf8");
+  checkLockfileText(readFileSync(lockfilePath, "utf8"), registry);
+}
+
+/** The same check on the lockfile's text (read out of the fetch container, size-capped). */
+export function checkLockfileText(text: string, registry: string): void {
   if (text.length > MAX_LOCKFILE_BYTES) throw new RequirementsRejected("the resolved dependency tree is too large");
   const lock = JSON.parse(text) as { packages?: Record<string, { resolved?: string; integrity?: string; link?: boolean }> };
   for (const [location, entry] of Object.entries(lock.packages ?? {})) {

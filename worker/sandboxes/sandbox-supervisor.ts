@@ -16,7 +16,7 @@ import { RequirementsCache } from "./requirements-cache";
 export type SupervisorDeps = LaunchDeps & {
   publishRun: (event: RunEvent) => void;
   publishSandbox: (event: SandboxEvent) => void;
-  requirements: { cacheBytes: number; buildTimeoutMs: number; usageFile: string | null; pipIndexUrl: string; npmRegistry: string };
+  requirements: { cacheBytes: number; buildTimeoutMs: number; usageFile: string | null; pipIndexUrl: string; pipFileHosts?: string[]; npmRegistry: string };
 };
 
 const SOURCE_FILE: Record<string, string> = { python: "main.py", node: "main.js", deno: "main.ts", go: "main.go", bash: "main.sh" };
@@ -92,7 +92,14 @@ export class SandboxSupervisor {
         requirements,
         buildTimeoutMs: this.deps.requirements.buildTimeoutMs,
         pipIndexUrl: this.deps.requirements.pipIndexUrl,
+        pipFileHosts: this.deps.requirements.pipFileHosts,
         npmRegistry: this.deps.requirements.npmRegistry,
+      }, {
+        sandboxId: sandbox.id,
+        workerId: this.deps.workerId,
+        instanceId: this.deps.instanceId,
+        policy: this.deps.policy,
+        containerRuntime: this.deps.containerRuntime,
       });
       let model: { hostPath: string; name: string } | undefined;
       if (sandbox.model) {
