@@ -122,6 +122,8 @@ export const sandboxes = sqliteTable(
     gpu: text("gpu"),
     status: text("status", { enum: SANDBOX_STATUSES }).notNull().default("creating"),
     error: text("error"),
+    /** Who the failure is on: `rejected` (the caller's requirements; 400) or `platform` (503). */
+    errorKind: text("error_kind", { enum: ["rejected", "platform"] }),
     requirementsCached: integer("requirements_cached", { mode: "boolean" }),
     workerId: text("worker_id"),
     containerId: text("container_id"),

@@ -11,22 +11,15 @@ export class RequirementsRejected extends Error {
 /** The platform could not install (engine down, registry unreachable, out of disk): a 503 to retry. */
 export class RequirementsUnavailable extends Error {}
 
-/*
- * A sandbox's failure crosses from worker to web through its stored `error` text (the schema has no kind column).
- * These two functions are the one place that writes and reads that text's kind.
- */
-const REJECTED_PREFIX = "requirements install failed: ";
-const PLATFORM_PREFIX = "platform error: ";
-
-/** The text the worker stores for a sandbox that failed to start. */
-export function sandboxFailureText(error: unknown, describe: (error: unknown) => string): string {
-  if (error instanceof RequirementsRejected) return REJECTED_PREFIX + error.message;
-  return PLATFORM_PREFIX + describe(error);
+/** What the worker stores for a sandbox that failed to start: its message, and whose fault it is (a column, not a text prefix). */
+export function describeSandboxFailure(error: unknown, describe: (error: unknown) => string): { message: string; kind: "rejected" | "platform" } {
+  if (error instanceof RequirementsRejected) return { message: `requirements install failed: ${error.message}`, kind: "rejected" };
+  return { message: `platform error: ${describe(error)}`, kind: "platform" };
 }
 
 /** The API error for a sandbox that failed to start: 400 on `requirements` when the installer refused, else 503. */
-export function sandboxFailureApiError(storedError: string | null): ApiError {
-  const message = storedError ?? "sandbox failed to start";
-  if (message.startsWith(REJECTED_PREFIX)) return new ApiError("validation", message, { field: "requirements" });
+export function sandboxFailureApiError(sandbox: { error: string | null; errorKind: "rejected" | "platform" | null }): ApiError {
+  const message = sandbox.error ?? "sandbox failed to start";
+  if (sandbox.errorKind === "rejected") return new ApiError("validation", message, { field: "requirements" });
   return new ApiError("unavailable", message);
 }

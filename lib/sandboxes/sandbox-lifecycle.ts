@@ -30,10 +30,16 @@ export function markSandboxReady(db: SandpitDb, id: string, containerId: string,
     .all()[0];
 }
 
-export function endSandbox(db: SandpitDb, id: string, status: Extract<SandboxStatus, "error" | "expired" | "deleted">, error: string | null = null) {
+export function endSandbox(
+  db: SandpitDb,
+  id: string,
+  status: Extract<SandboxStatus, "error" | "expired" | "deleted">,
+  error: string | null = null,
+  errorKind: SandboxRow["errorKind"] = error ? "platform" : null,
+) {
   return db
     .update(sandboxes)
-    .set({ status, error, endedAt: Date.now() })
+    .set({ status, error, errorKind, endedAt: Date.now() })
     .where(and(eq(sandboxes.id, id), inArray(sandboxes.status, ["creating", "ready"])))
     .returning()
     .all()[0];

@@ -10,7 +10,7 @@ import { buildContainerSpec } from "../sandbox/build-container-spec";
 import type { LaunchDeps } from "../execution/launchers";
 import { ensureRequirementsImage } from "./requirements-image";
 import { describeEngineError } from "../engine/describe-engine-error";
-import { sandboxFailureText } from "@/lib/requirements/requirements-errors";
+import { describeSandboxFailure } from "@/lib/requirements/requirements-errors";
 import { RequirementsCache } from "./requirements-cache";
 
 export type SupervisorDeps = LaunchDeps & {
@@ -138,7 +138,8 @@ export class SandboxSupervisor {
       const message = describeEngineError(error);
       console.error(`[worker] sandbox ${sandbox.id} failed to start:`, message.slice(0, 500));
       if (containerId) await engine.remove(containerId).catch(() => {});
-      const failed = endSandbox(db, sandbox.id, "error", sandboxFailureText(error, describeEngineError));
+      const failure = describeSandboxFailure(error, describeEngineError);
+      const failed = endSandbox(db, sandbox.id, "error", failure.message, failure.kind);
       if (failed) this.deps.publishSandbox({ type: "sandbox", sandboxId: sandbox.id, status: "error", error: failed.error });
     }
   }

@@ -21,7 +21,7 @@ export const POST = handleApi(async (request: Request) => {
   const created = requestSandbox(db, config.sandboxSettings, token, body);
   webBus().commandWorkers({ type: "wake" });
   const sandbox = await waitForSandbox(db, created.id, Date.now() + config.sandboxSettings.provisionTimeoutMs);
-  if (sandbox.status === "error") throw sandboxFailureApiError(sandbox.error);
+  if (sandbox.status === "error") throw sandboxFailureApiError(sandbox);
   if (sandbox.status === "creating") throw new ApiError("unavailable", "no worker provisioned the sandbox in time; is a worker running?");
   return Response.json(toSandboxView(sandbox), { status: 201 });
 });
