@@ -50,14 +50,18 @@ mkdir -p /etc/docker
 debian_runtime=$(printf '{"path": "%s", "runtimeArgs": ["--network=none"]}' "$DEBIAN_RUNSC")
 if [[ -n $CURRENT_RUNSC ]]; then
     runsc_runtime=$(printf '{"path": "%s", "runtimeArgs": ["--platform=systrap", "--network=none", "--oci-seccomp"]}' "$CURRENT_RUNSC")
+    # The same, allowed to connect to a bind-mounted host Unix socket: only the requirements fetch step uses it, to
+    # reach the worker's registry proxy (docs/security.md "Package installs"). Sandboxes never get it.
+    uds_runtime=$(printf '{"path": "%s", "runtimeArgs": ["--platform=systrap", "--network=none", "--oci-seccomp", "--host-uds=open"]}' "$CURRENT_RUNSC")
 else
     log "no current runsc (yet, or no Go toolchain): runtime runsc is Debian's 2022 build, without Docker's seccomp profile inside"
     runsc_runtime=$debian_runtime
+    uds_runtime=null
 fi
-want=$(jq -n --argjson runsc "$runsc_runtime" --argjson debian "$debian_runtime" '{
+want=$(jq -n --argjson runsc "$runsc_runtime" --argjson debian "$debian_runtime" --argjson uds "$uds_runtime" '{
   "storage-driver": "overlay2",
   "exec-opts": ["native.cgroupdriver=cgroupfs"],
-  "runtimes": {"runsc": $runsc, "runsc-debian": $debian}
+  "runtimes": ({"runsc": $runsc, "runsc-debian": $debian} + (if $uds then {"runsc-uds": $uds} else {} end))
 }')
 config_changed=0
 runtimes_only=0
@@ -105,11 +109,12 @@ reload_dockerd() {
     local pid; pid=$(dockerd_pid)
     log "reloading dockerd runtimes (SIGHUP to pid $pid)"
     kill -HUP "$pid"
-    local want_path i
+    local want_path want_names i
     want_path=$(jq -r '.runtimes.runsc.path' /etc/docker/daemon.json)
+    want_names=$(jq -c '.runtimes | keys' /etc/docker/daemon.json)
     for i in $(seq 50); do
-        docker info --format '{{json .Runtimes}}' 2>/dev/null | jq -e --arg p "$want_path" \
-            '.runsc.path == $p and has("runsc-debian")' >/dev/null && return 0
+        docker info --format '{{json .Runtimes}}' 2>/dev/null | jq -e --arg p "$want_path" --argjson names "$want_names" \
+            '.runsc.path == $p and (($names - keys) | length) == 0' >/dev/null && return 0
         sleep 0.2
     done
     die "dockerd did not pick up the new runtimes after SIGHUP (see /var/log/dockerd.log)"

@@ -62,7 +62,14 @@ async function main() {
     ...launchDeps,
     publishRun: publish,
     publishSandbox: link.publishSandbox.bind(link),
-    requirements: config.requirements,
+    requirements: {
+      ...config.requirements,
+      // The fetch step runs under gVisor when Docker has a gVisor runtime that may reach the proxy's host socket.
+      fetchDockerRuntime:
+        containerRuntime === "runsc" && (await engine.registeredRuntimes()).includes(config.requirements.fetchDockerRuntime)
+          ? config.requirements.fetchDockerRuntime
+          : null,
+    },
   });
   sandboxes.start();
   loop = new RunQueueLoop(db, { ...launchDeps, outputLimitBytes: config.outputLimitBytes, publish }, config.concurrency, config.queuePollMs, config.runningShares);

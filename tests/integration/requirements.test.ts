@@ -391,6 +391,9 @@ describe("a hostile PyPI index", () => {
     while (!index.requested.some((url) => url.startsWith("/files/evil_hang")) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
     expect(index.requested.some((url) => url.startsWith("/files/evil_hang")), "the download never started").toBe(true);
     expect(buildContainers().length, "no labelled fetch container while the download hangs").toBeGreaterThan(0);
+    // The fetch step runs under gVisor too: the runtime setup registers with host Unix sockets allowed (--host-uds=open).
+    const fetchRuntimes = execFileSync("docker", ["inspect", "--format", "{{.HostConfig.Runtime}}", ...buildContainers()], { encoding: "utf8" }).split("\n").filter(Boolean);
+    expect(new Set(fetchRuntimes)).toEqual(new Set(["runsc-uds"]));
     const proxyDirs = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith("sandpit-proxy-"));
     const hangingProxyDirs = proxyDirs();
     expect(hangingProxyDirs.length, "no proxy socket folder while the download hangs").toBeGreaterThan(0);

@@ -41,8 +41,10 @@ export type RequirementsBuildContext = {
   workerId: string;
   instanceId: string;
   policy: HardeningPolicy;
-  /** The install step's runtime: gVisor where registered. The fetch step is always runc (see docs/security.md). */
+  /** The install step's runtime: gVisor where registered. */
   containerRuntime: "runc" | "runsc";
+  /** The fetch step's gVisor (a Docker runtime with `--host-uds=open`, to reach the proxy socket); null: runc. */
+  fetchDockerRuntime?: string | null;
 };
 
 /** The image tag for a requirement set: (runtime, recipe version, base image recipe, normalised sorted set). */
@@ -61,7 +63,8 @@ export function requirementsImageTag(
 /**
  * An image with the sandbox's packages installed, cached (see RequirementsCache) by (runtime, recipe, base
  * image, normalised set). No package manager runs on the host and no `docker build` RUN step runs at all:
- * 1. fetch (network through the registry proxy only, runs no package code): runc container, NetworkMode none,
+ * 1. fetch (network through the registry proxy only, runs no package code): NetworkMode none, gVisor where Docker
+ *    has a runtime allowed to reach the proxy's host socket (REQUIREMENTS_FETCH_DOCKER_RUNTIME), else runc;
  *    pip downloads wheels only / npm resolves a lockfile (checked here) and installs with scripts off;
  * 2. install (may run package code, no network): gVisor container, NetworkMode none: pip installs the wheels
  *    offline into a folder. npm needs no install step: node_modules from step 1 ran nothing.
@@ -99,9 +102,17 @@ class BuildSteps {
     private readonly context: RequirementsBuildContext,
   ) {}
 
-  async start(image: string, runtime: "runc" | "runsc", proxyDir?: string): Promise<string> {
+  /** A fetch container (with the proxy socket) or an install container (no way out at all). */
+  async start(image: string, step: "fetch" | "install", proxyDir?: string): Promise<string> {
     this.abort.signal.throwIfAborted();
-    const policy: HardeningPolicy = { ...this.context.policy, tmpfsMb: BUILD_TMPFS_MB, fsizeMb: BUILD_FSIZE_MB };
+    const fetchRuntime = this.context.fetchDockerRuntime;
+    const runtime = step === "install" ? this.context.containerRuntime : fetchRuntime ? "runsc" : "runc";
+    const policy: HardeningPolicy = {
+      ...this.context.policy,
+      tmpfsMb: BUILD_TMPFS_MB,
+      fsizeMb: BUILD_FSIZE_MB,
+      ...(step === "fetch" && fetchRuntime ? { runscDockerRuntime: fetchRuntime } : {}),
+    };
     const spec = buildContainerSpec(
       {
         role: { sandbox: this.context.sandboxId },
@@ -220,7 +231,7 @@ async function pythonSteps(steps: BuildSteps, base: string, request: Requirement
   const pip = ["python3", "-m", "pip"];
   const quiet = ["--isolated", "--no-input", "--disable-pip-version-check", "--no-cache-dir", "-q"];
   // Step 1, fetch: wheels only (--only-binary=:all:), dependencies resolved from wheel metadata; no code runs.
-  const fetcher = await steps.start(base, "runc", proxyDir);
+  const fetcher = await steps.start(base, "fetch", proxyDir);
   await steps.writeFile(fetcher, `${WORK}/requirements.txt`, requirementsFile);
   const ca = hostCaBundle();
   if (ca) await steps.writeFile(fetcher, `${WORK}/host-ca.crt`, ca);
@@ -237,7 +248,7 @@ async function pythonSteps(steps: BuildSteps, base: string, request: Requirement
   const wheels = await steps.run(fetcher, { cmd: ["tar", "-c", "-C", WORK, "wheels", "requirements.txt"], binaryStdout: true }, undefined, MAX_OUTPUT_TAR_BYTES);
   await steps.remove(fetcher);
   // Step 2, install: offline, under gVisor where registered, into a folder the image then copies.
-  const installer = await steps.start(base, context.containerRuntime);
+  const installer = await steps.start(base, "install");
   await steps.run(installer, { cmd: ["tar", "-x", "-C", WORK] }, wheels);
   await steps.run(installer, {
     cmd: [...pip, "install", ...quiet, "--break-system-packages", "--no-compile", "--no-index", "--only-binary=:all:", "--find-links", `${WORK}/wheels`, "--target", `${WORK}/site`, "-r", `${WORK}/requirements.txt`],
@@ -274,7 +285,7 @@ function npmSafetyArgs(registry: string, hasCa: boolean): string[] {
 }
 
 async function nodeSteps(steps: BuildSteps, base: string, request: RequirementsImageRequest, proxyDir: string) {
-  const fetcher = await steps.start(base, "runc", proxyDir);
+  const fetcher = await steps.start(base, "fetch", proxyDir);
   // Empty user and global configs: no operator or attacker .npmrc (git=, registry=, …) applies.
   await steps.writeFile(fetcher, `${WORK}/empty.npmrc`, "");
   await steps.writeFile(fetcher, `${WORK}/empty-global.npmrc`, "");

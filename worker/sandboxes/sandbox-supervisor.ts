@@ -16,7 +16,16 @@ import { RequirementsCache } from "./requirements-cache";
 export type SupervisorDeps = LaunchDeps & {
   publishRun: (event: RunEvent) => void;
   publishSandbox: (event: SandboxEvent) => void;
-  requirements: { cacheBytes: number; buildTimeoutMs: number; usageFile: string | null; pipIndexUrl: string; pipFileHosts?: string[]; npmRegistry: string };
+  requirements: {
+    cacheBytes: number;
+    buildTimeoutMs: number;
+    usageFile: string | null;
+    pipIndexUrl: string;
+    pipFileHosts?: string[];
+    npmRegistry: string;
+    /** Docker's gVisor runtime with host Unix sockets allowed, for the fetch step; null: the fetch step runs under runc. */
+    fetchDockerRuntime: string | null;
+  };
 };
 
 const SOURCE_FILE: Record<string, string> = { python: "main.py", node: "main.js", deno: "main.ts", go: "main.go", bash: "main.sh" };
@@ -100,6 +109,7 @@ export class SandboxSupervisor {
         instanceId: this.deps.instanceId,
         policy: this.deps.policy,
         containerRuntime: this.deps.containerRuntime,
+        fetchDockerRuntime: this.deps.requirements.fetchDockerRuntime,
       });
       let model: { hostPath: string; name: string } | undefined;
       if (sandbox.model) {
