@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -375,11 +376,40 @@ describe("a hostile PyPI index", () => {
     expect(index.requested.some((url) => url.startsWith("/files/evil_pth"))).toBe(true);
   }, 300_000);
 
+  it("deleting a sandbox mid-build stops its build: the fetch container is removed at once", async () => {
+    const buildContainers = () =>
+      execFileSync("docker", ["ps", "-aq", "--filter", `label=${REQUIREMENTS_LABEL}=build`, "--filter", `label=sandpit.instance=${instanceId}`], { encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean);
+    const requestedBefore = index.requested.filter((url) => url.startsWith("/files/evil_hang")).length;
+    const creating = api(stack, token, "POST", "/sandboxes", { runtime: "python", requirements: ["evil-hang==1.0"], code: "1", timeout: 60 });
+    let deadline = Date.now() + 60_000;
+    while (index.requested.filter((url) => url.startsWith("/files/evil_hang")).length === requestedBefore && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(buildContainers().length, "no fetch container while the download hangs").toBeGreaterThan(0);
+    // POST /sandboxes answers only once the sandbox is ready or failed: its id comes from the stack's database.
+    const db = new Database(path.join(stack.dataDir, "sandpit.db"), { readonly: true });
+    const { id } = db.prepare("select id from sandboxes where status = 'creating' order by seq desc limit 1").get() as { id: string };
+    db.close();
+    const deletedAt = Date.now();
+    expect((await api(stack, token, "DELETE", `/sandboxes/${id}`)).status).toBeLessThan(300);
+    deadline = Date.now() + 10_000;
+    while (buildContainers().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(buildContainers(), "the build went on after its only sandbox was deleted").toEqual([]);
+    expect(Date.now() - deletedAt).toBeLessThan(10_000);
+    const answer = await creating;
+    expect(answer.status, JSON.stringify(answer.json)).toBe(409);
+    expect(answer.json.error).toMatch(/deleted before it was ready/);
+  }, 120_000);
+
   it("a worker killed mid-build: the next worker's recovery removes the build's containers; no image is left", async () => {
     const buildContainers = () =>
       execFileSync("docker", ["ps", "-aq", "--filter", `label=${REQUIREMENTS_LABEL}=build`, "--filter", `label=sandpit.instance=${instanceId}`], { encoding: "utf8" })
         .split("\n")
         .filter(Boolean);
+    const hangRequests = () => index.requested.filter((url) => url.startsWith("/files/evil_hang")).length;
+    const requestedBefore = hangRequests();
     const abort = new AbortController();
     const creating = fetch(`${stack.baseUrl}/api/v1/sandboxes`, {
       method: "POST",
@@ -388,8 +418,8 @@ describe("a hostile PyPI index", () => {
       signal: abort.signal,
     }).catch(() => null);
     let deadline = Date.now() + 60_000;
-    while (!index.requested.some((url) => url.startsWith("/files/evil_hang")) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(index.requested.some((url) => url.startsWith("/files/evil_hang")), "the download never started").toBe(true);
+    while (hangRequests() === requestedBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(hangRequests(), "the download never started").toBeGreaterThan(requestedBefore);
     expect(buildContainers().length, "no labelled fetch container while the download hangs").toBeGreaterThan(0);
     // The fetch step runs under gVisor too: the runtime setup registers with host Unix sockets allowed (--host-uds=open).
     const fetchRuntimes = execFileSync("docker", ["inspect", "--format", "{{.HostConfig.Runtime}}", ...buildContainers()], { encoding: "utf8" }).split("\n").filter(Boolean);

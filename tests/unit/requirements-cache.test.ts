@@ -106,6 +106,43 @@ describe("RequirementsCache", () => {
     expect(results.filter((result) => !result.cached)).toHaveLength(1);
   });
 
+  it("a deleted sandbox stops waiting at once; the shared build goes on for the others and is aborted when nobody waits", async () => {
+    const store = new FakeStore();
+    const cache = new RequirementsCache(store, 1000 * MB, null);
+    let finish = () => {};
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const signals: AbortSignal[] = [];
+    const build = async (signal: AbortSignal) => {
+      signals.push(signal);
+      await gate;
+      store.add("shared", 10, 1);
+    };
+    const first = new AbortController();
+    const second = new AbortController();
+    const firstWait = cache.ensure("shared", build, first.signal);
+    const secondWait = cache.ensure("shared", build, second.signal);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    first.abort(new Error("sandbox deleted"));
+    await expect(firstWait).rejects.toThrow("sandbox deleted");
+    expect(signals).toHaveLength(1);
+    expect(signals[0].aborted, "a build someone still waits for must go on").toBe(false);
+    finish();
+    expect(await secondWait).toEqual({ cached: true });
+
+    // Alone: deleting the only waiting sandbox aborts the build, and a later request builds afresh.
+    const lone = new AbortController();
+    let loneSignal: AbortSignal | undefined;
+    const loneWait = cache.ensure("alone", (signal) => {
+      loneSignal = signal;
+      return new Promise<void>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    }, lone.signal);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    lone.abort(new Error("sandbox deleted"));
+    await expect(loneWait).rejects.toThrow("sandbox deleted");
+    expect(loneSignal?.aborted).toBe(true);
+    expect(await cache.ensure("alone", async () => store.add("alone", 1, 1))).toEqual({ cached: false });
+  });
+
   it("a failed build is not cached: the next request builds again", async () => {
     const store = new FakeStore();
     const cache = new RequirementsCache(store, 1000 * MB, null);

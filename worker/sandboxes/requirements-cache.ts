@@ -3,6 +3,8 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 /** Docker label every requirements image carries: how the cache finds its own images (and only those). */
 export const REQUIREMENTS_CACHE_LABEL = "sandpit.requirements-cache";
 
+type BuildInFlight = { done: Promise<void>; controller: AbortController; waiters: number };
+
 export type CachedImage = { tag: string; sizeBytes: number; createdMs: number };
 
 /** The little the cache needs from the engine: list its labelled images, remove one. */
@@ -18,7 +20,7 @@ export interface RequirementsImageStore {
  * it was built. A build in progress is shared by every request for the same tag, never run twice.
  */
 export class RequirementsCache {
-  private readonly building = new Map<string, Promise<void>>();
+  private readonly building = new Map<string, BuildInFlight>();
   private readonly lastUsedMs: Map<string, number>;
 
   constructor(
@@ -32,12 +34,14 @@ export class RequirementsCache {
 
   /**
    * Returns the image `tag`, building it with `build` when it is missing. `cached` is true when no build ran
-   * for this call (it existed, or another request's build made it).
+   * for this call (it existed, or another request's build made it). `waiter` is the caller's cancellation (its
+   * sandbox was deleted): the caller stops waiting at once, and the build is aborted when nobody waits for it.
    */
-  async ensure(tag: string, build: () => Promise<void>): Promise<{ cached: boolean }> {
+  async ensure(tag: string, build: (signal: AbortSignal) => Promise<void>, waiter?: AbortSignal): Promise<{ cached: boolean }> {
+    waiter?.throwIfAborted();
     const inFlight = this.building.get(tag);
     if (inFlight) {
-      await inFlight;
+      await this.wait(tag, inFlight, waiter);
       this.touch(tag);
       return { cached: true };
     }
@@ -46,18 +50,44 @@ export class RequirementsCache {
       return { cached: true };
     }
     // Checked again: another request may have started the build while imageExists was answering.
-    const raced = this.building.get(tag);
-    if (raced) return this.ensure(tag, async () => raced);
-    const job = build();
+    if (this.building.has(tag)) return this.ensure(tag, build, waiter);
+    const controller = new AbortController();
+    const job: BuildInFlight = { done: build(controller.signal), controller, waiters: 0 };
     this.building.set(tag, job);
-    try {
-      await job;
-    } finally {
-      this.building.delete(tag);
-    }
+    // Registered before any waiter's: once the build settles, the next request checks the image again.
+    const forget = () => this.forget(tag, job);
+    job.done.then(forget, forget);
+    await this.wait(tag, job, waiter);
     this.touch(tag);
     await this.evict(new Set([tag]));
     return { cached: false };
+  }
+
+  private forget(tag: string, job: BuildInFlight): void {
+    if (this.building.get(tag) === job) this.building.delete(tag);
+  }
+
+  /** Waits for a shared build; the last waiter to give up aborts it (and a later request starts afresh). */
+  private async wait(tag: string, job: BuildInFlight, waiter?: AbortSignal): Promise<void> {
+    job.waiters++;
+    let onAbort: (() => void) | undefined;
+    try {
+      await Promise.race([
+        job.done,
+        new Promise<never>((_, reject) => {
+          if (!waiter) return;
+          onAbort = () => reject(waiter.reason);
+          waiter.addEventListener("abort", onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      if (onAbort) waiter?.removeEventListener("abort", onAbort);
+      job.waiters--;
+      if (job.waiters === 0 && waiter?.aborted) {
+        job.controller.abort(waiter.reason);
+        this.forget(tag, job);
+      }
+    }
   }
 
   /** Records a use of `tag` now. */

@@ -75,12 +75,13 @@ export async function ensureRequirementsImage(
   cache: RequirementsCache,
   request: RequirementsImageRequest,
   context: RequirementsBuildContext,
+  cancelled?: AbortSignal,
 ): Promise<{ image: string; cached: boolean }> {
   const base = `${request.imagePrefix}${request.runtime}`;
   if (!request.requirements.length) return { image: base, cached: true };
   if (request.runtime !== "python" && request.runtime !== "node") throw new RequirementsRejected(`requirements are not supported for ${request.runtime}`);
   const tag = requirementsImageTag(request, base);
-  const { cached } = await cache.ensure(tag, () => buildRequirementsImage(engine, base, tag, request, context));
+  const { cached } = await cache.ensure(tag, (signal) => buildRequirementsImage(engine, base, tag, request, context, signal), cancelled);
   return { image: tag, cached };
 }
 
@@ -179,8 +180,19 @@ class BuildSteps {
   }
 }
 
-async function buildRequirementsImage(engine: ContainerEngine, base: string, tag: string, request: RequirementsImageRequest, context: RequirementsBuildContext): Promise<void> {
+async function buildRequirementsImage(
+  engine: ContainerEngine,
+  base: string,
+  tag: string,
+  request: RequirementsImageRequest,
+  context: RequirementsBuildContext,
+  cancelled: AbortSignal,
+): Promise<void> {
   const steps = new BuildSteps(engine, context);
+  // Nobody waits any more (every sandbox that asked was deleted): stop the steps and remove their containers now.
+  const onCancel = () => steps.abort.abort(new RequirementsRejected("the sandbox was deleted during its requirements install"));
+  if (cancelled.aborted) onCancel();
+  else cancelled.addEventListener("abort", onCancel, { once: true });
   const timeoutMessage = `the install took longer than ${request.buildTimeoutMs / 1000} s`;
   const timer = setTimeout(() => steps.abort.abort(new RequirementsRejected(timeoutMessage)), request.buildTimeoutMs);
   let proxy: RegistryProxy | undefined;
@@ -206,6 +218,7 @@ async function buildRequirementsImage(engine: ContainerEngine, base: string, tag
     throw new RequirementsUnavailable(`the requirements build failed: ${stripAnsi(message).slice(-500)}`);
   } finally {
     clearTimeout(timer);
+    cancelled.removeEventListener("abort", onCancel);
     if (!steps.abort.signal.aborted) steps.abort.abort(new Error("build over"));
     await steps.removeAll();
     await proxy?.close().catch(() => {});

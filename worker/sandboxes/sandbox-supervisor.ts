@@ -38,6 +38,8 @@ const EXPIRY_SWEEP_MS = 250;
 export class SandboxSupervisor {
   private sweepTimer: NodeJS.Timeout | undefined;
   private provisioning = 0;
+  /** Sandboxes being provisioned: deleting one cancels its wait for (and, unshared, its) requirements build. */
+  private readonly provisioningCancels = new Map<string, AbortController>();
 
   private readonly requirementsCache: RequirementsCache;
 
@@ -83,6 +85,7 @@ export class SandboxSupervisor {
     if (!ended) return;
     if (ended.status === status) this.deps.publishSandbox({ type: "sandbox", sandboxId, status, error: ended.error });
     for (const run of cancelQueuedRunsOf(this.deps.db, sandboxId, `sandbox ${status}`)) this.deps.publishRun(toEndEvent(run));
+    this.provisioningCancels.get(sandboxId)?.abort(new Error(`sandbox ${status}`));
     if (ended.containerId) await this.deps.engine.remove(ended.containerId).catch(() => {});
   }
 
@@ -93,6 +96,8 @@ export class SandboxSupervisor {
   private async provision(sandbox: SandboxRow): Promise<void> {
     const { db, engine } = this.deps;
     let containerId: string | undefined;
+    const cancel = new AbortController();
+    this.provisioningCancels.set(sandbox.id, cancel);
     try {
       const requirements = JSON.parse(sandbox.requirements) as string[];
       const { image, cached } = await ensureRequirementsImage(engine, this.requirementsCache, {
@@ -110,7 +115,7 @@ export class SandboxSupervisor {
         policy: this.deps.policy,
         containerRuntime: this.deps.containerRuntime,
         fetchDockerRuntime: this.deps.requirements.fetchDockerRuntime,
-      });
+      }, cancel.signal);
       let model: { hostPath: string; name: string } | undefined;
       if (sandbox.model) {
         const hostPath = resolveModelPath(this.deps.modelsDir, sandbox.model);
@@ -151,6 +156,8 @@ export class SandboxSupervisor {
       const failure = describeSandboxFailure(error, describeEngineError);
       const failed = endSandbox(db, sandbox.id, "error", failure.message, failure.kind);
       if (failed) this.deps.publishSandbox({ type: "sandbox", sandboxId: sandbox.id, status: "error", error: failed.error });
+    } finally {
+      this.provisioningCancels.delete(sandbox.id);
     }
   }
 

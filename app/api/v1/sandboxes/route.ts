@@ -23,5 +23,6 @@ export const POST = handleApi(async (request: Request) => {
   const sandbox = await waitForSandbox(db, created.id, Date.now() + config.sandboxSettings.provisionTimeoutMs);
   if (sandbox.status === "error") throw sandboxFailureApiError(sandbox);
   if (sandbox.status === "creating") throw new ApiError("unavailable", "no worker provisioned the sandbox in time; is a worker running?");
+  if (sandbox.status !== "ready") throw new ApiError("conflict", `the sandbox was ${sandbox.status} before it was ready`);
   return Response.json(toSandboxView(sandbox), { status: 201 });
 });
