@@ -100,14 +100,10 @@ export async function launchSingleUse(run: RunRow, deps: LaunchDeps): Promise<La
     readResponse: async () => null,
     // Off the result's path: the outcome is recorded before this runs. Removal (a burst of work for dockerd
     // and containerd) waits a moment so the web server answers the caller first; one call kills and removes.
-    // Then the pool replaces what this run took, so creation and removal do not pile up at once.
+    // With a pool, the pool refills first and removes this container in the background after its refills.
     cleanUp: async () => {
       await new Promise((resolve) => setTimeout(resolve, TEARDOWN_DEFER_MS));
-      try {
-        await deps.engine.remove(container.id);
-      } finally {
-        if (pooled) deps.pool?.refill();
-      }
+      await (deps.pool ? deps.pool.retire(container.id) : deps.engine.remove(container.id));
     },
   };
 }

@@ -2,6 +2,7 @@ import type Dockerode from "dockerode";
 import type { RuntimeName } from "@/lib/runtimes/catalog";
 import type { ContainerEngine, StartedContainer } from "../engine/container-engine";
 import { targetPoolSize, updateAverage } from "./pool-sizing";
+import { RemovalQueue } from "./removal-queue";
 
 /** What a warm container is made for: a run takes one only if its limits match exactly. */
 export type PoolKey = { runtime: RuntimeName; memoryMb: number; cpusMilli: number };
@@ -33,6 +34,8 @@ type IdleContainer = { container: StartedContainer; key: string; memoryMb: numbe
 const DEMAND_WINDOW_MS = 10_000;
 const TICK_MS = 1000;
 const FAILURE_BACKOFF_MS = 5000;
+/** A used container waits at most this long for the refills in progress before it is removed anyway. */
+const REMOVAL_MAX_DEFER_MS = 1000;
 
 const keyOf = (key: PoolKey) => `${key.runtime}/${key.memoryMb}/${key.cpusMilli}`;
 
@@ -56,12 +59,18 @@ export class WarmPool {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   readonly stats = { hits: 0, misses: 0, created: 0, failed: 0 };
+  private readonly removals: RemovalQueue;
 
   constructor(
     private readonly engine: ContainerEngine,
     private readonly createSpec: (key: PoolKey) => Dockerode.ContainerCreateOptions,
     private readonly settings: PoolSettings,
   ) {
+    this.removals = new RemovalQueue((id) => engine.remove(id), {
+      concurrency: settings.fillConcurrency,
+      maxDeferMs: REMOVAL_MAX_DEFER_MS,
+      busy: () => this.fillingTotal > 0,
+    });
     this.defaultIds = new Set(settings.defaultKeys.map(keyOf));
     for (const key of settings.defaultKeys) this.keys.set(keyOf(key), key);
   }
@@ -96,9 +105,20 @@ export class WarmPool {
     return taken?.container;
   }
 
-  /** Called once a run that took a container has ended and its container is gone. */
-  refill(): void {
-    if (!this.stopped) setImmediate(() => this.fill());
+  /**
+   * Called once a run's outcome is recorded, with the run's used container (warm or cold): the pool
+   * refills first and the container is removed in the background, after the refills in progress (at most
+   * REMOVAL_MAX_DEFER_MS later). Resolves once the container is gone.
+   */
+  retire(containerId: string): Promise<void> {
+    if (this.stopped) return this.engine.remove(containerId);
+    this.fill();
+    return this.removals.enqueue(containerId);
+  }
+
+  /** Used containers waiting for removal or being removed. */
+  removalBacklog(): number {
+    return this.removals.size();
   }
 
   /** How many keys the pool knows: the defaults plus at most `maxKeys` learned ones. */
@@ -119,7 +139,7 @@ export class WarmPool {
     await Promise.allSettled([...this.creations]);
     const all = [...this.idle.values()].flat();
     this.idle.clear();
-    await Promise.all(all.map((entry) => this.engine.remove(entry.container.id).catch(() => {})));
+    await Promise.all([...all.map((entry) => this.engine.remove(entry.container.id).catch(() => {})), this.removals.drain()]);
   }
 
   private target(id: string): number {
@@ -232,6 +252,8 @@ export class WarmPool {
         this.fillingMemoryMb.delete(id);
       }
       if (!this.stopped) setImmediate(() => this.fill());
+      // A removal held back for this creation may go now (unless the fill above starts another).
+      setImmediate(() => this.removals.kick());
     }
   }
 
