@@ -197,3 +197,73 @@ describe("warm pool retiring used containers", () => {
     expect(pool.removalBacklog()).toBe(0);
   });
 });
+
+describe("warm pool: a run that finds the pool empty waits for a creation in flight", () => {
+  const pools: WarmPool[] = [];
+  const engines: SlowEngine[] = [];
+  afterEach(async () => {
+    for (const engine of engines.splice(0)) {
+      engine.finishCreations();
+      engine.instant = true;
+    }
+    await Promise.all(pools.splice(0).map((pool) => pool.stop()));
+  });
+
+  it("hands the container being created to the waiting run (not warm), and a run beyond the creations in flight starts cold", async () => {
+    const engine = new SlowEngine();
+    engines.push(engine);
+    // One fill slot: exactly one creation can be in flight.
+    const pool = makePool(engine, { fillConcurrency: 1 });
+    pools.push(pool);
+    pool.start();
+    await tick();
+    // The pool's first container is still being created: nothing idle.
+    const first = pool.takeOrWait(KEY);
+    const second = await pool.takeOrWait(KEY);
+    expect(second).toBeUndefined(); // the only creation in flight is promised to the first run
+    engine.finishCreations();
+    const got = await first;
+    expect(got?.waited).toBe(true);
+    expect(pool.stats.waited).toBe(1);
+    // The next creation refills the pool; a later run then takes an idle one, never the same container.
+    await tick();
+    engine.finishCreations();
+    await tick();
+    const later = await pool.takeOrWait(KEY);
+    expect(later?.waited).toBe(false);
+    expect(later?.container.id).not.toBe(got?.container.id);
+  });
+
+  it("a waiting run gets undefined (and starts cold) when the creation fails or the pool stops", async () => {
+    const engine = new SlowEngine();
+    engines.push(engine);
+    const failing = engine as unknown as { start: () => Promise<StartedContainer> };
+    const realStart = engine.start.bind(engine);
+    let fail = true;
+    failing.start = async () => {
+      const started = await realStart();
+      if (fail) throw new Error("create failed");
+      return started;
+    };
+    const pool = makePool(engine, { fillConcurrency: 1 });
+    pools.push(pool);
+    pool.start();
+    await tick();
+    const waiting = pool.takeOrWait(KEY);
+    engine.finishCreations();
+    expect(await waiting).toBeUndefined();
+
+    fail = false;
+    const engine2 = new SlowEngine();
+    engines.push(engine2);
+    const pool2 = makePool(engine2, { fillConcurrency: 1 });
+    pools.push(pool2);
+    pool2.start();
+    await tick();
+    const stopping = pool2.takeOrWait(KEY);
+    const stopped = pool2.stop();
+    expect(await stopping).toBeUndefined();
+    engine2.finishCreations();
+    await stopped;
+  });
+});

@@ -58,7 +58,9 @@ export class WarmPool {
   private refillMs: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  readonly stats = { hits: 0, misses: 0, created: 0, failed: 0 };
+  readonly stats = { hits: 0, misses: 0, created: 0, failed: 0, waited: 0 };
+  /** Runs that found no idle container and wait for one being created (oldest first), per key. */
+  private readonly waiters = new Map<string, ((container: StartedContainer | undefined) => void)[]>();
   private readonly removals: RemovalQueue;
 
   constructor(
@@ -106,6 +108,37 @@ export class WarmPool {
   }
 
   /**
+   * An idle container if there is one; else, when a container for this key is being created and no other run
+   * waits for it, that one once it has started (`waited`); else undefined (the caller starts a cold one).
+   * Under sustained load the pool is often empty with a creation half done: waiting for it costs the rest
+   * of one creation, where a cold start costs a whole one and slows the creation in flight besides.
+   */
+  async takeOrWait(key: PoolKey): Promise<{ container: StartedContainer; waited: boolean } | undefined> {
+    const container = this.take(key);
+    if (container) return { container, waited: false };
+    if (!this.settings.enabled || this.stopped) return undefined;
+    const id = keyOf(key);
+    this.fill(); // starts a creation for this key now if a fill slot and the memory budget allow
+    const waiting = this.waiters.get(id) ?? [];
+    if ((this.filling.get(id) ?? 0) <= waiting.length) return undefined;
+    return new Promise((resolve) => {
+      waiting.push((started) => resolve(started && { container: started, waited: true }));
+      this.waiters.set(id, waiting);
+    });
+  }
+
+  /** Hands `container` (undefined: none is coming) to the run waiting longest for key `id`; false if none waits. */
+  private handToWaiter(id: string, container: StartedContainer | undefined): boolean {
+    const waiting = this.waiters.get(id);
+    const waiter = waiting?.shift();
+    if (!waiting?.length) this.waiters.delete(id);
+    if (!waiter) return false;
+    if (container) this.stats.waited++;
+    waiter(container);
+    return true;
+  }
+
+  /**
    * Called once a run's outcome is recorded, with the run's used container (warm or cold): the pool
    * refills first and the container is removed in the background, after the refills in progress (at most
    * REMOVAL_MAX_DEFER_MS later). Resolves once the container is gone.
@@ -135,6 +168,7 @@ export class WarmPool {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    for (const id of [...this.waiters.keys()]) while (this.handToWaiter(id, undefined));
     // A container still being created would outlive the worker: let each finish (it removes itself).
     await Promise.allSettled([...this.creations]);
     const all = [...this.idle.values()].flat();
@@ -230,9 +264,12 @@ export class WarmPool {
       this.stats.created++;
       if (this.stopped || !this.keys.has(id)) {
         // Stopping, or the key was forgotten while its container was being made.
+        this.handToWaiter(id, undefined);
         await this.engine.remove(container.id).catch(() => {});
         return;
       }
+      // A run waiting for this key takes it at once: it was never idle, so no other run can have seen it.
+      if (this.handToWaiter(id, container)) return;
       const entry: IdleContainer = { container, key: id, memoryMb: key.memoryMb, since: Date.now() };
       const list = this.idle.get(id) ?? [];
       list.push(entry);
@@ -242,6 +279,7 @@ export class WarmPool {
     } catch (error) {
       this.stats.failed++;
       this.failedUntil.set(id, Date.now() + FAILURE_BACKOFF_MS);
+      this.handToWaiter(id, undefined); // it starts a cold container (and sees that error, if it persists)
       console.error(`[worker] warm pool could not start a ${id} container:`, (error as Error).message);
     } finally {
       this.fillingTotal--;
@@ -250,6 +288,8 @@ export class WarmPool {
       else {
         this.filling.delete(id);
         this.fillingMemoryMb.delete(id);
+        // No creation left for this key: whoever still waits starts a cold container.
+        while (this.handToWaiter(id, undefined));
       }
       if (!this.stopped) setImmediate(() => this.fill());
       // A removal held back for this creation may go now (unless the fill above starts another).
