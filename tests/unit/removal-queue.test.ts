@@ -209,7 +209,7 @@ describe("warm pool: a run that finds the pool empty waits for a creation in fli
     await Promise.all(pools.splice(0).map((pool) => pool.stop()));
   });
 
-  it("hands the container being created to the waiting run (not warm), and a run beyond the creations in flight starts cold", async () => {
+  it("hands the container being created to the waiting run (not warm); a run beyond the creations in flight adds one", async () => {
     const engine = new SlowEngine();
     engines.push(engine);
     // One fill slot: exactly one creation can be in flight.
@@ -218,13 +218,18 @@ describe("warm pool: a run that finds the pool empty waits for a creation in fli
     pool.start();
     await tick();
     // The pool's first container is still being created: nothing idle.
+    const creates = () => engine.events.filter((event) => event.startsWith("create ")).length;
+    expect(creates()).toBe(1);
     const first = pool.takeOrWait(KEY);
-    const second = await pool.takeOrWait(KEY);
-    expect(second).toBeUndefined(); // the only creation in flight is promised to the first run
+    expect(creates()).toBe(1); // the creation in flight is promised to the first run
+    const second = pool.takeOrWait(KEY);
+    expect(creates()).toBe(2); // the second adds its own, beyond the one fill slot
     engine.finishCreations();
-    const got = await first;
+    const [got, got2] = await Promise.all([first, second]);
     expect(got?.waited).toBe(true);
-    expect(pool.stats.waited).toBe(1);
+    expect(got2?.waited).toBe(true);
+    expect(got2?.container.id).not.toBe(got?.container.id);
+    expect(pool.stats.waited).toBe(2);
     // The next creation refills the pool; a later run then takes an idle one, never the same container.
     await tick();
     engine.finishCreations();

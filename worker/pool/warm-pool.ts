@@ -108,10 +108,11 @@ export class WarmPool {
   }
 
   /**
-   * An idle container if there is one; else, when a container for this key is being created and no other run
-   * waits for it, that one once it has started (`waited`); else undefined (the caller starts a cold one).
-   * Under sustained load the pool is often empty with a creation half done: waiting for it costs the rest
-   * of one creation, where a cold start costs a whole one and slows the creation in flight besides.
+   * An idle container if there is one; else the first container of this key to finish being created
+   * (`waited`): each waiting run adds a creation of its own when those in flight are all promised, as a cold
+   * start would, outside the fill slots and the idle budget. Under sustained load the pool is often empty
+   * with a creation half done: waiting for it costs the rest of one creation, where a cold start beside it
+   * costs a whole one. Undefined when the pool is off or stopping (the caller starts a cold one).
    */
   async takeOrWait(key: PoolKey): Promise<{ container: StartedContainer; waited: boolean } | undefined> {
     const container = this.take(key);
@@ -120,7 +121,11 @@ export class WarmPool {
     const id = keyOf(key);
     this.fill(); // starts a creation for this key now if a fill slot and the memory budget allow
     const waiting = this.waiters.get(id) ?? [];
-    if ((this.filling.get(id) ?? 0) <= waiting.length) return undefined;
+    if ((this.filling.get(id) ?? 0) <= waiting.length) {
+      const creation = this.createOne(id, key);
+      this.creations.add(creation);
+      void creation.finally(() => this.creations.delete(creation));
+    }
     return new Promise((resolve) => {
       waiting.push((started) => resolve(started && { container: started, waited: true }));
       this.waiters.set(id, waiting);
