@@ -14,13 +14,19 @@ const MAX_KEYS = 3;
 const RUNTIMES = 5; // python, node, deno, go, bash: one default key each
 const DEFAULT_MEMORY_BYTES = 256 * 1024 * 1024;
 
-/** The (memory, CPUs) limits of every pool container of the stack, idle or just taken. */
+/**
+ * The (memory, CPUs) limits of every live pool container of the stack, idle or just taken. A used container
+ * whose program has ended (exited, waiting for its deferred removal) is no longer the pool's and is skipped.
+ */
 function poolLimits(stack: Stack): string[] {
   const ids = poolContainers(stack.dataDir);
   if (!ids.length) return [];
   // A container removed since the listing is skipped (docker inspect still prints the others).
-  const inspected = spawnSync("docker", ["inspect", "--format", "{{.Config.Image}}/{{.HostConfig.Memory}}/{{.HostConfig.NanoCpus}}", ...ids], { encoding: "utf8" });
-  return inspected.stdout.split("\n").filter(Boolean);
+  const inspected = spawnSync("docker", ["inspect", "--format", "{{.State.Running}} {{.Config.Image}}/{{.HostConfig.Memory}}/{{.HostConfig.NanoCpus}}", ...ids], { encoding: "utf8" });
+  return inspected.stdout
+    .split("\n")
+    .filter((line) => line.startsWith("true "))
+    .map((line) => line.slice("true ".length));
 }
 
 describe("warm pool keys under many distinct limits (runc)", () => {

@@ -79,15 +79,17 @@ export async function launchSingleUse(run: RunRow, deps: LaunchDeps): Promise<La
     model = { hostPath, name: run.model };
   }
   // A model mount is per run, so those containers are never made ahead of time.
-  const pooled = model ? undefined : deps.pool?.take(key);
+  const pooled = model ? undefined : await deps.pool?.takeOrWait(key);
   const container =
-    pooled ?? (await deps.engine.start(buildContainerSpec({ ...singleUseRequest(key, deps), role: { run: run.id }, model }, deps.policy)));
+    pooled?.container ??
+    (await deps.engine.start(buildContainerSpec({ ...singleUseRequest(key, deps), role: { run: run.id }, model }, deps.policy)));
   const token = randomBytes(16).toString("hex");
   return {
     process: container,
     input: [...framed(Buffer.from(run.code, "utf8"), token), Buffer.from(run.stdin, "utf8")],
     completionToken: token,
-    warm: Boolean(pooled),
+    // Warm: the container was idle in the pool. One the run waited for while it was being created is not.
+    warm: Boolean(pooled && !pooled.waited),
     containerId: container.id,
     kill: () => deps.engine.kill(container.id),
     inspectExit: async (exitCode) => {
@@ -100,14 +102,10 @@ export async function launchSingleUse(run: RunRow, deps: LaunchDeps): Promise<La
     readResponse: async () => null,
     // Off the result's path: the outcome is recorded before this runs. Removal (a burst of work for dockerd
     // and containerd) waits a moment so the web server answers the caller first; one call kills and removes.
-    // Then the pool replaces what this run took, so creation and removal do not pile up at once.
+    // With a pool, the pool refills first and removes this container in the background after its refills.
     cleanUp: async () => {
       await new Promise((resolve) => setTimeout(resolve, TEARDOWN_DEFER_MS));
-      try {
-        await deps.engine.remove(container.id);
-      } finally {
-        if (pooled) deps.pool?.refill();
-      }
+      await (deps.pool ? deps.pool.retire(container.id) : deps.engine.remove(container.id));
     },
   };
 }

@@ -2,6 +2,7 @@ import type Dockerode from "dockerode";
 import type { RuntimeName } from "@/lib/runtimes/catalog";
 import type { ContainerEngine, StartedContainer } from "../engine/container-engine";
 import { targetPoolSize, updateAverage } from "./pool-sizing";
+import { RemovalQueue } from "./removal-queue";
 
 /** What a warm container is made for: a run takes one only if its limits match exactly. */
 export type PoolKey = { runtime: RuntimeName; memoryMb: number; cpusMilli: number };
@@ -33,6 +34,8 @@ type IdleContainer = { container: StartedContainer; key: string; memoryMb: numbe
 const DEMAND_WINDOW_MS = 10_000;
 const TICK_MS = 1000;
 const FAILURE_BACKOFF_MS = 5000;
+/** A used container waits at most this long for the refills in progress before it is removed anyway. */
+const REMOVAL_MAX_DEFER_MS = 1000;
 
 const keyOf = (key: PoolKey) => `${key.runtime}/${key.memoryMb}/${key.cpusMilli}`;
 
@@ -55,13 +58,21 @@ export class WarmPool {
   private refillMs: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  readonly stats = { hits: 0, misses: 0, created: 0, failed: 0 };
+  readonly stats = { hits: 0, misses: 0, created: 0, failed: 0, waited: 0 };
+  /** Runs that found no idle container and wait for one being created (oldest first), per key. */
+  private readonly waiters = new Map<string, ((container: StartedContainer | undefined) => void)[]>();
+  private readonly removals: RemovalQueue;
 
   constructor(
     private readonly engine: ContainerEngine,
     private readonly createSpec: (key: PoolKey) => Dockerode.ContainerCreateOptions,
     private readonly settings: PoolSettings,
   ) {
+    this.removals = new RemovalQueue((id) => engine.remove(id), {
+      concurrency: settings.fillConcurrency,
+      maxDeferMs: REMOVAL_MAX_DEFER_MS,
+      busy: () => this.fillingTotal > 0,
+    });
     this.defaultIds = new Set(settings.defaultKeys.map(keyOf));
     for (const key of settings.defaultKeys) this.keys.set(keyOf(key), key);
   }
@@ -96,9 +107,56 @@ export class WarmPool {
     return taken?.container;
   }
 
-  /** Called once a run that took a container has ended and its container is gone. */
-  refill(): void {
-    if (!this.stopped) setImmediate(() => this.fill());
+  /**
+   * An idle container if there is one; else the first container of this key to finish being created
+   * (`waited`): each waiting run adds a creation of its own when those in flight are all promised, as a cold
+   * start would, outside the fill slots and the idle budget. Under sustained load the pool is often empty
+   * with a creation half done: waiting for it costs the rest of one creation, where a cold start beside it
+   * costs a whole one. Undefined when the pool is off or stopping (the caller starts a cold one).
+   */
+  async takeOrWait(key: PoolKey): Promise<{ container: StartedContainer; waited: boolean } | undefined> {
+    const container = this.take(key);
+    if (container) return { container, waited: false };
+    if (!this.settings.enabled || this.stopped) return undefined;
+    const id = keyOf(key);
+    this.fill(); // starts a creation for this key now if a fill slot and the memory budget allow
+    const waiting = this.waiters.get(id) ?? [];
+    if ((this.filling.get(id) ?? 0) <= waiting.length) {
+      const creation = this.createOne(id, key);
+      this.creations.add(creation);
+      void creation.finally(() => this.creations.delete(creation));
+    }
+    return new Promise((resolve) => {
+      waiting.push((started) => resolve(started && { container: started, waited: true }));
+      this.waiters.set(id, waiting);
+    });
+  }
+
+  /** Hands `container` (undefined: none is coming) to the run waiting longest for key `id`; false if none waits. */
+  private handToWaiter(id: string, container: StartedContainer | undefined): boolean {
+    const waiting = this.waiters.get(id);
+    const waiter = waiting?.shift();
+    if (!waiting?.length) this.waiters.delete(id);
+    if (!waiter) return false;
+    if (container) this.stats.waited++;
+    waiter(container);
+    return true;
+  }
+
+  /**
+   * Called once a run's outcome is recorded, with the run's used container (warm or cold): the pool
+   * refills first and the container is removed in the background, after the refills in progress (at most
+   * REMOVAL_MAX_DEFER_MS later). Resolves once the container is gone.
+   */
+  retire(containerId: string): Promise<void> {
+    if (this.stopped) return this.engine.remove(containerId);
+    this.fill();
+    return this.removals.enqueue(containerId);
+  }
+
+  /** Used containers waiting for removal or being removed. */
+  removalBacklog(): number {
+    return this.removals.size();
   }
 
   /** How many keys the pool knows: the defaults plus at most `maxKeys` learned ones. */
@@ -115,11 +173,12 @@ export class WarmPool {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    for (const id of [...this.waiters.keys()]) while (this.handToWaiter(id, undefined));
     // A container still being created would outlive the worker: let each finish (it removes itself).
     await Promise.allSettled([...this.creations]);
     const all = [...this.idle.values()].flat();
     this.idle.clear();
-    await Promise.all(all.map((entry) => this.engine.remove(entry.container.id).catch(() => {})));
+    await Promise.all([...all.map((entry) => this.engine.remove(entry.container.id).catch(() => {})), this.removals.drain()]);
   }
 
   private target(id: string): number {
@@ -210,9 +269,12 @@ export class WarmPool {
       this.stats.created++;
       if (this.stopped || !this.keys.has(id)) {
         // Stopping, or the key was forgotten while its container was being made.
+        this.handToWaiter(id, undefined);
         await this.engine.remove(container.id).catch(() => {});
         return;
       }
+      // A run waiting for this key takes it at once: it was never idle, so no other run can have seen it.
+      if (this.handToWaiter(id, container)) return;
       const entry: IdleContainer = { container, key: id, memoryMb: key.memoryMb, since: Date.now() };
       const list = this.idle.get(id) ?? [];
       list.push(entry);
@@ -222,6 +284,7 @@ export class WarmPool {
     } catch (error) {
       this.stats.failed++;
       this.failedUntil.set(id, Date.now() + FAILURE_BACKOFF_MS);
+      this.handToWaiter(id, undefined); // it starts a cold container (and sees that error, if it persists)
       console.error(`[worker] warm pool could not start a ${id} container:`, (error as Error).message);
     } finally {
       this.fillingTotal--;
@@ -230,8 +293,12 @@ export class WarmPool {
       else {
         this.filling.delete(id);
         this.fillingMemoryMb.delete(id);
+        // No creation left for this key: whoever still waits starts a cold container.
+        while (this.handToWaiter(id, undefined));
       }
       if (!this.stopped) setImmediate(() => this.fill());
+      // A removal held back for this creation may go now (unless the fill above starts another).
+      setImmediate(() => this.removals.kick());
     }
   }
 
