@@ -141,7 +141,8 @@ async function startNpmRegistry(workDir: string, packages: { name: string; versi
   return { origin, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-describe("a hostile npm registry", () => {
+// Under runc and runsc: the fetch step's runtime follows the sandbox runtime (runc, or gVisor runsc-uds).
+describe.each(CONTAINER_RUNTIMES)("a hostile npm registry under %s", (containerRuntime: ContainerRuntime) => {
   let stack: Stack;
   let token: string;
   let workDir: string;
@@ -182,10 +183,12 @@ describe("a hostile npm registry", () => {
       parent("via-git-http", { "evil-git": `git+http://127.0.0.1:${listenerPort}/evil.git` }),
       parent("via-file", { "evil-file": "file:/etc" }),
       parent("via-remote", { "evil-remote": `http://127.0.0.1:${listenerPort}/evil.tgz` }),
+      // github.com is not a configured registry: the proxy refuses it without resolving or connecting to it.
+      parent("via-github", { "evil-github": "github:attacker/evil" }),
       parent("honest", {}),
     ]);
     stack = await startStack({
-      containerRuntime: "runc",
+      containerRuntime,
       workerEnv: { INSTANCE_ID: `requirements-hostile-${randomBytes(4).toString("hex")}`, NPM_REGISTRY: registry.origin, REQUIREMENTS_BUILD_TIMEOUT_S: "60" },
     });
     [token] = await createTokens(stack.dataDir, ["hostile"]);
@@ -200,7 +203,7 @@ describe("a hostile npm registry", () => {
 
   it("refuses every transitive git, file and remote dependency with a 400 naming it; nothing runs, nothing is reached", async () => {
     const imagesBefore = labelledImages();
-    for (const name of ["via-git-file", "via-git-http", "via-file", "via-remote"]) {
+    for (const name of ["via-git-file", "via-git-http", "via-file", "via-remote", "via-github"]) {
       const created = await api(stack, token, "POST", "/sandboxes", { runtime: "node", requirements: [`${name}@1.0.0`], code: "1", timeout: 60 });
       expect(created.status, `${name}: ${JSON.stringify(created.json)}`).toBe(400);
       expect(created.json.field).toBe("requirements");
