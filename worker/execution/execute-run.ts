@@ -44,7 +44,10 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
   const stopped = new AbortController();
   const stop = (reason: StopReason) => {
     stopReason ??= reason;
-    stopped.abort();
+    // Not for a lost engine: its closed stream ends the exit wait by itself. Letting go of the process early
+    // there was followed, reproducibly, by the restarted daemon failing to start containerd (faults-docker's
+    // "crash" test); the cause is not understood yet.
+    if (reason !== "engine_lost") stopped.abort();
     if (launched) void launched.kill().catch(() => {});
   };
   register({ stop });
