@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import os from "node:os";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { workers } from "@/lib/db/schema";
+import { processAlive } from "@/lib/os/process-alive";
 
 const STALE_AFTER_MS = 15_000;
 
@@ -39,14 +40,6 @@ export function unregisterWorker(db: SandpitDb, workerId: string): void {
   db.delete(workers).where(eq(workers.id, workerId)).run();
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * Workers that are alive: a fresh heartbeat, and on this host a process that still exists

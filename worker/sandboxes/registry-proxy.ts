@@ -5,6 +5,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { SANDBOX_UID } from "../sandbox/hardening-policy";
+import { processAlive } from "@/lib/os/process-alive";
 
 /**
  * The only way out of a requirements fetch container (NetworkMode none): an HTTP forwarding proxy the worker
@@ -97,14 +98,6 @@ function removeStaleProxyDirs(): void {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Starts the proxy on a socket in a fresh 0700 folder owned by the sandbox user; close() removes it all. */
 export async function startRegistryProxy(allowed: Set<string>): Promise<RegistryProxy> {
