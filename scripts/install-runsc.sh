@@ -29,6 +29,10 @@ if [[ -z $GO ]]; then
     log "no Go toolchain: keeping Debian's runsc"
     exit 1
 fi
+# Caches of our own: CI may run without HOME (then Go has no module or build cache and refuses to build),
+# and the root user's caches are none of this script's business.
+export GOPATH=${GOPATH:-/var/lib/sandpit/go} GOMODCACHE=${GOMODCACHE:-/var/lib/sandpit/go/pkg/mod}
+export GOCACHE=${GOCACHE:-/var/lib/sandpit/go/cache} GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 log "building runsc $VERSION with $("$GO" version) (a few minutes)"
 mkdir -p "$DIR"
 tmp=$(mktemp -d "$DIR/.build.XXXXXX")

@@ -15,7 +15,11 @@ fi
 bash scripts/ensure-node-deps.sh
 bash scripts/build-images.sh
 if [[ -n $runsc_build ]]; then
-    wait "$runsc_build" || { echo "setup: runsc build failed, Debian's runsc stays registered:"; tail -n 20 /tmp/sandpit-install-runsc.log; }
+    if ! wait "$runsc_build"; then
+        echo "setup: the background runsc build failed:"; tail -n 20 /tmp/sandpit-install-runsc.log
+        # Once more in the foreground, its log on this terminal; if it fails again Debian's runsc stays registered.
+        bash scripts/install-runsc.sh >/dev/null || echo "setup: runsc build failed twice: Debian's runsc stays registered"
+    fi
     bash scripts/host-setup.sh
 fi
 npx tsx scripts/migrate.ts
