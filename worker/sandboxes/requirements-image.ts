@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import type { RequirementsInstaller } from "@/lib/requirements/parse-requirements";
 import { RequirementsRejected, RequirementsUnavailable } from "@/lib/requirements/requirements-errors";
+import { getRuntime } from "@/lib/runtimes/catalog";
 import type { ContainerEngine, ExecOptions } from "../engine/container-engine";
 import { buildContainerSpec } from "../sandbox/build-container-spec";
 import type { HardeningPolicy } from "../sandbox/hardening-policy";
@@ -52,7 +54,7 @@ export function requirementsImageTag(
   request: Pick<RequirementsImageRequest, "imagePrefix" | "runtime" | "requirements" | "pipIndexUrl" | "npmRegistry">,
   baseImage: string,
 ): string {
-  const registry = request.runtime === "python" ? request.pipIndexUrl : request.npmRegistry;
+  const registry = getRuntime(request.runtime).requirements === "pip" ? request.pipIndexUrl : request.npmRegistry;
   const hash = createHash("sha256")
     .update(JSON.stringify([RECIPE_VERSION, request.runtime, baseImage, registry, ...request.requirements]))
     .digest("hex")
@@ -79,7 +81,7 @@ export async function ensureRequirementsImage(
 ): Promise<{ image: string; cached: boolean }> {
   const base = `${request.imagePrefix}${request.runtime}`;
   if (!request.requirements.length) return { image: base, cached: true };
-  if (request.runtime !== "python" && request.runtime !== "node") throw new RequirementsRejected(`requirements are not supported for ${request.runtime}`);
+  if (getRuntime(request.runtime).requirements === "none") throw new RequirementsRejected(`requirements are not supported for ${request.runtime}`);
   const tag = requirementsImageTag(request, base);
   const { cached } = await cache.ensure(tag, (signal) => buildRequirementsImage(engine, base, tag, request, context, signal), cancelled);
   return { image: tag, cached };
@@ -87,7 +89,7 @@ export async function ensureRequirementsImage(
 
 /** The hosts the fetch step's proxy lets through for this runtime. */
 export function registryAllowlist(request: RequirementsImageRequest): Set<string> {
-  if (request.runtime === "python") return registryHostPorts([request.pipIndexUrl, ...(request.pipFileHosts ?? [])]);
+  if (getRuntime(request.runtime).requirements === "pip") return registryHostPorts([request.pipIndexUrl, ...(request.pipFileHosts ?? [])]);
   return registryHostPorts([request.npmRegistry]);
 }
 
@@ -146,10 +148,10 @@ class BuildSteps {
     await this.run(id, { cmd: ["sh", "-c", 'cat > "$0"', file] }, content);
   }
 
-  /** Starts the relay (127.0.0.1:RELAY_PORT -> the proxy socket) and waits until it listens. */
-  async startRelay(id: string, runtime: "python" | "node"): Promise<void> {
+  /** Starts the relay (127.0.0.1:RELAY_PORT -> the proxy socket) and waits until it listens; written in the installer's own language. */
+  async startRelay(id: string, installer: RequirementsInstaller): Promise<void> {
     const env = [`RELAY_PORT=${RELAY_PORT}`, `RELAY_SOCKET=${PROXY_MOUNT}/${PROXY_SOCKET_NAME}`];
-    const cmd = runtime === "python" ? ["python3", "-c", PYTHON_RELAY] : ["node", "-e", NODE_RELAY];
+    const cmd = installer === "pip" ? ["python3", "-c", PYTHON_RELAY] : ["node", "-e", NODE_RELAY];
     const started = await this.engine.exec(id, { cmd, env, user: this.context.policy.user, workingDir: WORK });
     started.stdin.end();
     started.stdin.on("error", () => {});
@@ -198,7 +200,7 @@ async function buildRequirementsImage(
   let proxy: RegistryProxy | undefined;
   try {
     proxy = await startRegistryProxy(registryAllowlist(request));
-    const built = request.runtime === "python" ? await pythonSteps(steps, base, request, proxy.hostDir, context) : await nodeSteps(steps, base, request, proxy.hostDir);
+    const built = getRuntime(request.runtime).requirements === "pip" ? await pipSteps(steps, base, request, proxy.hostDir, context) : await npmSteps(steps, base, request, proxy.hostDir);
     await proxy.close();
     const labels = { [REQUIREMENTS_CACHE_LABEL]: request.runtime, "sandpit.runtime": request.runtime };
     // FROM + COPY only: the classic builder copies the tar's folder; nothing runs, no network.
@@ -239,7 +241,7 @@ function hostCaBundle(): Buffer | null {
 
 const CLEAN_ENV = (extra: string[] = []) => ["HOME=/sandbox", "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", ...extra];
 
-async function pythonSteps(steps: BuildSteps, base: string, request: RequirementsImageRequest, proxyDir: string, context: RequirementsBuildContext) {
+async function pipSteps(steps: BuildSteps, base: string, request: RequirementsImageRequest, proxyDir: string, context: RequirementsBuildContext) {
   const requirementsFile = request.requirements.join("\n") + "\n";
   const pip = ["python3", "-m", "pip"];
   const quiet = ["--isolated", "--no-input", "--disable-pip-version-check", "--no-cache-dir", "-q"];
@@ -248,7 +250,7 @@ async function pythonSteps(steps: BuildSteps, base: string, request: Requirement
   await steps.writeFile(fetcher, `${WORK}/requirements.txt`, requirementsFile);
   const ca = hostCaBundle();
   if (ca) await steps.writeFile(fetcher, `${WORK}/host-ca.crt`, ca);
-  await steps.startRelay(fetcher, "python");
+  await steps.startRelay(fetcher, "pip");
   await steps.run(fetcher, {
     cmd: [
       ...pip, "download", ...quiet, "--retries", "1", "--only-binary=:all:",
@@ -271,7 +273,7 @@ async function pythonSteps(steps: BuildSteps, base: string, request: Requirement
   return { tar: site, dockerfile: `FROM ${base}\nCOPY site ${PYTHON_SITE}\nENV PYTHONPATH=${PYTHON_SITE}\n` };
 }
 
-/** Where a python requirements image keeps its packages (on PYTHONPATH). */
+/** Where a pip requirements image keeps its packages (on PYTHONPATH). */
 const PYTHON_SITE = "/opt/sandpit/site";
 
 /** npm flags that keep every package a registry tarball and run nothing of any package. */
@@ -297,7 +299,7 @@ function npmSafetyArgs(registry: string, hasCa: boolean): string[] {
   ];
 }
 
-async function nodeSteps(steps: BuildSteps, base: string, request: RequirementsImageRequest, proxyDir: string) {
+async function npmSteps(steps: BuildSteps, base: string, request: RequirementsImageRequest, proxyDir: string) {
   const fetcher = await steps.start(base, "fetch", proxyDir);
   // Empty user and global configs: no operator or attacker .npmrc (git=, registry=, …) applies.
   await steps.writeFile(fetcher, `${WORK}/empty.npmrc`, "");
@@ -305,7 +307,7 @@ async function nodeSteps(steps: BuildSteps, base: string, request: RequirementsI
   await steps.writeFile(fetcher, `${WORK}/package.json`, JSON.stringify({ name: "sandbox-requirements", private: true }));
   const ca = hostCaBundle();
   if (ca) await steps.writeFile(fetcher, `${WORK}/host-ca.crt`, ca);
-  await steps.startRelay(fetcher, "node");
+  await steps.startRelay(fetcher, "npm");
   // A bare environment: the worker's variables (and any npm_config_*) never reach npm; git is /bin/false.
   const env = CLEAN_ENV(["npm_config_git=/bin/false"]);
   const npm = (args: string[]) => steps.run(fetcher, { cmd: ["npm", ...args, ...npmSafetyArgs(request.npmRegistry, Boolean(ca))], env });

@@ -6,6 +6,7 @@ import { toEndEvent } from "@/lib/runs/run-view";
 import { cancelQueuedRunsOf, claimNextSandbox, dueSandboxes, endSandbox, markSandboxReady } from "@/lib/sandboxes/sandbox-lifecycle";
 import { uploadCommand } from "@/lib/sandboxes/sandbox-file-commands";
 import { findSandbox } from "@/lib/sandboxes/sandbox-view";
+import { getRuntime } from "@/lib/runtimes/catalog";
 import { buildContainerSpec } from "../sandbox/build-container-spec";
 import type { LaunchDeps } from "../execution/launchers";
 import { ensureRequirementsImage } from "./requirements-image";
@@ -28,7 +29,6 @@ export type SupervisorDeps = LaunchDeps & {
   };
 };
 
-const SOURCE_FILE: Record<string, string> = { python: "main.py", node: "main.js", deno: "main.ts", go: "main.go", bash: "main.sh" };
 const EXPIRY_SWEEP_MS = 250;
 
 /**
@@ -139,7 +139,7 @@ export class SandboxSupervisor {
       containerId = await engine.startDetached(spec);
 
       const files = JSON.parse(sandbox.files) as { path: string; content: string }[];
-      if (sandbox.code) files.push({ path: SOURCE_FILE[sandbox.runtime], content: Buffer.from(sandbox.code).toString("base64") });
+      if (sandbox.code) files.push({ path: getRuntime(sandbox.runtime).sourceFile, content: Buffer.from(sandbox.code).toString("base64") });
       for (const file of files) await this.writeFile(containerId, file.path, file.content);
 
       const ready = markSandboxReady(db, sandbox.id, containerId, cached);
