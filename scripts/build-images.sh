@@ -83,7 +83,28 @@ ensure_rootfs() {
 # --- 2. runtime images ---------------------------------------------------------
 recipe_hash() {  # recipe_hash NAME PARENT_HASH
     ( cd "$IMAGES/$1" && find . -type f -print0 | LC_ALL=C sort -z \
-        | xargs -0 sha256sum && echo "parent $2" ) | sha256sum | cut -c1-64
+        | xargs -0 sha256sum && echo "parent $2" && sdk_sources_hash "$1" ) | sha256sum | cut -c1-64
+}
+
+# --- SDKs in the python and node images (nested sandboxes use them: README "Nested sandboxes") ---
+sdk_sources_hash() {  # the SDK sources an image carries, so a changed SDK rebuilds it
+    case $1 in
+        python) (cd "$ROOT/sdk/python/src" && find sandpit -name '*.py' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) ;;
+        node) (cd "$ROOT/sdk/js" && find src package.json -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) ;;
+    esac
+}
+stage_sdk() {  # stage_sdk NAME CTX: the SDK as ./sandpit-sdk in the build context
+    case $1 in
+        python) cp -a "$ROOT/sdk/python/src/sandpit" "$2/sandpit-sdk"; find "$2/sandpit-sdk" -name __pycache__ -prune -exec rm -rf {} + ;;
+        node)
+            # One ESM file with its socket.io client bundled in: nothing to install in the image.
+            mkdir -p "$2/sandpit-sdk"
+            "$ROOT/node_modules/.bin/esbuild" "$ROOT/sdk/js/src/index.ts" --bundle --platform=node --format=esm --target=node20 \
+                --log-level=error --outfile="$2/sandpit-sdk/index.js" \
+                --banner:js='import { createRequire as __sandpitRequire } from "node:module"; const require = __sandpitRequire(import.meta.url);' \
+                || die "bundling sdk/js failed (run scripts/ensure-node-deps.sh first)"
+            printf '{"name":"@sandpit/sdk","version":"0.1.0","type":"module","main":"./index.js","exports":{".":"./index.js"}}\n' > "$2/sandpit-sdk/package.json" ;;
+    esac
 }
 
 npm_binary() {  # npm_binary SPEC DEST: extract the package's executable to DEST
@@ -125,6 +146,7 @@ build_one() {  # build_one NAME PARENT_HASH -> sets LAST_HASH
     fi
     local ctx; ctx=$(mktemp -d /tmp/sandpit-build.XXXXXX); tmpdirs+=("$ctx")
     cp -a "$IMAGES/$name/." "$ctx/"
+    stage_sdk "$name" "$ctx"
     for script in run call invoke npm; do [[ -f $ctx/$script ]] && chmod 0755 "$ctx/$script"; done
     if [[ -f $ctx/npm-package ]]; then
         local spec

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { MAX_REQUIREMENT_CHARS, MAX_REQUIREMENTS, MAX_REQUIREMENTS_BYTES, parseRequirements } from "@/lib/requirements/parse-requirements";
 import { quoteClientInput } from "@/lib/http/quote-client-input";
+import { NESTED_RUNTIMES, nestedRequestSchema } from "./nested-budget";
 import { cappedText, MAX_CODE_BYTES, MAX_STDIN_BYTES, resourceFields, type RunLimitSettings } from "@/lib/runs/run-request-schema";
 
 /** Runtimes by the names the SDKs use; `shell` is an alias of `bash`. */
@@ -127,6 +128,8 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         .optional(),
       gpu: z.string().min(1).max(32).regex(/^[A-Za-z0-9_-]+$/, "gpu must be a GPU type like T4, A100 or any").optional(),
       files: z.array(z.object({ path: sandboxPath, content: base64Content })).max(100).optional(),
+      /** Off by default: with it, the sandbox gets a channel to the sandbox API and a budget for children. */
+      nested: nestedRequestSchema(limits).optional(),
     })
     .strict()
     .transform((request, ctx) => {
@@ -163,6 +166,9 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         command = code.trim();
         if (resolvedRuntime === "deno") denoFlags = [...denoFlags, ...command.split(/\s+/).filter((word) => word.startsWith("-"))];
       }
+      if (request.nested && !(NESTED_RUNTIMES as readonly string[]).includes(resolvedRuntime)) {
+        return fail("nested", `nested sandboxes run on ${NESTED_RUNTIMES.join(" or ")} (the runtimes whose images carry the SDKs), not ${resolvedRuntime}`);
+      }
       if (denoFlags.length && resolvedRuntime !== "deno") return fail("denoFlags", "denoFlags apply to the deno runtime only");
       for (const flag of denoFlags) {
         if (DENO_REFUSED.test(flag)) return fail("denoFlags", `${quoteClientInput(flag)} is refused: sandboxes have no network`);
@@ -183,6 +189,7 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         denoFlags: [...new Set(denoFlags)],
         gpu: request.gpu,
         files: request.files ?? [],
+        nested: request.nested ?? null,
       };
     });
 }
