@@ -1,7 +1,7 @@
 // The top-level function: runs inside a Node.js sandbox created with `nested`. It fans out one Python child
 // sandbox per chunk, gathers their responses and returns the combined result; the children are deleted
 // afterwards (and would be anyway when this sandbox ends). The SDK is pre-installed in the node image and
-// configures itself from SANDPIT_API_URL / SANDPIT_TOKEN, which only a nested sandbox is given.
+// configures itself from SANDPIT_API_URL / SANDPIT_API_TOKEN, which only a nested sandbox is given.
 exports.handler = async (event) => {
   const { CPUSandbox } = await import("@sandpit/sdk");
   const created = await Promise.allSettled(

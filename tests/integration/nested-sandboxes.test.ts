@@ -26,7 +26,7 @@ import json, os, socket, urllib.request, urllib.error
 def send(request):
     data = None if request.get("body") is None else json.dumps(request["body"]).encode()
     url = os.environ["SANDPIT_API_URL"] + request["path"]
-    req = urllib.request.Request(url, data=data, method=request["method"], headers={"content-type": "application/json", "authorization": "Bearer " + os.environ["SANDPIT_TOKEN"]})
+    req = urllib.request.Request(url, data=data, method=request["method"], headers={"content-type": "application/json", "authorization": "Bearer " + os.environ["SANDPIT_API_TOKEN"]})
     try:
         with urllib.request.urlopen(req, timeout=100) as answer:
             status, text = answer.status, answer.read().decode()
@@ -50,7 +50,7 @@ def handler(event, context):
     except OSError:
         relay_open = False
     return {
-        "env": {key: value for key, value in os.environ.items() if key in ("SANDPIT_API_URL", "SANDPIT_TOKEN")},
+        "env": {key: value for key, value in os.environ.items() if key in ("SANDPIT_API_URL", "SANDPIT_API_TOKEN")},
         "channelMounted": os.path.exists("/run/sandpit-api"),
         "relayOpen": relay_open,
         "results": [send(request) for request in event.get("requests", [])],
@@ -151,7 +151,7 @@ describe.each(CONTAINER_RUNTIMES)("nested sandboxes under %s", (containerRuntime
       ],
     });
     expect(seen.env.SANDPIT_API_URL).toBe("http://127.0.0.1:7070");
-    expect(seen.env.SANDPIT_TOKEN).toBe("sandbox-channel"); // a placeholder: the channel adds the real token
+    expect(seen.env.SANDPIT_API_TOKEN).toBe("sandbox-channel"); // a placeholder: the channel adds the real token
     expect(seen.channelMounted).toBe(true);
     const statuses = seen.results.map((result) => result.status);
     expect(statuses.slice(0, 8), JSON.stringify(seen.results)).toEqual([403, 403, 403, 403, 403, 403, 403, 403]);
@@ -162,16 +162,17 @@ describe.each(CONTAINER_RUNTIMES)("nested sandboxes under %s", (containerRuntime
   }, 120_000);
 
   it("a tree keeps to its budget, its depth and its parent's time, with errors naming the limit", async () => {
-    const parent = await createProbe({ nested: { maxChildren: 3, maxDepth: 2, memory: 400, vcpus: 2 } });
+    const parent = await createProbe({ nested: { maxChildren: 4, maxDepth: 2, memory: 400, vcpus: 2.5 } });
     const child = (extra: Record<string, unknown>) => ({ method: "POST", path: "/api/v1/sandboxes", body: { runtime: "python", code: PROBE, memory: 64, vcpus: 0.5, ...extra } });
     const [a, tooMuchMemory, tooManyCpus, tooDeep, tooLong, c, oneTooMany] = await through(parent.id, [
-      // a: itself and its own subtree's budget: 2 sandboxes, 256 MB, 1 vCPU of the parent's 3, 400 MB, 2 vCPUs.
+      // a: itself and its own subtree's budget: 2 sandboxes, 256 MB, 1 vCPU of the parent's 4, 400 MB, 2.5 vCPUs.
       child({ memory: 128, nested: { maxChildren: 1, maxDepth: 1, memory: 128, vcpus: 0.5 } }),
       child({ memory: 256 }),
-      child({ vcpus: 1.5 }),
+      child({ vcpus: 2 }),
       child({ nested: { maxChildren: 1, maxDepth: 2 } }),
       child({ timeout: 600 }),
-      child({}),
+      // c: nested too (its token is tested below): 2 sandboxes, 128 MB, 1 vCPU.
+      child({ nested: { maxChildren: 1, maxDepth: 1, memory: 64, vcpus: 0.5 } }),
       child({}),
     ]);
     expect(a.status, JSON.stringify(a.body)).toBe(201);
@@ -223,7 +224,7 @@ describe.each(CONTAINER_RUNTIMES)("nested sandboxes under %s", (containerRuntime
     await api("DELETE", `/api/v1/sandboxes/${stranger.id}`, undefined, otherToken);
   }, 240_000);
 
-  it("a parent's expiry takes its children with it; their token dies with it", async () => {
+  it("a parent's expiry takes its children and their containers with it", async () => {
     const parent = await createProbe({ timeout: 8, nested: { maxChildren: 2, maxDepth: 1 } });
     const [child] = await through(parent.id, [{ method: "POST", path: "/api/v1/sandboxes", body: { runtime: "python", code: "print(1)", memory: 64 } }]);
     expect(child.status, JSON.stringify(child.body)).toBe(201);

@@ -17,7 +17,10 @@ export const CHANNEL_SOCKET_NAME = "api.sock";
 export const CHANNEL_MOUNT = "/run/sandpit-api";
 /** The in-sandbox relay's port: SANDPIT_API_URL is http://127.0.0.1:CHANNEL_RELAY_PORT. */
 export const CHANNEL_RELAY_PORT = 7070;
-/** The SDKs need some token to send; the channel replaces it with the real one. */
+/**
+ * The SDKs need some token to send (SANDPIT_API_TOKEN, the SDKs' own variable; the name SANDPIT_TOKEN is taken
+ * by the images' run protocol, images/base/recv); the channel replaces it with the real one.
+ */
 export const CHANNEL_TOKEN_PLACEHOLDER = "sandbox-channel";
 
 const MAX_URL_CHARS = 1024;

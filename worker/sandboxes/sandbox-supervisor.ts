@@ -149,7 +149,7 @@ export class SandboxSupervisor {
       }
       const env = Object.entries(JSON.parse(sandbox.env) as Record<string, string>).map(([key, value]) => `${key}=${value}`);
       const channel = sandbox.nested ? await this.openChannel(sandbox) : null;
-      if (channel) env.push(`SANDPIT_API_URL=http://127.0.0.1:${CHANNEL_RELAY_PORT}`, `SANDPIT_TOKEN=${CHANNEL_TOKEN_PLACEHOLDER}`);
+      if (channel) env.push(`SANDPIT_API_URL=http://127.0.0.1:${CHANNEL_RELAY_PORT}`, `SANDPIT_API_TOKEN=${CHANNEL_TOKEN_PLACEHOLDER}`);
       const spec = buildContainerSpec(
         {
           role: { sandbox: sandbox.id },

@@ -4,7 +4,7 @@ export const DEFAULT_BASE_URL = "http://localhost:3000";
 
 /** How to reach Sandpit. Each value falls back to the environment, then to a default. */
 export type ClientOptions = {
-  /** API token (`npm run token -- create NAME`); default `process.env.SANDPIT_API_TOKEN`, then `SANDPIT_TOKEN`. */
+  /** API token (`npm run token -- create NAME`); default `process.env.SANDPIT_API_TOKEN`. */
   apiToken?: string;
   /** Server origin; default `process.env.SANDPIT_BASE_URL`, then `SANDPIT_API_URL`, then `http://localhost:3000`. */
   baseUrl?: string;
@@ -28,8 +28,8 @@ function env(name: string): string | undefined {
 /** Explicit option, then environment, then default. */
 export function resolveClientOptions(options: ClientOptions = {}): Required<Omit<ClientOptions, "apiToken">> & { apiToken?: string } {
   return {
-    // SANDPIT_TOKEN / SANDPIT_API_URL: what a nested sandbox is given (its channel to the sandbox API).
-    apiToken: options.apiToken ?? env("SANDPIT_API_TOKEN") ?? env("SANDPIT_TOKEN"),
+    // SANDPIT_API_URL: what a nested sandbox is given (its channel to the sandbox API).
+    apiToken: options.apiToken ?? env("SANDPIT_API_TOKEN"),
     baseUrl: (options.baseUrl ?? env("SANDPIT_BASE_URL") ?? env("SANDPIT_API_URL") ?? DEFAULT_BASE_URL).replace(/\/+$/, ""),
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
   };
