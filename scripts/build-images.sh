@@ -87,7 +87,30 @@ ensure_rootfs() {
 # --- 2. runtime images ---------------------------------------------------------
 recipe_hash() {  # recipe_hash NAME PARENT_HASH
     ( cd "$IMAGES/$1" && find . -type f "${CATALOG_ONLY[@]}" -print0 | LC_ALL=C sort -z \
-        | xargs -0 sha256sum && echo "parent $2" ) | sha256sum | cut -c1-64
+        | xargs -0 sha256sum && echo "parent $2" && sdk_sources_hash "$1" ) | sha256sum | cut -c1-64
+}
+
+# --- SDKs carried by images whose runtime.json names one ("sdk": "py" or "js"; nested sandboxes use them:
+# README "Nested sandboxes") ---
+image_sdk() { jq -r '.sdk // empty' "$IMAGES/$1/runtime.json" 2>/dev/null || true; }
+sdk_sources_hash() {  # the SDK sources an image carries, so a changed SDK rebuilds it
+    case $(image_sdk "$1") in
+        py) (cd "$ROOT/sdk/python/src" && find sandpit -name '*.py' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) ;;
+        js) (cd "$ROOT/sdk/js" && find src package.json -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) ;;
+    esac
+}
+stage_sdk() {  # stage_sdk NAME CTX: the SDK as ./sandpit-sdk in the build context
+    case $(image_sdk "$1") in
+        py) cp -a "$ROOT/sdk/python/src/sandpit" "$2/sandpit-sdk"; find "$2/sandpit-sdk" -name __pycache__ -prune -exec rm -rf {} + ;;
+        js)
+            # One ESM file with its socket.io client bundled in: nothing to install in the image.
+            mkdir -p "$2/sandpit-sdk"
+            "$ROOT/node_modules/.bin/esbuild" "$ROOT/sdk/js/src/index.ts" --bundle --platform=node --format=esm --target=node20 \
+                --log-level=error --outfile="$2/sandpit-sdk/index.js" \
+                --banner:js='import { createRequire as __sandpitRequire } from "node:module"; const require = __sandpitRequire(import.meta.url);' \
+                || die "bundling sdk/js failed (run scripts/ensure-node-deps.sh first)"
+            printf '{"name":"@sandpit/sdk","version":"0.1.0","type":"module","main":"./index.js","exports":{".":"./index.js"}}\n' > "$2/sandpit-sdk/package.json" ;;
+    esac
 }
 
 npm_binary() {  # npm_binary SPEC DEST: extract the package's executable, named like DEST's file, to DEST
@@ -131,6 +154,7 @@ build_one() {  # build_one NAME PARENT_HASH -> sets LAST_HASH
     local ctx; ctx=$(mktemp -d /tmp/sandpit-build.XXXXXX); tmpdirs+=("$ctx")
     cp -a "$IMAGES/$name/." "$ctx/"
     rm -f "$ctx/runtime.json" "$ctx"/starter.*   # CATALOG_ONLY: not part of the image
+    stage_sdk "$name" "$ctx"
     for script in run call invoke npm; do [[ -f $ctx/$script ]] && chmod 0755 "$ctx/$script"; done
     if [[ -f $ctx/npm-package ]]; then
         local spec

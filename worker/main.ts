@@ -62,6 +62,7 @@ async function main() {
     ...launchDeps,
     publishRun: publish,
     publishSandbox: link.publishSandbox.bind(link),
+    webUrl: config.webUrl,
     requirements: {
       ...config.requirements,
       // The fetch step runs under gVisor when Docker has a gVisor runtime that may reach the proxy's host socket.

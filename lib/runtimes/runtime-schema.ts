@@ -31,6 +31,11 @@ export const runtimeFileSchema = z
     commandPrefixes: z.array(z.string().regex(/^[a-z0-9][a-z0-9.-]*( [a-z0-9][a-z0-9.-]*)*$/)),
     /** Whether sandboxes of this runtime take the API's `denoFlags` (permission flags, passed as SANDPIT_DENO_FLAGS). */
     permissionFlags: z.boolean(),
+    /**
+     * The Sandpit SDK the image carries (py: sdk/python, js: sdk/js; staged by scripts/build-images.sh), configured
+     * from SANDPIT_API_URL: only runtimes with one may create nested sandboxes. Absent: none.
+     */
+    sdk: z.enum(["py", "js"]).optional(),
     /** A program that prints exactly "hello": `build-images.sh --verify` and the benchmark run it. */
     hello: z
       .object({

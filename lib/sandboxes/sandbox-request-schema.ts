@@ -2,6 +2,7 @@ import { z } from "zod";
 import { MAX_REQUIREMENT_CHARS, MAX_REQUIREMENTS, MAX_REQUIREMENTS_BYTES, parseRequirements } from "@/lib/requirements/parse-requirements";
 import { quoteClientInput } from "@/lib/http/quote-client-input";
 import { runtimeCatalog, type Runtime } from "@/lib/runtimes/catalog";
+import { nestedRequestSchema } from "./nested-budget";
 import { cappedText, MAX_CODE_BYTES, MAX_STDIN_BYTES, resourceFields, type RunLimitSettings } from "@/lib/runs/run-request-schema";
 
 /** The sandbox API's runtime and language vocabulary, from the runtime catalog (images/<name>/runtime.json). */
@@ -21,6 +22,8 @@ export function sandboxVocabulary() {
     /** Runtimes whose sandboxes take `denoFlags`. */
     permissionFlagRuntimes: runtimes.filter((runtime) => runtime.permissionFlags).map((runtime) => runtime.name),
     requirementsRuntimes: runtimes.filter((runtime) => runtime.requirements !== "none").map((runtime) => `${runtime.name} (${runtime.requirements})`),
+    /** Runtimes whose images carry a Sandpit SDK: the ones nested sandboxes may use. */
+    sdkRuntimes: runtimes.filter((runtime) => runtime.sdk).map((runtime) => runtime.name),
   };
 }
 
@@ -130,6 +133,8 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         .optional(),
       gpu: z.string().min(1).max(32).regex(/^[A-Za-z0-9_-]+$/, "gpu must be a GPU type like T4, A100 or any").optional(),
       files: z.array(z.object({ path: sandboxPath, content: base64Content })).max(100).optional(),
+      /** Off by default: with it, the sandbox gets a channel to the sandbox API and a budget for children. */
+      nested: nestedRequestSchema(limits).optional(),
     })
     .strict()
     .transform((request, ctx) => {
@@ -169,6 +174,10 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
       if (denoFlags.length && !runtime.permissionFlags) {
         return fail("denoFlags", `denoFlags apply to the ${vocabulary.permissionFlagRuntimes.join(", ")} runtime only`);
       }
+      if (request.nested && !runtime.sdk) {
+        const withSdk = vocabulary.sdkRuntimes.join(" or ");
+        return fail("nested", `nested sandboxes run on ${withSdk} (the runtimes whose images carry the SDKs), not ${runtime.name}`);
+      }
       for (const flag of denoFlags) {
         if (DENO_REFUSED.test(flag)) return fail("denoFlags", `${quoteClientInput(flag)} is refused: sandboxes have no network`);
         if (!DENO_FLAG_PATTERN.test(flag)) return fail("denoFlags", `${quoteClientInput(flag)} is not an allowed Deno permission flag`);
@@ -188,6 +197,7 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         denoFlags: [...new Set(denoFlags)],
         gpu: request.gpu,
         files: request.files ?? [],
+        nested: request.nested ?? null,
       };
     });
 }

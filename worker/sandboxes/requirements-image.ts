@@ -7,6 +7,7 @@ import type { ContainerEngine, ExecOptions } from "../engine/container-engine";
 import { buildContainerSpec } from "../sandbox/build-container-spec";
 import type { HardeningPolicy } from "../sandbox/hardening-policy";
 import { REQUIREMENTS_CACHE_LABEL, type RequirementsCache } from "./requirements-cache";
+import { RelayEnded, startSocketRelay } from "./socket-relay";
 import { PROXY_MOUNT, PROXY_SOCKET_NAME, registryHostPorts, startRegistryProxy, type RegistryProxy } from "./registry-proxy";
 
 /** Bump when the recipes below change: part of every cache key, so old images are not reused. */
@@ -148,26 +149,11 @@ class BuildSteps {
     await this.run(id, { cmd: ["sh", "-c", 'cat > "$0"', file] }, content);
   }
 
-  /** Starts the relay (127.0.0.1:RELAY_PORT -> the proxy socket) and waits until it listens; written in the installer's own language. */
+  /** Starts the relay (127.0.0.1:RELAY_PORT -> the proxy socket) and waits until it listens. */
   async startRelay(id: string, installer: RequirementsInstaller): Promise<void> {
-    const env = [`RELAY_PORT=${RELAY_PORT}`, `RELAY_SOCKET=${PROXY_MOUNT}/${PROXY_SOCKET_NAME}`];
-    const cmd = installer === "pip" ? ["python3", "-c", PYTHON_RELAY] : ["node", "-e", NODE_RELAY];
-    const started = await this.engine.exec(id, { cmd, env, user: this.context.policy.user, workingDir: WORK });
-    started.stdin.end();
-    started.stdin.on("error", () => {});
-    started.output.on("error", () => {});
-    await new Promise<void>((resolve, reject) => {
-      let seen = "";
-      const onAbort = () => reject(this.abort.signal.reason);
-      this.abort.signal.addEventListener("abort", onAbort, { once: true });
-      started.output.on("data", (chunk: Buffer) => {
-        seen = (seen + chunk.toString("latin1")).slice(-200);
-        if (seen.includes("relay-ready")) {
-          this.abort.signal.removeEventListener("abort", onAbort);
-          resolve();
-        }
-      });
-      void started.exited.then(() => reject(new StepFailed(`the registry relay ended: ${seen}`)), reject);
+    const options = { installer, port: RELAY_PORT, socketPath: `${PROXY_MOUNT}/${PROXY_SOCKET_NAME}`, user: this.context.policy.user, workingDir: WORK };
+    await startSocketRelay(this.engine, id, options, this.abort.signal).catch((error: unknown) => {
+      throw error instanceof RelayEnded ? new StepFailed(`the registry ${error.message.replace(/^the /, "")}`) : error;
     });
   }
 
@@ -340,33 +326,6 @@ function tarEntry(name: string, content: string): Buffer {
   const padding = Buffer.alloc((512 - (data.length % 512)) % 512);
   return Buffer.concat([header, data, padding]);
 }
-
-/** Inside a fetch container: 127.0.0.1:RELAY_PORT piped to the proxy's Unix socket (our few lines, no package code). */
-const NODE_RELAY = `const net = require("net");
-net.createServer((c) => { const u = net.connect(process.env.RELAY_SOCKET); c.pipe(u); u.pipe(c);
-  c.on("error", () => u.destroy()); u.on("error", () => c.destroy()); })
-  .listen(Number(process.env.RELAY_PORT), "127.0.0.1", () => console.log("relay-ready"));`;
-const PYTHON_RELAY = `import os, socket, threading
-def pipe(a, b):
-    try:
-        while True:
-            data = a.recv(65536)
-            if not data: break
-            b.sendall(data)
-    except OSError: pass
-    finally:
-        try: b.shutdown(socket.SHUT_WR)
-        except OSError: pass
-server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind(("127.0.0.1", int(os.environ["RELAY_PORT"]))); server.listen(64)
-print("relay-ready", flush=True)
-while True:
-    client, _ = server.accept()
-    upstream = socket.socket(socket.AF_UNIX)
-    try: upstream.connect(os.environ["RELAY_SOCKET"])
-    except OSError: client.close(); continue
-    for a, b in ((client, upstream), (upstream, client)): threading.Thread(target=pipe, args=(a, b), daemon=True).start()
-`;
 
 /** Refuses a lockfile with any package not resolved from `registry` or without an integrity hash. */
 export function checkLockfile(lockfilePath: string, registry: string): void {
