@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { sandboxes, type RunRow, type SandboxRow } from "@/lib/db/schema";
-import { ApiError } from "@/lib/http/api-error";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 import { runDurationMs } from "@/lib/runs/run-view";
 
 export function findSandbox(db: SandpitDb, id: string): SandboxRow | undefined {
@@ -11,7 +11,7 @@ export function findSandbox(db: SandpitDb, id: string): SandboxRow | undefined {
 /** A sandbox the caller's token owns; anyone else's is "not found" so ids cannot be probed. */
 export function findOwnedSandbox(db: SandpitDb, id: string, tokenId: string): SandboxRow {
   const sandbox = findSandbox(db, id);
-  if (!sandbox || sandbox.tokenId !== tokenId) throw new ApiError("not_found", `no sandbox with id ${id}`);
+  if (!sandbox || sandbox.tokenId !== tokenId) throw new SandpitError("not_found", `no sandbox with id ${id}`);
   return sandbox;
 }
 
