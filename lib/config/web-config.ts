@@ -73,7 +73,6 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
     publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/$/, ""),
     maxRequestBytes: parsed.MAX_REQUEST_BYTES,
     waitMarginMs: parsed.WAIT_MARGIN_S * 1000,
-    tokenLimits,
     sandboxSettings: {
       limits: { ...runLimits, lifetimeMaxS: parsed.SANDBOX_TIMEOUT_MAX_S },
       modelsDir: shared.modelsDir,

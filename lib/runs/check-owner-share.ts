@@ -38,9 +38,9 @@ export function runLimitsFor(limits: RunLimitSettings, shares: FairShareSettings
 }
 
 /**
- * The one admission check for every way a run is queued (API, server actions, sandbox runs): past the owner's
- * queued-runs limit → 429 whose Retry-After is when the owner's soonest running run must end. Call it right
- * before the insert, in the same synchronous step (one web process, one SQLite connection).
+ * Past the owner's queued-runs limit → 429 whose Retry-After is when the owner's soonest running run must end.
+ * Every run passes it in enqueueRun (enqueue-run.ts); creating a sandbox checks it too. Call it right before
+ * the insert, in the same synchronous step (one web process, one SQLite connection).
  */
 export function assertOwnerShare(db: SandpitDb, shares: FairShareSettings, owner: RunOwner, now = Date.now()): void {
   const limits = shareLimitsFor(shares, owner);
