@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { and, eq, isNull } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { apiTokens, sandboxes, type ApiTokenRow } from "@/lib/db/schema";
-import { ApiError } from "@/lib/http/api-error";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 
 const TOKEN_PREFIX = "sp_";
 
@@ -11,7 +11,7 @@ const hashToken = (token: string) => createHash("sha256").update(token).digest("
 /** Makes a token for NAME; the token itself is returned once and only its SHA-256 is stored. */
 export function createApiToken(db: SandpitDb, name: string): { id: string; name: string; token: string } {
   if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(name)) {
-    throw new ApiError("validation", "token name must be 1–64 letters, digits, '.', '_', '@' or '-'");
+    throw new SandpitError("validation", "token name must be 1–64 letters, digits, '.', '_', '@' or '-'");
   }
   const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
   const id = randomBytes(9).toString("base64url");
@@ -64,19 +64,19 @@ export function authenticate(db: SandpitDb, request: Request, use: TokenUse = {}
   const header = request.headers.get("authorization");
   if (!header) return null;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) throw new ApiError("unauthorized", "send the API token as 'Authorization: Bearer <token>'");
+  if (!match) throw new SandpitError("unauthorized", "send the API token as 'Authorization: Bearer <token>'");
   const row = db
     .select()
     .from(apiTokens)
     .where(and(eq(apiTokens.tokenHash, hashToken(match[1])), isNull(apiTokens.revokedAt)))
     .get();
-  if (!row) throw new ApiError("unauthorized", "invalid or revoked API token");
+  if (!row) throw new SandpitError("unauthorized", "invalid or revoked API token");
   if (row.sandboxId) {
-    if (!use.sandboxScoped) throw new ApiError("unauthorized", "a sandbox's token may use the sandbox API (/api/v1/sandboxes) only");
+    if (!use.sandboxScoped) throw new SandpitError("unauthorized", "a sandbox's token may use the sandbox API (/api/v1/sandboxes) only");
     const holder = db.select({ status: sandboxes.status, expiresAt: sandboxes.expiresAt }).from(sandboxes).where(eq(sandboxes.id, row.sandboxId)).get();
     const now = Date.now();
     if (!holder || holder.status !== "ready" || holder.expiresAt <= now || (row.expiresAt !== null && row.expiresAt <= now)) {
-      throw new ApiError("unauthorized", "this sandbox token expired with its sandbox");
+      throw new SandpitError("unauthorized", "this sandbox token expired with its sandbox");
     }
   }
   db.update(apiTokens).set({ lastUsedAt: Date.now() }).where(eq(apiTokens.id, row.id)).run();
@@ -85,6 +85,6 @@ export function authenticate(db: SandpitDb, request: Request, use: TokenUse = {}
 
 export function requireToken(db: SandpitDb, request: Request, use: TokenUse = {}): ApiTokenRow {
   const token = authenticate(db, request, use);
-  if (!token) throw new ApiError("unauthorized", "this endpoint needs an API token: 'Authorization: Bearer <token>' (make one with `npm run token -- create NAME`)");
+  if (!token) throw new SandpitError("unauthorized", "this endpoint needs an API token: 'Authorization: Bearer <token>' (make one with `npm run token -- create NAME`)");
   return token;
 }

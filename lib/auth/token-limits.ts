@@ -1,26 +1,26 @@
 import { and, count, eq, gt, inArray, min } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { runs, sandboxes } from "@/lib/db/schema";
-import { ApiError } from "@/lib/http/api-error";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 
-import type { FairShareSettings } from "@/lib/runs/check-owner-share";
+import type { AdmissionSettings } from "@/lib/runs/enqueue-run";
 
-/** `shares`: the fair shares sandbox runs count against too (unset in unit tests: none). */
-export type TokenLimitSettings = { liveSandboxes: number; runsPerMinute: number; shares?: FairShareSettings };
+/** A token's live sandboxes, and the admission limits its runs (sandbox runs, file transfers) pass like any run. */
+export type TokenLimitSettings = { liveSandboxes: number } & AdmissionSettings;
 
 const WINDOW_MS = 60_000;
 
 /** Per-token quotas, counted in the database so every web process agrees. Over a quota → 429 with Retry-After. */
-export function assertRunQuota(db: SandpitDb, tokenId: string, limits: TokenLimitSettings): void {
-  const since = Date.now() - WINDOW_MS;
+export function assertRunQuota(db: SandpitDb, tokenId: string, runsPerMinute: number, now = Date.now()): void {
+  const since = now - WINDOW_MS;
   const row = db
     .select({ n: count(), oldest: min(runs.queuedAt) })
     .from(runs)
     .where(and(eq(runs.tokenId, tokenId), gt(runs.queuedAt, since)))
     .get();
-  if (row && row.n >= limits.runsPerMinute) {
-    const retryAfterS = ((row.oldest ?? Date.now()) + WINDOW_MS - Date.now()) / 1000;
-    throw new ApiError("rate_limited", `this token may start ${limits.runsPerMinute} runs per minute`, { retryAfterS });
+  if (row && row.n >= runsPerMinute) {
+    const retryAfterS = ((row.oldest ?? now) + WINDOW_MS - now) / 1000;
+    throw new SandpitError("rate_limited", `this token may start ${runsPerMinute} runs per minute`, { retryAfterS });
   }
 }
 
@@ -32,6 +32,6 @@ export function assertSandboxQuota(db: SandpitDb, tokenId: string, limits: Token
     .get();
   if (row && row.n >= limits.liveSandboxes) {
     const retryAfterS = Math.max(1, ((row.soonest ?? Date.now()) - Date.now()) / 1000);
-    throw new ApiError("rate_limited", `this token may hold ${limits.liveSandboxes} live sandboxes; delete one first`, { retryAfterS });
+    throw new SandpitError("rate_limited", `this token may hold ${limits.liveSandboxes} live sandboxes; delete one first`, { retryAfterS });
   }
 }

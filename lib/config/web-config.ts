@@ -1,6 +1,7 @@
 import os from "node:os";
 import { z } from "zod";
 import { parseAutorunOrigins } from "@/lib/embed/embed-autorun";
+import { processSingleton } from "@/lib/os/process-singleton";
 import { fairShareEnvFields, resolveFairShares } from "./fair-share-settings";
 import { onOff, parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "./shared-settings";
 
@@ -62,7 +63,9 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
     vcpusMax: parsed.RUN_VCPUS_MAX,
   };
   const shares = resolveFairShares(parsed);
-  const tokenLimits = { liveSandboxes: parsed.TOKEN_LIVE_SANDBOXES, runsPerMinute: parsed.TOKEN_RUNS_PER_MINUTE, shares };
+  // The limits every queued run passes (lib/runs/enqueue-run.ts), whichever way it was asked for.
+  const admission = { runsPerMinute: parsed.TOKEN_RUNS_PER_MINUTE, shares, maxQueuedRuns: parsed.MAX_QUEUED_RUNS };
+  const tokenLimits = { liveSandboxes: parsed.TOKEN_LIVE_SANDBOXES, ...admission };
   return {
     ...shared,
     port: parsed.PORT,
@@ -70,21 +73,14 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
     publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/$/, ""),
     maxRequestBytes: parsed.MAX_REQUEST_BYTES,
     waitMarginMs: parsed.WAIT_MARGIN_S * 1000,
-    tokenLimits,
     sandboxSettings: {
       limits: { ...runLimits, lifetimeMaxS: parsed.SANDBOX_TIMEOUT_MAX_S },
       modelsDir: shared.modelsDir,
       tokenLimits,
       provisionTimeoutMs: parsed.SANDBOX_PROVISION_TIMEOUT_S * 1000,
     },
-    /** What createRun needs: the request limits and where models live. */
-    runSettings: {
-      limits: runLimits,
-      modelsDir: shared.modelsDir,
-      maxQueuedRuns: parsed.MAX_QUEUED_RUNS,
-      shares,
-    },
-    maxQueuedRuns: parsed.MAX_QUEUED_RUNS,
+    /** What createRun needs: the request limits, where models live, and the admission limits. */
+    runSettings: { limits: runLimits, modelsDir: shared.modelsDir, ...admission },
     trustProxy: parsed.TRUST_PROXY,
     embedAutorunOrigins: parsed.EMBED_AUTORUN_ORIGINS as ReadonlySet<string>,
     runRetentionDays: parsed.RUN_RETENTION_DAYS,
@@ -96,10 +92,6 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
   };
 }
 
-const globalKey = Symbol.for("sandpit.webConfig");
-type GlobalWithConfig = typeof globalThis & { [globalKey]?: WebConfig };
-
 export function webConfig(): WebConfig {
-  const holder = globalThis as GlobalWithConfig;
-  return (holder[globalKey] ??= loadWebConfig());
+  return processSingleton("webConfig", () => loadWebConfig());
 }

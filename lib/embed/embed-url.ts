@@ -1,18 +1,8 @@
-import { compressCodeForUrl } from "./url-code";
-
 export type EmbedOptions = { readOnly?: boolean; autorun?: boolean };
 
 /** The widget's address for a saved run: `/embed/<id>`. */
 export function embedUrlForRun(origin: string, runId: string, options: EmbedOptions = {}): string {
   return withOptions(new URL(`/embed/${encodeURIComponent(runId)}`, origin), options).toString();
-}
-
-/** The widget's address for code that is not saved anywhere: `/embed?runtime=…&c=<compressed code>`. */
-export async function embedUrlForCode(origin: string, runtime: string, code: string, options: EmbedOptions = {}): Promise<string> {
-  const url = new URL("/embed", origin);
-  url.searchParams.set("runtime", runtime);
-  url.searchParams.set("c", await compressCodeForUrl(code));
-  return withOptions(url, options).toString();
 }
 
 function withOptions(url: URL, { readOnly, autorun }: EmbedOptions): URL {

@@ -1,52 +1,28 @@
-/** One error vocabulary for the domain, mapped to HTTP status in one place. */
-export type ApiErrorCode = "validation" | "not_found" | "too_large" | "conflict" | "rate_limited" | "unauthorized" | "unavailable" | "method_not_allowed" | "insufficient_storage" | "gone";
+import type { SandpitError, SandpitErrorCode } from "@/lib/errors/sandpit-error";
 
-const statusByCode: Record<ApiErrorCode, number> = {
+/** The HTTP side of the error vocabulary (lib/errors/sandpit-error.ts): one status per code, in one place. */
+const statusByCode: Record<SandpitErrorCode, number> = {
   validation: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
   gone: 410,
   too_large: 413,
   rate_limited: 429,
+  internal: 500,
   unavailable: 503,
   insufficient_storage: 507,
 };
 
-export type ApiErrorDetails = {
-  /** The request field at fault (validation errors). */
-  field?: string;
-  /** Seconds to wait before trying again (rate limits). */
-  retryAfterS?: number;
-};
-
-export class ApiError extends Error {
-  constructor(
-    readonly code: ApiErrorCode,
-    message: string,
-    readonly details: ApiErrorDetails = {},
-  ) {
-    super(message);
-  }
-
-  get status(): number {
-    return statusByCode[this.code];
-  }
+export function httpStatusOf(code: SandpitErrorCode): number {
+  return statusByCode[code];
 }
 
-/**
- * Storage faults are the server's, not the client's: a locked database (past its busy timeout) is a 503 to
- * retry, a full disk a 507. SQLite rolls the statement back in both cases, so nothing is half-written.
- */
-export function storageApiError(error: unknown): ApiError | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== "string") return undefined;
-  if (code === "SQLITE_BUSY" || code.startsWith("SQLITE_BUSY_") || code === "SQLITE_LOCKED" || code.startsWith("SQLITE_LOCKED_")) {
-    return new ApiError("unavailable", "the database is busy; try again in a moment", { retryAfterS: 1 });
-  }
-  if (code === "SQLITE_FULL" || code === "ENOSPC" || code === "SQLITE_IOERR_WRITE") {
-    return new ApiError("insufficient_storage", "the server is out of disk space; try again later", { retryAfterS: 30 });
-  }
-  return undefined;
+/** `{error, code, field?}` with the code's status, and Retry-After (whole seconds, at least 1) when the error has one. */
+export function apiErrorResponse(error: SandpitError): Response {
+  const { field, retryAfterS } = error.details;
+  const headers = retryAfterS !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(retryAfterS))) } : undefined;
+  return Response.json({ error: error.message, code: error.code, ...(field ? { field } : {}) }, { status: httpStatusOf(error.code), headers });
 }

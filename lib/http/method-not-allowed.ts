@@ -1,5 +1,5 @@
 import { errorResponse } from "./handle-api";
-import { ApiError } from "./api-error";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 type Method = (typeof METHODS)[number];
@@ -11,7 +11,7 @@ type Handler = (request: Request) => Response;
  */
 export function otherMethods(allowed: Method[]): Record<Method, Handler> {
   const handler: Handler = (request) => {
-    const response = errorResponse(new ApiError("method_not_allowed", `${request.method} is not supported here; use ${allowed.join(" or ")}`));
+    const response = errorResponse(new SandpitError("method_not_allowed", `${request.method} is not supported here; use ${allowed.join(" or ")}`));
     response.headers.set("allow", allowed.join(", "));
     return response;
   };
@@ -20,4 +20,4 @@ export function otherMethods(allowed: Method[]): Record<Method, Handler> {
 
 /** For paths under /api that name no endpoint at all. */
 export const unknownEndpoint: Handler = (request) =>
-  errorResponse(new ApiError("not_found", `no API endpoint ${new URL(request.url).pathname}; see /api/v1/openapi.json`));
+  errorResponse(new SandpitError("not_found", `no API endpoint ${new URL(request.url).pathname}; see /api/v1/openapi.json`));

@@ -4,5 +4,3 @@ import { randomBytes } from "node:crypto";
 export function newRunId(): string {
   return randomBytes(16).toString("base64url");
 }
-
-export const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;

@@ -1,37 +1,28 @@
 import { webConfig } from "@/lib/config/web-config";
-import { ApiError } from "@/lib/http/api-error";
-import { createTokenBucket, type TakeResult, type TokenBucket } from "./token-bucket";
+import { SandpitError } from "@/lib/errors/sandpit-error";
+import { processSingleton } from "@/lib/os/process-singleton";
+import { createTokenBucket, type TokenBucket } from "./token-bucket";
 
 /** Where a run request came from: the playground, embeds and anonymous API calls have separate budgets. */
 export type RunSource = "playground" | "embed" | "api";
 
-const globalKey = Symbol.for("sandpit.runRateLimits");
-type GlobalWithLimits = typeof globalThis & { [globalKey]?: Record<RunSource, TokenBucket> };
-
 function limiters(): Record<RunSource, TokenBucket> {
-  const holder = globalThis as GlobalWithLimits;
-  if (!holder[globalKey]) {
+  return processSingleton("runRateLimits", () => {
     const { rateLimits } = webConfig();
-    holder[globalKey] = {
+    return {
       playground: createTokenBucket(rateLimits.playground),
       embed: createTokenBucket(rateLimits.embed),
       api: createTokenBucket(rateLimits.api),
     };
-  }
-  return holder[globalKey];
+  });
 }
 
-/** Takes one run from the client's budget for that source. */
-export function takeRunToken(source: RunSource, client: string): TakeResult {
-  return limiters()[source].take(client);
-}
-
-export function rateLimitMessage(retryAfterS: number): string {
+function rateLimitMessage(retryAfterS: number): string {
   return `Too many runs from your address: please wait ${retryAfterS} second${retryAfterS === 1 ? "" : "s"} and try again.`;
 }
 
-/** The API's form of a spent budget: a 429 with Retry-After. */
+/** Takes one run from the client's budget for that source; a spent budget is a `rate_limited` error with Retry-After. */
 export function assertRunToken(source: RunSource, client: string): void {
-  const limit = takeRunToken(source, client);
-  if (!limit.ok) throw new ApiError("rate_limited", rateLimitMessage(limit.retryAfterS), { retryAfterS: limit.retryAfterS });
+  const limit = limiters()[source].take(client);
+  if (!limit.ok) throw new SandpitError("rate_limited", rateLimitMessage(limit.retryAfterS), { retryAfterS: limit.retryAfterS });
 }

@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { runs } from "@/lib/db/schema";
-import { ApiError } from "@/lib/http/api-error";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 import { webBus, announceRunEnd } from "@/lib/realtime/web-bus";
 import { findRun, isTerminal, toEndEvent } from "./run-view";
 
@@ -11,7 +11,7 @@ import { findRun, isTerminal, toEndEvent } from "./run-view";
  */
 export function cancelRun(db: SandpitDb, id: string): { id: string; status: string } {
   const run = findRun(db, id);
-  if (!run) throw new ApiError("not_found", `no run with id ${id}`);
+  if (!run) throw new SandpitError("not_found", `no run with id ${id}`);
   if (isTerminal(run.status)) return { id, status: run.status };
 
   const now = Date.now();

@@ -1,7 +1,7 @@
 import { and, count, eq, min, sql } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { runs } from "@/lib/db/schema";
-import { ApiError } from "@/lib/http/api-error";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 import type { RunLimitSettings } from "./run-request-schema";
 import type { RunOwner } from "./run-owner";
 
@@ -38,9 +38,9 @@ export function runLimitsFor(limits: RunLimitSettings, shares: FairShareSettings
 }
 
 /**
- * The one admission check for every way a run is queued (API, server actions, sandbox runs): past the owner's
- * queued-runs limit → 429 whose Retry-After is when the owner's soonest running run must end. Call it right
- * before the insert, in the same synchronous step (one web process, one SQLite connection).
+ * Past the owner's queued-runs limit → 429 whose Retry-After is when the owner's soonest running run must end.
+ * Every run passes it in enqueueRun (enqueue-run.ts); creating a sandbox checks it too. Call it right before
+ * the insert, in the same synchronous step (one web process, one SQLite connection).
  */
 export function assertOwnerShare(db: SandpitDb, shares: FairShareSettings, owner: RunOwner, now = Date.now()): void {
   const limits = shareLimitsFor(shares, owner);
@@ -59,7 +59,7 @@ export function assertOwnerShare(db: SandpitDb, shares: FairShareSettings, owner
   const endsAt = soonestEnd == null ? now + RETRY_AFTER_MAX_S * 1000 : Number(soonestEnd);
   const retryAfterS = Math.min(RETRY_AFTER_MAX_S, Math.max(RETRY_AFTER_MIN_S, Math.ceil((endsAt - now) / 1000)));
   const who = owner.anonymous ? "anonymous clients (ANON_MAX_QUEUED)" : "an API token (OWNER_MAX_QUEUED)";
-  throw new ApiError("rate_limited", `you have ${queued} runs waiting, the queued-runs limit for ${who} is ${limits.maxQueued}: try again in ${retryAfterS} s`, {
+  throw new SandpitError("rate_limited", `you have ${queued} runs waiting, the queued-runs limit for ${who} is ${limits.maxQueued}: try again in ${retryAfterS} s`, {
     retryAfterS,
   });
 }

@@ -1,7 +1,7 @@
 import { and, count, eq, gt, isNotNull } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { runs } from "@/lib/db/schema";
-import { ApiError } from "@/lib/http/api-error";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 
 const THROUGHPUT_WINDOW_MS = 60_000;
 const RETRY_AFTER_MIN_S = 1;
@@ -32,7 +32,7 @@ export function assertQueueCapacity(db: SandpitDb, maxQueuedRuns: number, now = 
     finished === 0
       ? RETRY_AFTER_UNKNOWN_S
       : Math.min(RETRY_AFTER_MAX_S, Math.max(RETRY_AFTER_MIN_S, Math.ceil((toDrain * THROUGHPUT_WINDOW_MS) / finished / 1000)));
-  throw new ApiError("rate_limited", `the run queue is full (${queued} runs waiting, limit ${maxQueuedRuns}): try again in ${retryAfterS} s`, {
+  throw new SandpitError("rate_limited", `the run queue is full (${queued} runs waiting, limit ${maxQueuedRuns}): try again in ${retryAfterS} s`, {
     retryAfterS,
   });
 }

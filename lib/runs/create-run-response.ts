@@ -1,11 +1,9 @@
 import { authenticate } from "@/lib/auth/api-tokens";
-import { assertRunQuota } from "@/lib/auth/token-limits";
 import { webConfig } from "@/lib/config/web-config";
 import { webDatabase } from "@/lib/db/web-database";
 import { handleApi, readJsonBody } from "@/lib/http/handle-api";
 import { clientAddress } from "@/lib/rate-limit/client-address";
 import { assertRunToken } from "@/lib/rate-limit/run-rate-limit";
-import { webBus } from "@/lib/realtime/web-bus";
 import { createRun } from "./create-run";
 import { addressOwner, tokenOwner } from "./run-owner";
 import { listChunks, toRunView } from "./run-view";
@@ -23,10 +21,7 @@ export const createRunResponse = handleApi(async (request: Request) => {
   const address = clientAddress(request.headers);
   if (!token) assertRunToken("api", address);
   const body = await readJsonBody(request, config.maxRequestBytes);
-  // The quota is counted from the runs table: check it in the same synchronous step as the insert.
-  if (token) assertRunQuota(db, token.id, config.tokenLimits);
   const run = createRun(db, config.runSettings, body, token?.id ?? null, token ? tokenOwner(token.id) : addressOwner(address));
-  webBus().commandWorkers({ type: "wake" });
   const url = `${config.publicUrl}/r/${run.id}`;
   if (wantsToWait(request)) {
     // One round trip for callers that want the result: answered when the run ends (or its wait runs out).

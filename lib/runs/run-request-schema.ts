@@ -86,14 +86,3 @@ export function resourceFields(limits: RunLimitSettings) {
 }
 
 export type RunRequest = z.infer<ReturnType<typeof runRequestSchema>>;
-
-/** Turns a zod failure into one readable sentence naming the fields. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      if (issue.code === "unrecognized_keys") return `unknown field(s): ${issue.keys.join(", ")}`;
-      const field = issue.path.join(".");
-      return field && !issue.message.startsWith(field) ? `${field}: ${issue.message}` : issue.message;
-    })
-    .join("; ");
-}

@@ -1,39 +1,17 @@
 import type { SandpitDb } from "@/lib/db/open-database";
 import type { RunRow } from "@/lib/db/schema";
-import type { RunEndEvent } from "@/lib/realtime/events";
-import { webBus } from "@/lib/realtime/web-bus";
+import { waitForBus } from "@/lib/realtime/wait-for-bus";
 import { findRun, isTerminal } from "./run-view";
 
-const FALLBACK_POLL_MS = 250;
-
-/**
- * Resolves once the run is terminal or the deadline passes. Woken by the worker's end event;
- * a slow database poll covers a worker that is not connected to this web process.
- */
+/** Resolves once the run is terminal or the deadline passes (woken by the worker's end event). */
 export function waitForRun(db: SandpitDb, id: string, deadlineMs: number, signal?: AbortSignal): Promise<RunRow | undefined> {
-  const current = findRun(db, id);
-  if (!current || isTerminal(current.status)) return Promise.resolve(current);
-
-  return new Promise((resolve) => {
-    const bus = webBus().runEnds;
-    let timer: NodeJS.Timeout | undefined;
-    const finish = () => {
-      clearTimeout(timer);
-      bus.off("end", onEnd);
-      signal?.removeEventListener("abort", finish);
-      resolve(findRun(db, id));
-    };
-    const onEnd = (event: RunEndEvent) => {
-      if (event.runId === id) finish();
-    };
-    const poll = () => {
-      const run = findRun(db, id);
-      if (!run || isTerminal(run.status) || Date.now() >= deadlineMs) return finish();
-      timer = setTimeout(poll, Math.min(FALLBACK_POLL_MS, Math.max(0, deadlineMs - Date.now())));
-    };
-    bus.on("end", onEnd);
-    signal?.addEventListener("abort", finish);
-    timer = setTimeout(poll, FALLBACK_POLL_MS);
+  return waitForBus({
+    event: "end",
+    matches: (event) => event.runId === id,
+    read: () => findRun(db, id),
+    settled: (run) => !run || isTerminal(run.status),
+    deadlineMs,
+    signal,
   });
 }
 

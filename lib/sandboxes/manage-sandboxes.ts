@@ -4,12 +4,12 @@ import { randomBytes } from "node:crypto";
 import type { ApiTokenRow } from "@/lib/db/schema";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { sandboxes, type SandboxRow } from "@/lib/db/schema";
-import { ApiError } from "@/lib/http/api-error";
+import { parseInput, SandpitError } from "@/lib/errors/sandpit-error";
 import { assertSandboxQuota, type TokenLimitSettings } from "@/lib/auth/token-limits";
 import { resolveModelPath } from "@/lib/models/list-models";
-import { describeIssues, type RunLimitSettings } from "@/lib/runs/run-request-schema";
-import type { SandboxEvent } from "@/lib/realtime/events";
-import { webBus } from "@/lib/realtime/web-bus";
+import type { RunLimitSettings } from "@/lib/runs/run-request-schema";
+import { wakeWorkers, webBus } from "@/lib/realtime/web-bus";
+import { waitForBus } from "@/lib/realtime/wait-for-bus";
 import { gpuAvailability } from "@/lib/workers/gpu-availability";
 import { assertOwnerShare } from "@/lib/runs/check-owner-share";
 import { tokenOwner } from "@/lib/runs/run-owner";
@@ -26,28 +26,22 @@ export type SandboxSettings = {
   provisionTimeoutMs: number;
 };
 
-/** Validates and records a sandbox; the worker provisions it. */
+/** Validates and records a sandbox, and wakes the workers: one of them provisions it. */
 export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: ApiTokenRow, input: unknown): SandboxRow {
-  const parsed = sandboxRequestSchema(settings.limits).safeParse(input);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const field = first?.code === "unrecognized_keys" ? first.keys[0] : String(first?.path[0] ?? "");
-    throw new ApiError("validation", describeIssues(parsed.error), { field: field || undefined });
-  }
-  const request = parsed.data;
+  const request = parseInput(sandboxRequestSchema(settings.limits), input);
   if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
-    throw new ApiError("validation", `model: ${quoteClientInput(request.model)} is not in the model store`, { field: "model" });
+    throw new SandpitError("validation", `model: ${quoteClientInput(request.model)} is not in the model store`, { field: "model" });
   }
   if (request.gpu) {
     const gpu = gpuAvailability(db);
-    if (!gpu.available) throw new ApiError("validation", `gpu: ${gpu.reason}`, { field: "gpu" });
+    if (!gpu.available) throw new SandpitError("validation", `gpu: ${gpu.reason}`, { field: "gpu" });
   }
   if (!request.code && !request.command && request.files.length === 0) {
-    throw new ApiError("validation", "code: give the sandbox code to run (inline source or a command)", { field: "code" });
+    throw new SandpitError("validation", "code: give the sandbox code to run (inline source or a command)", { field: "code" });
   }
   // A nested sandbox's token creates children of that sandbox, inside its budget, spending its owner's quota.
   const parent = token.sandboxId ? findSandbox(db, token.sandboxId) : undefined;
-  if (token.sandboxId && parent?.status !== "ready") throw new ApiError("unauthorized", "this sandbox token expired with its sandbox");
+  if (token.sandboxId && parent?.status !== "ready") throw new SandpitError("unauthorized", "this sandbox token expired with its sandbox");
   let lifetimeMs = Math.round(request.lifetimeS * 1000);
   if (parent) {
     const explicitTimeout = typeof (input as { timeout?: unknown } | null)?.timeout === "number";
@@ -61,7 +55,7 @@ export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: 
 
   const id = randomBytes(16).toString("base64url");
   const now = Date.now();
-  return db
+  const created = db
     .insert(sandboxes)
     .values({
       id,
@@ -91,33 +85,18 @@ export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: 
     })
     .returning()
     .all()[0];
+  wakeWorkers();
+  return created;
 }
 
-/** Waits until the worker has provisioned the sandbox (or failed to). */
+/** Waits until the worker has provisioned the sandbox (or failed to), or the deadline passes. */
 export function waitForSandbox(db: SandpitDb, id: string, deadlineMs: number): Promise<SandboxRow> {
-  const settled = () => {
-    const sandbox = findSandbox(db, id)!;
-    return sandbox.status === "creating" ? null : sandbox;
-  };
-  const now = settled();
-  if (now) return Promise.resolve(now);
-  return new Promise((resolve) => {
-    const bus = webBus().runEnds;
-    let timer: NodeJS.Timeout;
-    const finish = () => {
-      clearTimeout(timer);
-      bus.off("sandbox", onChange);
-      resolve(findSandbox(db, id)!);
-    };
-    const onChange = (event: SandboxEvent) => {
-      if (event.sandboxId === id) finish();
-    };
-    const poll = () => {
-      if (settled() || Date.now() >= deadlineMs) return finish();
-      timer = setTimeout(poll, 250);
-    };
-    bus.on("sandbox", onChange);
-    timer = setTimeout(poll, 250);
+  return waitForBus({
+    event: "sandbox",
+    matches: (event) => event.sandboxId === id,
+    read: () => findSandbox(db, id)!,
+    settled: (sandbox) => sandbox.status !== "creating",
+    deadlineMs,
   });
 }
 

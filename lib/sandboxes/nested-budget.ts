@@ -2,7 +2,7 @@ import { z } from "zod";
 import { and, eq, inArray } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { sandboxes, type SandboxRow } from "@/lib/db/schema";
-import { ApiError } from "@/lib/http/api-error";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 import type { RunLimitSettings } from "@/lib/runs/run-request-schema";
 
 /** How deep a tree may go and how wide one sandbox's subtree may be, whatever a request asks. */
@@ -65,10 +65,10 @@ const LIVE = ["creating", "ready"] as const;
  */
 export function assertFitsParentBudget(db: SandpitDb, parent: SandboxRow, child: ChildAsk): void {
   const budget = parseNestedBudget(parent);
-  if (!budget) throw new ApiError("not_found", "this sandbox may not create sandboxes");
+  if (!budget) throw new SandpitError("not_found", "this sandbox may not create sandboxes");
   if (child.nested && child.nested.maxDepth > budget.maxDepth - 1) {
     const allowed = budget.maxDepth - 1;
-    throw new ApiError(
+    throw new SandpitError(
       "validation",
       allowed === 0
         ? `nested: depth limit reached: sandbox ${parent.id} may create sandboxes, but they may not nest further (its maxDepth is ${budget.maxDepth})`
@@ -92,7 +92,7 @@ export function assertFitsParentBudget(db: SandpitDb, parent: SandboxRow, child:
   const ask = costOf(child);
   const over = (limit: keyof typeof used, describe: (n: number) => string) => {
     if (used[limit] + ask[limit] <= budget[limit]) return;
-    throw new ApiError(
+    throw new SandpitError(
       "rate_limited",
       `nested budget exceeded: ${limit} — sandbox ${parent.id} may hold ${describe(budget[limit])} below it, ` +
         `${describe(used[limit])} in use, this request needs ${describe(ask[limit])}; delete a child sandbox first`,
@@ -109,7 +109,7 @@ export function childLifetimeMs(parent: SandboxRow, requestedMs: number, explici
   const remainingMs = parent.expiresAt - now;
   if (requestedMs <= remainingMs) return requestedMs;
   if (explicit) {
-    throw new ApiError(
+    throw new SandpitError(
       "validation",
       `timeout: a child sandbox cannot outlive its parent: ${Math.floor(remainingMs / 1000)} s are left of sandbox ${parent.id}`,
       { field: "timeout" },

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { sandboxes, type ApiTokenRow, type RunRow, type SandboxRow } from "@/lib/db/schema";
-import { ApiError } from "@/lib/http/api-error";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 import { runDurationMs } from "@/lib/runs/run-view";
 import { isDescendantOf, parseNestedBudget } from "./nested-budget";
 
@@ -16,7 +16,7 @@ export function findSandbox(db: SandpitDb, id: string): SandboxRow | undefined {
 export function findOwnedSandbox(db: SandpitDb, id: string, token: ApiTokenRow): SandboxRow {
   const sandbox = findSandbox(db, id);
   const allowed = sandbox && (token.sandboxId ? isDescendantOf(db, sandbox, token.sandboxId) : sandbox.tokenId === token.id);
-  if (!sandbox || !allowed) throw new ApiError("not_found", `no sandbox with id ${id}`);
+  if (!sandbox || !allowed) throw new SandpitError("not_found", `no sandbox with id ${id}`);
   return sandbox;
 }
 

@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
 import { runs } from "@/lib/db/schema";
-import { ApiError } from "@/lib/http/api-error";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 import { claimNextRun } from "@/lib/runs/claim-next-run";
 import { createRun, type RunSettings } from "@/lib/runs/create-run";
 import { expireOldRuns, isExpiredRun } from "@/lib/runs/expire-old-runs";
@@ -82,10 +82,10 @@ describe("admission: per-owner shares", () => {
     } catch (caught) {
       error = caught;
     }
-    expect(error).toBeInstanceOf(ApiError);
-    expect((error as ApiError).status).toBe(429);
-    expect((error as ApiError).message).toMatch(/ANON_MAX_QUEUED/);
-    expect((error as ApiError).details.retryAfterS).toBeGreaterThanOrEqual(1);
+    expect(error).toBeInstanceOf(SandpitError);
+    expect((error as SandpitError).code).toBe("rate_limited");
+    expect((error as SandpitError).message).toMatch(/ANON_MAX_QUEUED/);
+    expect((error as SandpitError).details.retryAfterS).toBeGreaterThanOrEqual(1);
     // Another owner is not affected.
     expect(createRun(db, settings, { runtime: "bash", code: "true" }, null, addressOwner("10.2.2.3")).status).toBe("queued");
   });

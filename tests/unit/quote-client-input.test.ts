@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_QUOTED_CHARS, quoteClientInput } from "@/lib/http/quote-client-input";
-import { runRequestSchema, describeIssues } from "@/lib/runs/run-request-schema";
+import { describeIssues } from "@/lib/errors/sandpit-error";
+import { runRequestSchema } from "@/lib/runs/run-request-schema";
 
 const limits = { timeoutDefaultS: 10, timeoutMaxS: 300, memoryDefaultMb: 256, memoryMaxMb: 4096, vcpusMax: 4 };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { describeIssues, runRequestSchema } from "@/lib/runs/run-request-schema";
+import { describeIssues } from "@/lib/errors/sandpit-error";
+import { runRequestSchema } from "@/lib/runs/run-request-schema";
 
 const limits = { timeoutDefaultS: 10, timeoutMaxS: 300, memoryDefaultMb: 256, memoryMaxMb: 4096, vcpusMax: 2 };
 const schema = runRequestSchema(limits);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SANDBOX_INPUT_LIMITS, sandboxRequestSchema, sandboxRunRequestSchema } from "@/lib/sandboxes/sandbox-request-schema";
-import { describeIssues } from "@/lib/runs/run-request-schema";
+import { describeIssues } from "@/lib/errors/sandpit-error";
 
 const limits = { timeoutDefaultS: 10, timeoutMaxS: 300, memoryDefaultMb: 256, memoryMaxMb: 4096, vcpusMax: 4, lifetimeMaxS: 3600 };
 const schema = sandboxRequestSchema(limits);

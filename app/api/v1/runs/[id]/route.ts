@@ -1,6 +1,6 @@
 import { webConfig } from "@/lib/config/web-config";
 import { webDatabase } from "@/lib/db/web-database";
-import { ApiError } from "@/lib/http/api-error";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 import { handleApi } from "@/lib/http/handle-api";
 import { isExpiredRun } from "@/lib/runs/expire-old-runs";
 import { findRun, listChunks, toRunView } from "@/lib/runs/run-view";
@@ -14,7 +14,7 @@ export const GET = handleApi(async (request: Request, context: { params: Promise
   const { id } = await context.params;
   const db = webDatabase();
   const run = wantsToWait(request) ? await waitForRunWithin(db, id, webConfig().waitMarginMs, request.signal) : findRun(db, id);
-  if (!run && isExpiredRun(db, id)) throw new ApiError("gone", `run ${id} was deleted: runs are kept for ${webConfig().runRetentionDays} days`);
-  if (!run) throw new ApiError("not_found", `no run with id ${id}`);
+  if (!run && isExpiredRun(db, id)) throw new SandpitError("gone", `run ${id} was deleted: runs are kept for ${webConfig().runRetentionDays} days`);
+  if (!run) throw new SandpitError("not_found", `no run with id ${id}`);
   return Response.json(toRunView(run, listChunks(db, id)));
 });

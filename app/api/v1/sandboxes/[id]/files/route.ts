@@ -2,7 +2,7 @@ import { requireToken } from "@/lib/auth/api-tokens";
 import { webConfig } from "@/lib/config/web-config";
 import { webDatabase } from "@/lib/db/web-database";
 import type { RunRow } from "@/lib/db/schema";
-import { ApiError } from "@/lib/http/api-error";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 import { handleApi, readJsonBody } from "@/lib/http/handle-api";
 import { waitForRun } from "@/lib/runs/wait-for-run";
 import { listChunks, toRunView, type RunView } from "@/lib/runs/run-view";
@@ -20,13 +20,13 @@ async function finish(request: Request, run: RunRow, path: string): Promise<RunV
   const ended = await waitForRun(db, run.id, Date.now() + run.timeoutMs + config.waitMarginMs, request.signal);
   const view = ended ? toRunView(ended, listChunks(db, ended.id)) : null;
   if (view?.status === "succeeded" && !view.truncated) return view;
-  if (view?.truncated) throw new ApiError("too_large", `${path} is larger than the transfer limit`);
+  if (view?.truncated) throw new SandpitError("too_large", `${path} is larger than the transfer limit`);
   const reason = view?.stderr.trim() || ended?.error || ended?.status || "no result";
-  if (view?.exitCode === MISSING_EXIT) throw new ApiError("not_found", reason);
-  if (view?.exitCode === REFUSED_EXIT) throw new ApiError("conflict", reason);
+  if (view?.exitCode === MISSING_EXIT) throw new SandpitError("not_found", reason);
+  if (view?.exitCode === REFUSED_EXIT) throw new SandpitError("conflict", reason);
   // The platform failed (the engine lost the exec, say): not the client's doing, so not a 4xx.
-  if (ended?.status === "error") throw new ApiError("unavailable", `could not transfer ${path}: ${reason}`, { retryAfterS: 1 });
-  throw new ApiError("conflict", `could not transfer ${path}: ${reason}`);
+  if (ended?.status === "error") throw new SandpitError("unavailable", `could not transfer ${path}: ${reason}`, { retryAfterS: 1 });
+  throw new SandpitError("conflict", `could not transfer ${path}: ${reason}`);
 }
 
 export const POST = handleApi(async (request: Request, context: Context) => {

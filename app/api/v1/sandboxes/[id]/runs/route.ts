@@ -2,7 +2,6 @@ import { requireToken } from "@/lib/auth/api-tokens";
 import { webConfig } from "@/lib/config/web-config";
 import { webDatabase } from "@/lib/db/web-database";
 import { handleApi, readJsonBody } from "@/lib/http/handle-api";
-import { assertQueueCapacity } from "@/lib/runs/check-queue-capacity";
 import { runInSandbox } from "@/lib/sandboxes/run-in-sandbox";
 import { sandboxRunResponse } from "@/lib/sandboxes/sandbox-run-response";
 import { wantsToWait } from "@/lib/runs/wait-for-run";
@@ -18,8 +17,6 @@ export const POST = handleApi(async (request: Request, context: { params: Promis
   const body = await readJsonBody(request, config.maxRequestBytes, { optional: true });
   const limits = { ...config.sandboxSettings.tokenLimits, lifetimeMaxS: config.sandboxSettings.limits.lifetimeMaxS };
   const { id } = await context.params;
-  // Same synchronous step as the insert, so concurrent requests cannot overfill the queue.
-  assertQueueCapacity(db, config.maxQueuedRuns);
   const run = runInSandbox(db, id, token, limits, body);
   if (!wantsToWait(request)) return Response.json({ runId: run.id, status: "queued" }, { status: 201 });
   return Response.json(await sandboxRunResponse(db, run, true, config.waitMarginMs, request.signal), { status: 201 });

@@ -1,7 +1,7 @@
 import { requireToken } from "@/lib/auth/api-tokens";
 import { webConfig } from "@/lib/config/web-config";
 import { webDatabase } from "@/lib/db/web-database";
-import { ApiError } from "@/lib/http/api-error";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 import { handleApi } from "@/lib/http/handle-api";
 import { findRun } from "@/lib/runs/run-view";
 import { sandboxRunResponse } from "@/lib/sandboxes/sandbox-run-response";
@@ -18,6 +18,6 @@ export const GET = handleApi(async (request: Request, context: { params: Promise
   const { id, runId } = await context.params;
   findOwnedSandbox(db, id, token);
   const run = findRun(db, runId);
-  if (!run || run.sandboxId !== id) throw new ApiError("not_found", `no run ${runId} in sandbox ${id}`);
+  if (!run || run.sandboxId !== id) throw new SandpitError("not_found", `no run ${runId} in sandbox ${id}`);
   return Response.json(await sandboxRunResponse(db, run, wantsToWait(request), webConfig().waitMarginMs, request.signal));
 });

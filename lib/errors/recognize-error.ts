@@ -1,0 +1,20 @@
+import { abandonFailedTransaction } from "@/lib/db/open-database";
+import { webDatabase } from "@/lib/db/web-database";
+import { SandpitError, storageFault } from "./sandpit-error";
+
+/**
+ * What a boundary (an API route, a server action) does with anything thrown: a SandpitError as it is, a storage
+ * fault as its error (after rolling back the failed transaction), anything else logged as `internal`: the
+ * client learns no more than that.
+ */
+export function recognizeError(thrown: unknown, boundary: string): SandpitError {
+  if (thrown instanceof SandpitError) return thrown;
+  const fault = storageFault(thrown);
+  if (fault) {
+    console.error(`[${boundary}] storage fault:`, (thrown as Error).message);
+    abandonFailedTransaction(webDatabase());
+    return fault;
+  }
+  console.error(`[${boundary}] unexpected error`, thrown);
+  return new SandpitError("internal", "internal error");
+}
