@@ -1,9 +1,9 @@
-import { quoteClientInput } from "@/lib/http/quote-client-input";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { runs } from "@/lib/db/schema";
 import { ApiError } from "@/lib/http/api-error";
 import { newRunId } from "@/lib/ids/new-run-id";
 import { resolveModelPath } from "@/lib/models/list-models";
+import { modelNotInStore } from "@/lib/models/model-not-in-store";
 import { assertOwnerShare, runLimitsFor, type FairShareSettings } from "./check-owner-share";
 import { assertQueueCapacity } from "./check-queue-capacity";
 import { addressOwner, tokenOwner, type RunOwner } from "./run-owner";
@@ -29,7 +29,7 @@ export function createRun(
   if (!parsed.success) throw new ApiError("validation", describeIssues(parsed.error));
   const request = parsed.data;
   if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
-    throw new ApiError("validation", `model: ${quoteClientInput(request.model)} is not in the model store`);
+    throw modelNotInStore(request.model);
   }
   // Checked after validation (bad input is a 400 even when full) and right before the insert: nothing half-made.
   if (settings.shares) assertOwnerShare(db, settings.shares, owner);

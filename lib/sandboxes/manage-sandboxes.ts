@@ -1,4 +1,3 @@
-import { quoteClientInput } from "@/lib/http/quote-client-input";
 import { and, eq, inArray } from "drizzle-orm";
 import { randomBytes } from "node:crypto";
 import type { ApiTokenRow } from "@/lib/db/schema";
@@ -7,6 +6,7 @@ import { sandboxes, type SandboxRow } from "@/lib/db/schema";
 import { ApiError } from "@/lib/http/api-error";
 import { assertSandboxQuota, type TokenLimitSettings } from "@/lib/auth/token-limits";
 import { resolveModelPath } from "@/lib/models/list-models";
+import { modelNotInStore } from "@/lib/models/model-not-in-store";
 import { describeIssues, type RunLimitSettings } from "@/lib/runs/run-request-schema";
 import type { SandboxEvent } from "@/lib/realtime/events";
 import { webBus } from "@/lib/realtime/web-bus";
@@ -34,7 +34,7 @@ export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: 
   }
   const request = parsed.data;
   if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
-    throw new ApiError("validation", `model: ${quoteClientInput(request.model)} is not in the model store`, { field: "model" });
+    throw modelNotInStore(request.model);
   }
   if (request.gpu) {
     const gpu = gpuAvailability(db);

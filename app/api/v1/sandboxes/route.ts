@@ -5,6 +5,7 @@ import { ApiError } from "@/lib/http/api-error";
 import { sandboxFailureApiError } from "@/lib/requirements/requirements-errors";
 import { handleApi, readJsonBody } from "@/lib/http/handle-api";
 import { webBus } from "@/lib/realtime/web-bus";
+import { fetchRequestedModel } from "@/lib/models/fetch-hub-model";
 import { requestSandbox, waitForSandbox } from "@/lib/sandboxes/manage-sandboxes";
 import { toSandboxView } from "@/lib/sandboxes/sandbox-view";
 import { otherMethods } from "@/lib/http/method-not-allowed";
@@ -18,6 +19,7 @@ export const POST = handleApi(async (request: Request) => {
   const db = webDatabase();
   const token = requireToken(db, request);
   const body = await readJsonBody(request, config.maxRequestBytes);
+  await fetchRequestedModel(config.modelStore, body, config.sandboxSettings.provisionTimeoutMs);
   const created = requestSandbox(db, config.sandboxSettings, token, body);
   webBus().commandWorkers({ type: "wake" });
   const sandbox = await waitForSandbox(db, created.id, Date.now() + config.sandboxSettings.provisionTimeoutMs);
