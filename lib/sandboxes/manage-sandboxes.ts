@@ -10,7 +10,8 @@ import { modelNotInStore } from "@/lib/models/model-not-in-store";
 import { describeIssues, type RunLimitSettings } from "@/lib/runs/run-request-schema";
 import type { SandboxEvent } from "@/lib/realtime/events";
 import { webBus } from "@/lib/realtime/web-bus";
-import { gpuAvailability } from "@/lib/workers/gpu-availability";
+import { checkGpuRequest } from "@/lib/gpus/assign-gpu-slot";
+import { liveGpuInventories } from "@/lib/workers/gpu-availability";
 import { assertOwnerShare } from "@/lib/runs/check-owner-share";
 import { tokenOwner } from "@/lib/runs/run-owner";
 import { sandboxRequestSchema } from "./sandbox-request-schema";
@@ -37,8 +38,7 @@ export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: 
     throw modelNotInStore(request.model);
   }
   if (request.gpu) {
-    const gpu = gpuAvailability(db);
-    if (!gpu.available) throw new ApiError("validation", `gpu: ${gpu.reason}`, { field: "gpu" });
+    checkGpuRequest(liveGpuInventories(db).map((worker) => worker.inventory), request.gpu);
   }
   if (!request.code && !request.command && request.files.length === 0) {
     throw new ApiError("validation", "code: give the sandbox code to run (inline source or a command)", { field: "code" });

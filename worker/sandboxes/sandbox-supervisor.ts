@@ -2,6 +2,8 @@ import { abandonFailedTransaction } from "@/lib/db/open-database";
 import type { SandboxRow } from "@/lib/db/schema";
 import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
 import { resolveModelPath } from "@/lib/models/list-models";
+import { NO_GPUS, type GpuInventory } from "@/lib/gpus/gpu-inventory";
+import { waitForGpuSlot } from "./wait-for-gpu-slot";
 import { toEndEvent } from "@/lib/runs/run-view";
 import { cancelQueuedRunsOf, claimNextSandbox, dueSandboxes, endSandbox, markSandboxReady } from "@/lib/sandboxes/sandbox-lifecycle";
 import { uploadCommand } from "@/lib/sandboxes/sandbox-file-commands";
@@ -14,6 +16,8 @@ import { describeSandboxFailure } from "@/lib/requirements/requirements-errors";
 import { RequirementsCache } from "./requirements-cache";
 
 export type SupervisorDeps = LaunchDeps & {
+  /** This worker's GPUs and how long a GPU sandbox waits for a slot; absent: no GPUs. */
+  gpus?: { inventory: GpuInventory; waitMs: number };
   publishRun: (event: RunEvent) => void;
   publishSandbox: (event: SandboxEvent) => void;
   requirements: {
@@ -122,6 +126,9 @@ export class SandboxSupervisor {
         if (!hostPath) throw new Error(`model ${sandbox.model} is not in the model store`);
         model = { hostPath, name: sandbox.model };
       }
+      const gpu = sandbox.gpu
+        ? await waitForGpuSlot(db, this.deps.workerId, this.deps.gpus ?? { inventory: NO_GPUS, waitMs: 0 }, { id: sandbox.id, gpu: sandbox.gpu }, cancel.signal)
+        : undefined;
       const env = Object.entries(JSON.parse(sandbox.env) as Record<string, string>).map(([key, value]) => `${key}=${value}`);
       const spec = buildContainerSpec(
         {
@@ -132,6 +139,7 @@ export class SandboxSupervisor {
           memoryMb: sandbox.memoryMb,
           cpus: sandbox.cpus / 1000,
           model,
+          gpu,
           containerRuntime: this.deps.containerRuntime,
         },
         { ...this.deps.policy, env: [...this.deps.policy.env, ...env] },
