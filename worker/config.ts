@@ -60,6 +60,12 @@ const workerEnvSchema = sharedSettingsSchema.extend({
     .max(2000)
     .regex(/^[A-Za-z0-9.,:\-\s]*$/, "comma-separated host[:port] entries")
     .default("files.pythonhosted.org"),
+  // GPUs by hand (TYPE:MEMORY_MB per device, comma-separated) where discovery cannot see them; empty: discover.
+  GPU_DEVICES: z.string().max(2000).default(""),
+  // Sandboxes sharing one GPU, each with 1/N of its memory (README "GPU setup"); past that, GPU sandboxes wait.
+  GPU_SLOTS_PER_DEVICE: z.coerce.number().int().min(1).max(64).default(1),
+  // How long a GPU sandbox waits for a free slot before it fails with a 503.
+  GPU_WAIT_S: positiveInt(60),
 });
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
@@ -100,6 +106,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
       defaultLimits: { memoryMb: parsed.RUN_MEMORY_DEFAULT_MB, cpusMilli: 1000 },
     },
     heartbeatMs: parsed.WORKER_HEARTBEAT_MS,
+    gpu: { devices: parsed.GPU_DEVICES, slotsPerDevice: parsed.GPU_SLOTS_PER_DEVICE, waitMs: parsed.GPU_WAIT_S * 1000 },
     runningShares: runningShares(parsed),
     retention: { maxAgeMs: Math.round(parsed.RUN_RETENTION_DAYS * 86_400_000), sweepMs: parsed.RETENTION_SWEEP_S * 1000 },
     requirements: {

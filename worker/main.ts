@@ -28,7 +28,8 @@ async function main() {
   const containerRuntime = await chooseContainerRuntime(engine, config.sandboxRuntime, runscDockerRuntime);
 
   const gvisor = containerRuntime === "runsc" ? await describeGvisor((await engine.registeredRuntime(runscDockerRuntime)) ?? {}) : null;
-  registerWorker(db, config.workerId, await detectGpus(engine), { containerRuntime, gvisor });
+  const gpus = await detectGpus(engine, { containerRuntime, runscDockerRuntime, gpuDevices: config.gpu.devices, slotsPerDevice: config.gpu.slotsPerDevice });
+  registerWorker(db, config.workerId, gpus.passthrough ? gpus.devices.length : 0, { containerRuntime, gvisor }, gpus);
   let loop: RunQueueLoop | undefined;
   let sandboxes: SandboxSupervisor | undefined;
   const link = new WebLink(config.webUrl, config.workerSecret, (command) => {
@@ -60,6 +61,7 @@ async function main() {
   pool.start();
   sandboxes = new SandboxSupervisor({
     ...launchDeps,
+    gpus: { inventory: gpus, waitMs: config.gpu.waitMs },
     publishRun: publish,
     publishSandbox: link.publishSandbox.bind(link),
     webUrl: config.webUrl,

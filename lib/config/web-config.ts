@@ -48,6 +48,13 @@ const webEnvSchema = sharedSettingsSchema.extend({
   RUN_RETENTION_DAYS: z.coerce.number().positive().default(30),
   // Behind a reverse proxy that sets X-Forwarded-For: believe it. Otherwise those headers are the client's own words.
   TRUST_PROXY: onOff("TRUST_PROXY", "0"),
+  // Model store (lib/models, README "Model store"): caps checked before any byte is read.
+  MODEL_MAX_BYTES: positiveInt(64 * 1024 * 1024 * 1024),
+  MODEL_MAX_FILES: positiveInt(2000),
+  MODEL_CHUNK_MAX_BYTES: positiveInt(16 * 1024 * 1024),
+  // Hub ids (`org/model`) missing from the store are fetched from MODEL_HUB_URL only when this is on.
+  MODEL_FETCH: onOff("MODEL_FETCH", "0"),
+  MODEL_HUB_URL: z.string().url().default("https://huggingface.co"),
 });
 
 export type WebConfig = ReturnType<typeof loadWebConfig>;
@@ -81,6 +88,14 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     /** What createRun needs: the request limits, where models live, and the admission limits. */
     runSettings: { limits: runLimits, modelsDir: shared.modelsDir, ...admission },
+    modelStore: {
+      modelsDir: shared.modelsDir,
+      maxModelBytes: parsed.MODEL_MAX_BYTES,
+      maxFiles: parsed.MODEL_MAX_FILES,
+      chunkMaxBytes: parsed.MODEL_CHUNK_MAX_BYTES,
+      fetch: parsed.MODEL_FETCH,
+      hubUrl: parsed.MODEL_HUB_URL.replace(/\/$/, ""),
+    },
     trustProxy: parsed.TRUST_PROXY,
     embedAutorunOrigins: parsed.EMBED_AUTORUN_ORIGINS as ReadonlySet<string>,
     runRetentionDays: parsed.RUN_RETENTION_DAYS,

@@ -91,6 +91,8 @@ export const workers = sqliteTable("workers", {
   containerRuntime: text("container_runtime"),
   /** JSON `{version, platform, path}` of the registered runsc build when containerRuntime is runsc. */
   gvisor: text("gvisor"),
+  /** JSON GpuInventory (lib/gpus/gpu-inventory.ts): devices, passthrough, slots per device. */
+  gpuInventory: text("gpu_inventory"),
 });
 
 export type RunRow = typeof runs.$inferSelect;
@@ -120,6 +122,8 @@ export const sandboxes = sqliteTable(
     files: text("files").notNull().default("[]"),
     model: text("model"),
     gpu: text("gpu"),
+    /** The GPU device index the worker assigned (one slot of it), while the sandbox lives. */
+    gpuDevice: integer("gpu_device"),
     status: text("status", { enum: SANDBOX_STATUSES }).notNull().default("creating"),
     error: text("error"),
     /** Who the failure is on: `rejected` (the caller's requirements; 400) or `platform` (503). */

@@ -1,8 +1,9 @@
-import { readdirSync, realpathSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { MODEL_NAME_PATTERN } from "./model-name";
 
-export type ModelEntry = { name: string };
+/** `sizeBytes` counts each file of the model; blobs shared with other models are stored once (see commit-model.ts). */
+export type ModelEntry = { name: string; sizeBytes: number; files: number };
 
 function subdirectories(dir: string): string[] {
   try {
@@ -29,10 +30,34 @@ export function listModels(modelsDir: string): ModelEntry[] {
   for (const top of subdirectories(modelsDir)) {
     const topPath = path.join(modelsDir, top);
     const nested = subdirectories(topPath);
-    if (holdsFiles(topPath) || nested.length === 0) models.push({ name: top });
-    else for (const inner of nested) models.push({ name: `${top}/${inner}` });
+    if (holdsFiles(topPath) || nested.length === 0) models.push({ name: top, ...folderSize(topPath) });
+    else for (const inner of nested) models.push({ name: `${top}/${inner}`, ...folderSize(path.join(topPath, inner)) });
   }
   return models.filter((model) => MODEL_NAME_PATTERN.test(model.name));
+}
+
+/** Bytes and files under a folder, never following links; an operator's huge folder stops counting at the cap. */
+function folderSize(dir: string, cap = 100_000): { sizeBytes: number; files: number } {
+  const total = { sizeBytes: 0, files: 0 };
+  const walk = (folder: string) => {
+    let entries;
+    try {
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (total.files >= cap) return;
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) {
+        total.files++;
+        total.sizeBytes += lstatSync(full, { throwIfNoEntry: false })?.size ?? 0;
+      }
+    }
+  };
+  walk(dir);
+  return total;
 }
 
 /**

@@ -1,7 +1,7 @@
-import { quoteClientInput } from "@/lib/http/quote-client-input";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { parseInput, SandpitError } from "@/lib/errors/sandpit-error";
 import { resolveModelPath } from "@/lib/models/list-models";
+import { modelNotInStore } from "@/lib/models/model-not-in-store";
 import { runLimitsFor } from "./check-owner-share";
 import { enqueueRun, type AdmissionSettings } from "./enqueue-run";
 import { addressOwner, tokenOwner, type RunOwner } from "./run-owner";
@@ -22,7 +22,7 @@ export function createRun(
 ): CreatedRun {
   const request = parseInput(runRequestSchema(runLimitsFor(settings.limits, settings.shares, owner)), input);
   if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
-    throw new SandpitError("validation", `model: ${quoteClientInput(request.model)} is not in the model store`, { field: "model" });
+    throw modelNotInStore(request.model);
   }
   const run = enqueueRun(db, settings, { owner, tokenId }, {
     runtime: request.runtime,

@@ -44,6 +44,11 @@ export function runRequestSchema(limits: RunLimitSettings) {
     .strict();
 }
 
+const modelName = z
+  .string({ error: "model must be a string" })
+  .max(MAX_MODEL_NAME_CHARS, `model must be at most ${MAX_MODEL_NAME_CHARS} characters`)
+  .regex(MODEL_NAME_PATTERN, "model must be a folder name in the model store, like Qwen or Qwen/Qwen3-8B");
+
 /** Limits shared by runs and sandboxes. */
 export function resourceFields(limits: RunLimitSettings) {
   return {
@@ -77,11 +82,13 @@ export function resourceFields(limits: RunLimitSettings) {
       .min(0.1, "vcpus must be at least 0.1")
       .max(limits.vcpusMax, `vcpus must be at most ${limits.vcpusMax}`)
       .default(1),
+    // A store name, or `{name, path}` (the published SDK's form: `path` is the client's own folder, which its SDK uploads).
     model: z
-      .string({ error: "model must be a string" })
-      .max(MAX_MODEL_NAME_CHARS, `model must be at most ${MAX_MODEL_NAME_CHARS} characters`)
-      .regex(MODEL_NAME_PATTERN, "model must be a folder name in the model store, like Qwen or Qwen/Qwen3-8B")
-      .optional(),
+      .union([modelName, z.object({ name: modelName, path: z.string().max(4096).optional() }).strict()], {
+        error: "model must be a model store name like Qwen or Qwen/Qwen3-8B, or {name, path}",
+      })
+      .optional()
+      .transform((model) => (typeof model === "object" ? model.name : model)),
   };
 }
 

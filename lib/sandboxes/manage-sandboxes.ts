@@ -1,4 +1,3 @@
-import { quoteClientInput } from "@/lib/http/quote-client-input";
 import { and, eq, inArray } from "drizzle-orm";
 import { randomBytes } from "node:crypto";
 import type { ApiTokenRow } from "@/lib/db/schema";
@@ -10,7 +9,9 @@ import { resolveModelPath } from "@/lib/models/list-models";
 import type { RunLimitSettings } from "@/lib/runs/run-request-schema";
 import { wakeWorkers, webBus } from "@/lib/realtime/web-bus";
 import { waitForBus } from "@/lib/realtime/wait-for-bus";
-import { gpuAvailability } from "@/lib/workers/gpu-availability";
+import { modelNotInStore } from "@/lib/models/model-not-in-store";
+import { checkGpuRequest } from "@/lib/gpus/assign-gpu-slot";
+import { liveGpuInventories } from "@/lib/workers/gpu-availability";
 import { assertOwnerShare } from "@/lib/runs/check-owner-share";
 import { tokenOwner } from "@/lib/runs/run-owner";
 import { sandboxRequestSchema } from "./sandbox-request-schema";
@@ -30,11 +31,10 @@ export type SandboxSettings = {
 export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: ApiTokenRow, input: unknown): SandboxRow {
   const request = parseInput(sandboxRequestSchema(settings.limits), input);
   if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
-    throw new SandpitError("validation", `model: ${quoteClientInput(request.model)} is not in the model store`, { field: "model" });
+    throw modelNotInStore(request.model);
   }
   if (request.gpu) {
-    const gpu = gpuAvailability(db);
-    if (!gpu.available) throw new SandpitError("validation", `gpu: ${gpu.reason}`, { field: "gpu" });
+    checkGpuRequest(liveGpuInventories(db).map((worker) => worker.inventory), request.gpu);
   }
   if (!request.code && !request.command && request.files.length === 0) {
     throw new SandpitError("validation", "code: give the sandbox code to run (inline source or a command)", { field: "code" });

@@ -1,18 +1,53 @@
-import { gt, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
-import { workers } from "@/lib/db/schema";
+import { sandboxes, workers } from "@/lib/db/schema";
+import { NO_GPUS, type GpuInventory } from "@/lib/gpus/gpu-inventory";
+import { liveWorkerIds } from "./worker-registry";
 
-export type GpuAvailability = { available: boolean; reason: string };
+export type GpuDeviceView = { workerId: string; index: number; name: string; memoryMb: number; slots: number; slotsFree: number; passthrough: string | null };
+export type GpuAvailability = { available: boolean; reason: string; devices: GpuDeviceView[] };
 
-/** Whether any live worker reported a GPU (it does so at start, from Docker's registered runtimes and /dev/nvidia*). */
-export function gpuAvailability(db: SandpitDb): GpuAvailability {
-  const freshAfter = Date.now() - 15_000;
-  const row = db
-    .select({ gpus: sql<number>`coalesce(max(${workers.gpus}), 0)` })
+/** Each live worker's reported GPU inventory (workers.gpu_inventory, written at its start). */
+export function liveGpuInventories(db: SandpitDb): { workerId: string; inventory: GpuInventory }[] {
+  const live = liveWorkerIds(db);
+  return db
+    .select({ id: workers.id, gpuInventory: workers.gpuInventory })
     .from(workers)
-    .where(gt(workers.heartbeatAt, freshAfter))
-    .get();
-  return row && row.gpus > 0
-    ? { available: true, reason: `${row.gpus} GPU(s) available` }
-    : { available: false, reason: "No worker has a GPU: GPU runs need a worker on a host with an NVIDIA GPU and the nvidia container runtime." };
+    .all()
+    .filter((worker) => live.has(worker.id))
+    .map((worker) => ({ workerId: worker.id, inventory: worker.gpuInventory ? (JSON.parse(worker.gpuInventory) as GpuInventory) : NO_GPUS }));
+}
+
+/** GPU sandboxes holding a slot, per device index, on one worker. */
+export function usedGpuSlots(db: SandpitDb, workerId: string): Map<number, number> {
+  const used = new Map<number, number>();
+  const rows = db
+    .select({ device: sandboxes.gpuDevice })
+    .from(sandboxes)
+    .where(and(eq(sandboxes.workerId, workerId), isNotNull(sandboxes.gpuDevice), inArray(sandboxes.status, ["creating", "ready"])))
+    .all();
+  for (const { device } of rows) used.set(device!, (used.get(device!) ?? 0) + 1);
+  return used;
+}
+
+/** The live workers' GPUs with their free slots, for the API, the playground and GET /api/v1/models. */
+export function gpuAvailability(db: SandpitDb): GpuAvailability {
+  const devices: GpuDeviceView[] = [];
+  for (const { workerId, inventory } of liveGpuInventories(db)) {
+    const used = usedGpuSlots(db, workerId);
+    for (const device of inventory.devices) {
+      const slots = inventory.passthrough ? inventory.slotsPerDevice : 0;
+      devices.push({ workerId, ...device, slots, slotsFree: Math.max(0, slots - (used.get(device.index) ?? 0)), passthrough: inventory.passthrough });
+    }
+  }
+  const usable = devices.filter((device) => device.slots > 0);
+  return usable.length
+    ? { available: true, reason: `${usable.length} GPU(s), ${usable.reduce((sum, device) => sum + device.slotsFree, 0)} slot(s) free`, devices }
+    : {
+        available: false,
+        reason: devices.length
+          ? "Workers have GPUs but no way to pass them to containers (README \"GPU setup\")."
+          : "No worker has a GPU: GPU runs need a worker on a host with an NVIDIA GPU and nvproxy (gVisor) or the NVIDIA Container Toolkit (runc).",
+        devices,
+      };
 }

@@ -3,6 +3,7 @@ import os from "node:os";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { workers } from "@/lib/db/schema";
 import { processAlive } from "@/lib/os/process-alive";
+import type { GpuInventory } from "@/lib/gpus/gpu-inventory";
 
 const STALE_AFTER_MS = 15_000;
 
@@ -12,9 +13,13 @@ export type WorkerRuntimeInfo = {
   gvisor: { version: string; platform: string; path: string } | null;
 };
 
-export function registerWorker(db: SandpitDb, workerId: string, gpus: number, runtime?: WorkerRuntimeInfo): void {
+export function registerWorker(db: SandpitDb, workerId: string, gpus: number, runtime?: WorkerRuntimeInfo, gpuInventory?: GpuInventory): void {
   const now = Date.now();
-  const described = { containerRuntime: runtime?.containerRuntime ?? null, gvisor: runtime?.gvisor ? JSON.stringify(runtime.gvisor) : null };
+  const described = {
+    containerRuntime: runtime?.containerRuntime ?? null,
+    gvisor: runtime?.gvisor ? JSON.stringify(runtime.gvisor) : null,
+    gpuInventory: gpuInventory ? JSON.stringify(gpuInventory) : null,
+  };
   db.insert(workers)
     .values({ id: workerId, hostname: os.hostname(), pid: process.pid, startedAt: now, heartbeatAt: now, gpus, ...described })
     .onConflictDoUpdate({ target: workers.id, set: { heartbeatAt: now, pid: process.pid, gpus, ...described } })

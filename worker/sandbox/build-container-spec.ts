@@ -1,5 +1,6 @@
 import type Dockerode from "dockerode";
 import { SANDBOX_UID, type HardeningPolicy } from "./hardening-policy";
+import { attachModelAndGpu, type GpuGrant } from "./attach-model-and-gpu";
 
 export type SandboxRequest = {
   /**
@@ -15,6 +16,8 @@ export type SandboxRequest = {
   cpus?: number;
   /** A model folder from the store, mounted read-only. */
   model?: { hostPath: string; name: string };
+  /** A GPU slot for this container (sandboxes only). */
+  gpu?: GpuGrant;
   containerRuntime: "runc" | "runsc";
   /**
    * A requirements fetch step's registry proxy: the host folder holding its Unix socket, bind-mounted
@@ -22,8 +25,6 @@ export type SandboxRequest = {
    */
   registryProxy?: { hostDir: string; mountPath: string };
 };
-
-export const MODELS_MOUNT = "/models";
 
 export const LABELS = {
   managed: "sandpit.managed",
@@ -47,7 +48,7 @@ export function buildContainerSpec(request: SandboxRequest, policy: HardeningPol
   const tmpfs = (extra: string) => `rw,nosuid,nodev,exec,size=${policy.tmpfsMb}m,nr_inodes=${policy.tmpfsInodes},${extra}`;
   const { role } = request;
   const singleUse = !("sandbox" in role);
-  return {
+  return attachModelAndGpu(request, policy, {
     Image: request.image,
     // A sandbox idles until runs arrive as exec'd processes; a single-use container's agent waits for its code.
     Cmd: singleUse ? WARM_AGENT : ["sleep", "infinity"],
@@ -83,9 +84,8 @@ export function buildContainerSpec(request: SandboxRequest, policy: HardeningPol
       // Equal to Memory: no swap, so a memory bomb is OOM-killed instead of thrashing the host.
       MemorySwap: memoryBytes,
       NanoCpus: Math.round((request.cpus ?? policy.cpus) * 1e9),
-      // The only host path a sandbox ever sees: the chosen model, read-only.
+      // The only host paths a sandbox ever sees: the chosen model, read-only (attachModelAndGpu), and a fetch step's proxy socket.
       Mounts: [
-        ...(request.model ? [{ Type: "bind" as const, Source: request.model.hostPath, Target: `${MODELS_MOUNT}/${request.model.name}`, ReadOnly: true }] : []),
         ...(request.registryProxy ? [{ Type: "bind" as const, Source: request.registryProxy.hostDir, Target: request.registryProxy.mountPath, ReadOnly: true }] : []),
       ],
       Ulimits: [
@@ -100,5 +100,5 @@ export function buildContainerSpec(request: SandboxRequest, policy: HardeningPol
       AutoRemove: false, // we read OOMKilled before removing
       Privileged: false,
     },
-  };
+  });
 }

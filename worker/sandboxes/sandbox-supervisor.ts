@@ -2,6 +2,8 @@ import { abandonFailedTransaction } from "@/lib/db/open-database";
 import type { SandboxRow } from "@/lib/db/schema";
 import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
 import { resolveModelPath } from "@/lib/models/list-models";
+import { NO_GPUS, type GpuInventory } from "@/lib/gpus/gpu-inventory";
+import { waitForGpuSlot } from "./wait-for-gpu-slot";
 import { toEndEvent } from "@/lib/runs/run-view";
 import { cancelQueuedRunsOf, claimNextSandbox, dueSandboxes, endSandbox, endSandboxTree, markSandboxReady, orphanedChildren } from "@/lib/sandboxes/sandbox-lifecycle";
 import { createSandboxToken } from "@/lib/auth/api-tokens";
@@ -18,6 +20,8 @@ import { CHANNEL_MOUNT, CHANNEL_RELAY_PORT, CHANNEL_SOCKET_NAME, CHANNEL_TOKEN_P
 import { startSocketRelay } from "./socket-relay";
 
 export type SupervisorDeps = LaunchDeps & {
+  /** This worker's GPUs and how long a GPU sandbox waits for a slot; absent: no GPUs. */
+  gpus?: { inventory: GpuInventory; waitMs: number };
   publishRun: (event: RunEvent) => void;
   publishSandbox: (event: SandboxEvent) => void;
   requirements: {
@@ -147,6 +151,9 @@ export class SandboxSupervisor {
         if (!hostPath) throw new Error(`model ${sandbox.model} is not in the model store`);
         model = { hostPath, name: sandbox.model };
       }
+      const gpu = sandbox.gpu
+        ? await waitForGpuSlot(db, this.deps.workerId, this.deps.gpus ?? { inventory: NO_GPUS, waitMs: 0 }, { id: sandbox.id, gpu: sandbox.gpu }, cancel.signal)
+        : undefined;
       const env = Object.entries(JSON.parse(sandbox.env) as Record<string, string>).map(([key, value]) => `${key}=${value}`);
       const channel = sandbox.nested ? await this.openChannel(sandbox) : null;
       if (channel) env.push(`SANDPIT_API_URL=http://127.0.0.1:${CHANNEL_RELAY_PORT}`, `SANDPIT_API_TOKEN=${CHANNEL_TOKEN_PLACEHOLDER}`);
@@ -159,6 +166,7 @@ export class SandboxSupervisor {
           memoryMb: sandbox.memoryMb,
           cpus: sandbox.cpus / 1000,
           model,
+          gpu,
           containerRuntime: this.deps.containerRuntime,
           // The same read-only folder-with-a-socket mount as the requirements fetch step's proxy.
           registryProxy: channel ? { hostDir: channel.hostDir, mountPath: CHANNEL_MOUNT } : undefined,

@@ -3,6 +3,7 @@ import { requireToken } from "@/lib/auth/api-tokens";
 import { handleApi } from "@/lib/http/handle-api";
 import { otherMethods } from "@/lib/http/method-not-allowed";
 import { describeLiveWorkers } from "@/lib/workers/worker-registry";
+import { gpuAvailability } from "@/lib/workers/gpu-availability";
 
 export const dynamic = "force-dynamic";
 export const { POST, PUT, PATCH, DELETE } = otherMethods(["GET"]);
@@ -11,5 +12,5 @@ export const { POST, PUT, PATCH, DELETE } = otherMethods(["GET"]);
 export const GET = handleApi((request: Request) => {
   const db = webDatabase();
   requireToken(db, request);
-  return Response.json({ workers: describeLiveWorkers(db) });
+  return Response.json({ workers: describeLiveWorkers(db), gpus: gpuAvailability(db) });
 });

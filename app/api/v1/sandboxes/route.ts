@@ -4,6 +4,7 @@ import { webDatabase } from "@/lib/db/web-database";
 import { SandpitError } from "@/lib/errors/sandpit-error";
 import { sandboxFailureError } from "@/lib/requirements/requirements-errors";
 import { handleApi, readJsonBody } from "@/lib/http/handle-api";
+import { fetchRequestedModel } from "@/lib/models/fetch-hub-model";
 import { requestSandbox, waitForSandbox } from "@/lib/sandboxes/manage-sandboxes";
 import { toSandboxView } from "@/lib/sandboxes/sandbox-view";
 import { otherMethods } from "@/lib/http/method-not-allowed";
@@ -17,6 +18,7 @@ export const POST = handleApi(async (request: Request) => {
   const db = webDatabase();
   const token = requireToken(db, request, { sandboxScoped: true });
   const body = await readJsonBody(request, config.maxRequestBytes);
+  await fetchRequestedModel(config.modelStore, body, config.sandboxSettings.provisionTimeoutMs);
   const created = requestSandbox(db, config.sandboxSettings, token, body);
   const sandbox = await waitForSandbox(db, created.id, Date.now() + config.sandboxSettings.provisionTimeoutMs);
   if (sandbox.status === "error") throw sandboxFailureError(sandbox);
