@@ -26,6 +26,7 @@ const NAMES = runtimes.flatMap((runtime) => [runtime.name, ...runtime.aliases]);
  *   runtime leaves them true. Tests meant for every runtime iterate over the catalog (tests/integration/runs-api.test.ts);
  * - the SDKs: separately installed packages with their own typed runtime lists (issue 13's "one contract" work
  *   generates them from the server's schemas); examples: programs written for one language;
+ * - the GPU image and its check (scripts/gpu-*): PyTorch is a Python stack;
  * - the benchmark: it measures chosen runtimes (its timed programs are Python, its bare-host baselines find each
  *   interpreter on the host); a new runtime is benchmarked through the catalog's `hello`, without a host baseline.
  */
@@ -35,6 +36,8 @@ const EXCLUDED: { test: (file: string) => boolean; why: string }[] = [
   { test: (file) => file.startsWith("tests/") || file.startsWith("sdk/js/tests/") || file.startsWith("sdk/python/tests/"), why: "tests of concrete runtimes" },
   { test: (file) => file.startsWith("sdk/") || file.startsWith("examples/"), why: "separate packages and examples" },
   { test: (file) => file.startsWith("bench/"), why: "measurements of chosen runtimes" },
+  // The GPU image is PyTorch, transformers and accelerate on top of the Python image: Python by nature, not a choice.
+  { test: (file) => file.startsWith("scripts/gpu-") || file.startsWith("images/python-gpu/"), why: "the GPU stack is Python's" },
 ];
 
 const SCRIPT_EXTENSIONS = /\.(ts|tsx|mts|cts|js|mjs|cjs|py|sh)$/;
