@@ -1,7 +1,7 @@
 import type Dockerode from "dockerode";
 
 /**
- * `docker run --rm` flags equal to a container spec from worker/sandbox/build-container-spec.ts, so the
+ * `docker run --rm` flags equal to a container spec from worker/container/build-container-spec.ts, so the
  * baseline runs with exactly the hardening our own containers get.
  */
 export function dockerRunArgs(spec: Dockerode.ContainerCreateOptions, command: string[]): string[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildContainerSpec } from "@/worker/sandbox/build-container-spec";
-import { DEFAULT_HARDENING } from "@/worker/sandbox/hardening-policy";
+import { buildContainerSpec } from "@/worker/container/build-container-spec";
+import { DEFAULT_HARDENING } from "@/worker/container/hardening-policy";
 
 describe("buildContainerSpec", () => {
   const spec = buildContainerSpec(

@@ -1,10 +1,10 @@
-import type { RegisteredRuntime } from "../sandbox/describe-gvisor";
+import type { RegisteredRuntime } from "../container/describe-gvisor";
 import Dockerode from "dockerode";
 import type { Duplex } from "node:stream";
 import tarFs from "tar-fs";
-import { LABELS } from "../sandbox/build-container-spec";
+import { LABELS } from "../container/build-container-spec";
 import type { ContainerEngine, ContainerExit, ExecOptions, ExecResult, ImageBuild, ManagedContainer, StartedContainer } from "./container-engine";
-import { DockerFrameParser } from "../execution/docker-frame-parser";
+import { FrameParser } from "../container/frame-parser";
 
 const isNotFound = (error: unknown) => (error as { statusCode?: number })?.statusCode === 404;
 /** After the attach stream closes, how long the wait may take to answer before we ask ourselves. */
@@ -275,7 +275,7 @@ export class DockerEngine implements ContainerEngine {
     const parts = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     let size = 0;
     let overLimit = false;
-    const parser = new DockerFrameParser((stream, payload) => {
+    const parser = new FrameParser((stream, payload) => {
       if (overLimit) return;
       size += payload.length;
       if (size <= maxBytes) parts[stream].push(Buffer.from(payload));

@@ -2,8 +2,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { RequirementsRejected, RequirementsUnavailable } from "@/lib/requirements/requirements-errors";
 import type { ContainerEngine, ExecOptions } from "../engine/container-engine";
-import { buildContainerSpec } from "../sandbox/build-container-spec";
-import type { HardeningPolicy } from "../sandbox/hardening-policy";
+import { buildContainerSpec } from "../container/build-container-spec";
+import type { HardeningPolicy } from "../container/hardening-policy";
 import { REQUIREMENTS_CACHE_LABEL, type RequirementsCache } from "./requirements-cache";
 import { PROXY_MOUNT, PROXY_SOCKET_NAME, registryHostPorts, startRegistryProxy, type RegistryProxy } from "./registry-proxy";
 

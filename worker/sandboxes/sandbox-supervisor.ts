@@ -6,7 +6,7 @@ import { toEndEvent } from "@/lib/runs/run-view";
 import { cancelQueuedRunsOf, claimNextSandbox, dueSandboxes, endSandbox, markSandboxReady } from "@/lib/sandboxes/sandbox-lifecycle";
 import { uploadCommand } from "@/lib/sandboxes/sandbox-file-commands";
 import { findSandbox } from "@/lib/sandboxes/sandbox-view";
-import { buildContainerSpec } from "../sandbox/build-container-spec";
+import { buildContainerSpec } from "../container/build-container-spec";
 import type { LaunchDeps } from "../execution/launchers";
 import { ensureRequirementsImage } from "./requirements-image";
 import { describeEngineError } from "../engine/describe-engine-error";

@@ -1,7 +1,7 @@
 import type Dockerode from "dockerode";
 import { SANDBOX_UID, type HardeningPolicy } from "./hardening-policy";
 
-export type SandboxRequest = {
+export type ContainerRequest = {
   /**
    * What the container is for: one run (created on demand), the warm pool (it learns its run when
    * taken), or a long-lived sandbox whose runs are exec'd processes.
@@ -42,7 +42,7 @@ const MB = 1024 * 1024;
 export const WARM_AGENT = ["/opt/sandpit/warm"];
 
 /** The one function that decides how a sandbox container is created. */
-export function buildContainerSpec(request: SandboxRequest, policy: HardeningPolicy): Dockerode.ContainerCreateOptions {
+export function buildContainerSpec(request: ContainerRequest, policy: HardeningPolicy): Dockerode.ContainerCreateOptions {
   const memoryBytes = request.memoryMb * MB;
   const tmpfs = (extra: string) => `rw,nosuid,nodev,exec,size=${policy.tmpfsMb}m,nr_inodes=${policy.tmpfsInodes},${extra}`;
   const { role } = request;
