@@ -23,7 +23,6 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   // gVisor allowed to connect to a bind-mounted host Unix socket (--host-uds=open): the requirements fetch step
   // reaches its registry proxy that way. Where Docker lacks it, the fetch step runs under runc.
   REQUIREMENTS_FETCH_DOCKER_RUNTIME: z.string().regex(/^[a-z][a-z0-9._-]{0,63}$/).default("runsc-uds"),
-  SANDBOX_CPUS: z.coerce.number().positive().max(64).default(1),
   SANDBOX_TMPFS_MB: positiveInt(64),
   SANDBOX_NOFILE: positiveInt(256),
   SANDBOX_FSIZE_MB: positiveInt(64),
@@ -82,7 +81,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
       pidsLimit: parsed.SANDBOX_PIDS_LIMIT,
       runscPidsLimit: parsed.SANDBOX_RUNSC_PIDS_LIMIT,
       runscDockerRuntime: parsed.SANDBOX_RUNSC_DOCKER_RUNTIME,
-      cpus: parsed.SANDBOX_CPUS,
       tmpfsMb: parsed.SANDBOX_TMPFS_MB,
       nofile: parsed.SANDBOX_NOFILE,
       fsizeMb: parsed.SANDBOX_FSIZE_MB,

@@ -120,7 +120,7 @@ class SlowEngine {
 const KEY: PoolKey = { runtime: "python", memoryMb: 256, cpusMilli: 1000 };
 
 function makePool(engine: SlowEngine, overrides: Partial<PoolSettings> = {}) {
-  return new WarmPool(engine as unknown as ContainerEngine, () => ({}), {
+  return new WarmPool(engine as unknown as ContainerEngine, () => ({}) as never, {
     enabled: true,
     min: 1,
     max: 4,

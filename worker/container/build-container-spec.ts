@@ -1,6 +1,8 @@
-import type Dockerode from "dockerode";
+import type { ContainerSpec } from "./container-spec";
 import { SANDBOX_UID, type HardeningPolicy } from "./hardening-policy";
+import { LABELS } from "./labels";
 
+/** What the worker asks of a container; buildContainerSpec adds the hardening policy and decides the rest. */
 export type ContainerRequest = {
   /**
    * What the container is for: one run (created on demand), the warm pool (it learns its run when
@@ -11,8 +13,8 @@ export type ContainerRequest = {
   instanceId: string;
   image: string;
   memoryMb: number;
-  /** Per-run CPU share; the policy's `cpus` applies when absent. */
-  cpus?: number;
+  /** CPU share (1 = one core's time). */
+  cpus: number;
   /** A model folder from the store, mounted read-only. */
   model?: { hostPath: string; name: string };
   containerRuntime: "runc" | "runsc";
@@ -25,80 +27,57 @@ export type ContainerRequest = {
 
 export const MODELS_MOUNT = "/models";
 
-export const LABELS = {
-  managed: "sandpit.managed",
-  /** One Sandpit installation (database) per value, so two installations on one Docker host never reap each other's sandboxes. */
-  instance: "sandpit.instance",
-  run: "sandpit.run",
-  /** A warm pool container of the worker it names; it belongs to that worker until the worker dies. */
-  pool: "sandpit.pool",
-  sandbox: "sandpit.sandbox",
-  worker: "sandpit.worker",
-} as const;
-
 const MB = 1024 * 1024;
+const SHM_MB = 16;
 
 /** Every single-use container runs its image's warm agent: it waits for the code on stdin (images/*\/warm). */
 export const WARM_AGENT = ["/opt/sandpit/warm"];
 
-/** The one function that decides how a sandbox container is created. */
-export function buildContainerSpec(request: ContainerRequest, policy: HardeningPolicy): Dockerode.ContainerCreateOptions {
-  const memoryBytes = request.memoryMb * MB;
-  const tmpfs = (extra: string) => `rw,nosuid,nodev,exec,size=${policy.tmpfsMb}m,nr_inodes=${policy.tmpfsInodes},${extra}`;
+/** The one function that decides how a container is made (engine-neutral; the engine only translates it). */
+export function buildContainerSpec(request: ContainerRequest, policy: HardeningPolicy): ContainerSpec {
   const { role } = request;
   const singleUse = !("sandbox" in role);
+  const tmpfs = { sizeMb: policy.tmpfsMb, inodes: policy.tmpfsInodes, exec: true, nosuid: true, nodev: true };
   return {
-    Image: request.image,
+    image: request.image,
     // A sandbox idles until runs arrive as exec'd processes; a single-use container's agent waits for its code.
-    Cmd: singleUse ? WARM_AGENT : ["sleep", "infinity"],
-    User: policy.user,
-    WorkingDir: policy.workDir,
-    Env: policy.env,
+    cmd: singleUse ? WARM_AGENT : ["sleep", "infinity"],
+    env: policy.env,
+    user: policy.user,
+    workDir: policy.workDir,
     // stdin carries the code, then the program's own input (see images/base/recv); attached before start.
-    AttachStdin: singleUse,
-    AttachStdout: singleUse,
-    AttachStderr: singleUse,
-    OpenStdin: singleUse,
-    StdinOnce: singleUse,
-    Tty: false,
-    NetworkDisabled: true,
-    Labels: {
+    stdin: singleUse,
+    labels: {
       [LABELS.managed]: "1",
       [LABELS.instance]: request.instanceId,
       [LABELS.worker]: request.workerId,
       ...("run" in role ? { [LABELS.run]: role.run } : "sandbox" in role ? { [LABELS.sandbox]: role.sandbox } : { [LABELS.pool]: "1" }),
     },
-    HostConfig: {
-      Runtime: request.containerRuntime === "runsc" ? policy.runscDockerRuntime : "runc",
-      NetworkMode: policy.network,
-      ReadonlyRootfs: policy.readOnlyRoot,
-      Tmpfs: {
-        [policy.workDir]: tmpfs(`uid=${SANDBOX_UID},gid=${SANDBOX_UID},mode=0700`),
-        "/tmp": tmpfs("mode=1777"),
-      },
-      CapDrop: policy.capDrop,
-      SecurityOpt: policy.securityOpt,
-      PidsLimit: request.containerRuntime === "runsc" ? policy.runscPidsLimit : policy.pidsLimit,
-      Memory: memoryBytes,
-      // Equal to Memory: no swap, so a memory bomb is OOM-killed instead of thrashing the host.
-      MemorySwap: memoryBytes,
-      NanoCpus: Math.round((request.cpus ?? policy.cpus) * 1e9),
-      // The only host path a sandbox ever sees: the chosen model, read-only.
-      Mounts: [
-        ...(request.model ? [{ Type: "bind" as const, Source: request.model.hostPath, Target: `${MODELS_MOUNT}/${request.model.name}`, ReadOnly: true }] : []),
-        ...(request.registryProxy ? [{ Type: "bind" as const, Source: request.registryProxy.hostDir, Target: request.registryProxy.mountPath, ReadOnly: true }] : []),
-      ],
-      Ulimits: [
-        { Name: "nofile", Soft: policy.nofile, Hard: policy.nofile },
-        { Name: "fsize", Soft: policy.fsizeMb * MB, Hard: policy.fsizeMb * MB },
-      ],
-      OomScoreAdj: policy.oomScoreAdj,
-      IpcMode: "private",
-      ShmSize: 16 * MB,
-      // Output is streamed over attach and kept by Sandpit; Docker keeping a second copy on disk is waste.
-      LogConfig: { Type: "none", Config: {} },
-      AutoRemove: false, // we read OOMKilled before removing
-      Privileged: false,
+    runtime: request.containerRuntime === "runsc" ? policy.runscDockerRuntime : "runc",
+    limits: {
+      memoryBytes: request.memoryMb * MB,
+      swapBytes: 0,
+      cpus: request.cpus,
+      pids: request.containerRuntime === "runsc" ? policy.runscPidsLimit : policy.pidsLimit,
+      nofile: policy.nofile,
+      fsizeBytes: policy.fsizeMb * MB,
+      shmBytes: SHM_MB * MB,
     },
+    oomScoreAdj: policy.oomScoreAdj,
+    readOnlyRoot: policy.readOnlyRoot,
+    tmpfs: [
+      { path: policy.workDir, ...tmpfs, mode: "0700", owner: { uid: SANDBOX_UID, gid: SANDBOX_UID } },
+      { path: "/tmp", ...tmpfs, mode: "1777" },
+    ],
+    capDrop: policy.capDrop,
+    noNewPrivileges: policy.noNewPrivileges,
+    seccomp: "engine-default",
+    network: policy.network,
+    ipc: "private",
+    // The only host paths a container ever sees: the chosen model, a fetch step's proxy socket; read-only.
+    mounts: [
+      ...(request.model ? [{ source: request.model.hostPath, target: `${MODELS_MOUNT}/${request.model.name}`, readOnly: true as const }] : []),
+      ...(request.registryProxy ? [{ source: request.registryProxy.hostDir, target: request.registryProxy.mountPath, readOnly: true as const }] : []),
+    ],
   };
 }

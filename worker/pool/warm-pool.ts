@@ -1,5 +1,5 @@
-import type Dockerode from "dockerode";
 import type { RuntimeName } from "@/lib/runtimes/catalog";
+import type { ContainerSpec } from "../container/container-spec";
 import type { ContainerEngine, StartedContainer } from "../engine/container-engine";
 import { targetPoolSize, updateAverage } from "./pool-sizing";
 import { RemovalQueue } from "./removal-queue";
@@ -65,7 +65,7 @@ export class WarmPool {
 
   constructor(
     private readonly engine: ContainerEngine,
-    private readonly createSpec: (key: PoolKey) => Dockerode.ContainerCreateOptions,
+    private readonly createSpec: (key: PoolKey) => ContainerSpec,
     private readonly settings: PoolSettings,
   ) {
     this.removals = new RemovalQueue((id) => engine.remove(id), {

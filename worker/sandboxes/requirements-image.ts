@@ -17,6 +17,7 @@ const MAX_LOCKFILE_BYTES = 8 * 1024 * 1024;
 const BUILD_MEMORY_MB = 2048;
 const BUILD_TMPFS_MB = 768;
 const BUILD_FSIZE_MB = 512;
+const BUILD_CPUS = 1;
 /** The most a step may hand back (a tar of wheels, site-packages or node_modules), read into the worker's memory. */
 const MAX_OUTPUT_TAR_BYTES = 512 * 1024 * 1024;
 /** The relay inside a fetch container listens here (its own loopback; the container has no other network). */
@@ -121,13 +122,14 @@ class BuildSteps {
         instanceId: this.context.instanceId,
         image,
         memoryMb: BUILD_MEMORY_MB,
+        cpus: BUILD_CPUS,
         containerRuntime: runtime,
         registryProxy: proxyDir ? { hostDir: proxyDir, mountPath: PROXY_MOUNT } : undefined,
       },
       policy,
     );
     // The same label as cached images, valued "build": a leftover is easy to find (recovery reaps it by its sandbox label).
-    spec.Labels = { ...spec.Labels, [REQUIREMENTS_CACHE_LABEL]: "build" };
+    spec.labels = { ...spec.labels, [REQUIREMENTS_CACHE_LABEL]: "build" };
     const id = await this.engine.startDetached(spec);
     this.containers.push(id);
     if (this.abort.signal.aborted) await this.engine.remove(id).catch(() => {});
