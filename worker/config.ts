@@ -38,8 +38,6 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   POOL_MAX_AGE_S: positiveInt(600),
   // Limits other than the defaults the pool learns from runs: at most this many, least recently used dropped first.
   POOL_MAX_KEYS: z.coerce.number().int().min(0).max(1000).default(16),
-  // The web's default run limits: the pool keeps containers ready for exactly these.
-  RUN_MEMORY_DEFAULT_MB: positiveInt(256),
   // Fair shares: the claim holds each owner to its running-runs limit (the web reads the same variables).
   ...fairShareEnvFields,
   // Retention (docs/security.md "Retention"): finished runs older than this are deleted, in batches, every sweep.
@@ -95,7 +93,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
       fillConcurrency: parsed.POOL_FILL_CONCURRENCY,
       idleMs: parsed.POOL_IDLE_S * 1000,
       maxAgeMs: parsed.POOL_MAX_AGE_S * 1000,
-      defaultLimits: { memoryMb: parsed.RUN_MEMORY_DEFAULT_MB, cpusMilli: 1000 },
+      // The web's default run limits (RUN_MEMORY_DEFAULT_MB is a shared setting): the pool keeps containers ready for exactly these.
+      defaultLimits: { memoryMb: shared.runMemoryDefaultMb, cpusMilli: 1000 },
     },
     heartbeatMs: parsed.WORKER_HEARTBEAT_MS,
     runningShares: runningShares(parsed),
