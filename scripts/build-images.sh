@@ -124,7 +124,7 @@ build_one() {  # build_one NAME PARENT_HASH -> sets LAST_HASH
     fi
     local ctx; ctx=$(mktemp -d /tmp/sandpit-build.XXXXXX); tmpdirs+=("$ctx")
     cp -a "$IMAGES/$name/." "$ctx/"
-    for script in run call invoke npm; do [[ -f $ctx/$script ]] && chmod 0755 "$ctx/$script"; done
+    for script in call invoke npm; do [[ -f $ctx/$script ]] && chmod 0755 "$ctx/$script"; done
     if [[ -f $ctx/npm-package ]]; then
         local spec
         spec=$(tr -d '[:space:]' < "$ctx/npm-package")
