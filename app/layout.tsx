@@ -1,5 +1,7 @@
 import type { Metadata, Viewport } from "next";
 import "./globals.css";
+import { RuntimesProvider } from "@/components/ui/runtimes-context";
+import { clientRuntimes } from "@/lib/runtimes/catalog";
 
 export const metadata: Metadata = {
   title: "Sandpit",
@@ -20,7 +22,9 @@ export const viewport: Viewport = {
 export default function RootLayout({ children }: { children: React.ReactNode }) {
   return (
     <html lang="en">
-      <body className="min-h-screen bg-white font-sans text-neutral-900 antialiased dark:bg-neutral-950 dark:text-neutral-100">{children}</body>
+      <body className="min-h-screen bg-white font-sans text-neutral-900 antialiased dark:bg-neutral-950 dark:text-neutral-100">
+        <RuntimesProvider runtimes={clientRuntimes()}>{children}</RuntimesProvider>
+      </body>
     </html>
   );
 }

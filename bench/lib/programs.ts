@@ -1,23 +1,12 @@
-import type { RuntimeName } from "@/lib/runtimes/catalog";
+import { runtimeCatalog, type RuntimeName } from "@/lib/runtimes/catalog";
 
-/** The hello-world each path runs: the same program text through the API and on the command line. */
-export const HELLO: Record<RuntimeName, string> = {
-  python: "print('hello')",
-  node: "console.log('hello')",
-  deno: "console.log('hello')",
-  go: 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello") }\n',
-  bash: "echo hello",
-};
+const runtimes = runtimeCatalog().runtimes;
 
-/** Command lines that run HELLO[runtime] inside the runtime image (docker run --rm baseline). */
-export const IN_IMAGE_COMMAND: Record<RuntimeName, string[]> = {
-  python: ["python3", "-c", HELLO.python],
-  node: ["node", "-e", HELLO.node],
-  deno: ["deno", "eval", HELLO.deno],
-  // The image's own compile-and-run path (prebuilt std, direct compile/link), as the worker uses it.
-  go: ["bash", "-c", `printf '%s' '${HELLO.go}' > main.go && exec /opt/sandpit/call`],
-  bash: ["bash", "-c", HELLO.bash],
-};
+/** The hello-world each path runs: the same program text through the API and on the command line (runtime.json `hello`). */
+export const HELLO: Record<RuntimeName, string> = Object.fromEntries(runtimes.map((runtime) => [runtime.name, runtime.hello.code]));
+
+/** Command lines that run HELLO[runtime] inside the runtime image (docker run --rm baseline; runtime.json `hello.inImage`). */
+export const IN_IMAGE_COMMAND: Record<RuntimeName, string[]> = Object.fromEntries(runtimes.map((runtime) => [runtime.name, runtime.hello.inImage]));
 
 /**
  * Programs whose own running time is the measurement: each prints `elapsed <ms>` timed inside the sandbox,

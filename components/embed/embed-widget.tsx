@@ -8,7 +8,8 @@ import { RunOutput } from "@/components/console/run-output";
 import { RuntimeSelect } from "@/components/ui/runtime-select";
 import type { RunChunkEvent, RunEndEvent } from "@/lib/realtime/events";
 import { useRunStream } from "@/lib/realtime/use-run-stream";
-import { RUNTIMES, type RuntimeName } from "@/lib/runtimes/catalog";
+import { useRuntimes } from "@/components/ui/runtimes-context";
+import type { RuntimeName } from "@/lib/runtimes/runtime-schema";
 
 export type EmbedWidgetProps = {
   runtime: RuntimeName;
@@ -26,6 +27,8 @@ export type EmbedWidgetProps = {
 /** The compact widget other sites frame: editor, Run, output; it tells its parent how tall it is. */
 export function EmbedWidget({ runtime: initialRuntime, code: initialCode, stdin = "", readOnly, autorun, initialRun, playgroundHref, notice }: EmbedWidgetProps) {
   const [runtime, setRuntime] = useState<RuntimeName>(initialRuntime);
+  const runtimes = useRuntimes();
+  const runtimeInfo = runtimes.find(runtime) ?? runtimes.defaultRuntime;
   const [code, setCode] = useState(initialCode);
   const [runId, setRunId] = useState<string | null>(initialRun?.id ?? null);
   const [error, setError] = useState<string | null>(notice ?? null);
@@ -78,7 +81,7 @@ export function EmbedWidget({ runtime: initialRuntime, code: initialCode, stdin 
     <div ref={rootRef} className="flex flex-col gap-2 p-2" data-testid="embed-widget">
       <div className="flex flex-wrap items-center gap-2">
         {readOnly ? (
-          <span className="text-xs font-medium text-neutral-500">{RUNTIMES[runtime].label}</span>
+          <span className="text-xs font-medium text-neutral-500">{runtimeInfo.label}</span>
         ) : (
           <label className="flex items-center gap-1 text-xs font-medium">
             <span className="sr-only">Runtime</span>
@@ -108,10 +111,10 @@ export function EmbedWidget({ runtime: initialRuntime, code: initialCode, stdin 
           codeRef.current = next; // at once: Ctrl+Enter right after typing runs what was typed
           setCode(next);
         }}
-        language={RUNTIMES[runtime].editorLanguage}
+        language={runtimeInfo.monacoLanguage}
         readOnly={readOnly}
         onRun={run}
-        label={`Code (${RUNTIMES[runtime].label})${readOnly ? ", read-only" : ". Press Control+Enter to run."}`}
+        label={`Code (${runtimeInfo.label})${readOnly ? ", read-only" : ". Press Control+Enter to run."}`}
         style={{ height: `${Math.min(Math.max(lines, 4), 18) * 19 + 20}px` }}
         testId="editor"
       />

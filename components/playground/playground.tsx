@@ -9,7 +9,8 @@ import { ShareDialog } from "@/components/share/share-dialog";
 import { RuntimeSelect } from "@/components/ui/runtime-select";
 import { SiteHeader } from "@/components/ui/site-header";
 import { useRunStream } from "@/lib/realtime/use-run-stream";
-import { RUNTIMES, isRuntimeName, type RuntimeName } from "@/lib/runtimes/catalog";
+import { useRuntimes } from "@/components/ui/runtimes-context";
+import type { RuntimeName } from "@/lib/runtimes/runtime-schema";
 import { ModelPicker } from "./model-picker";
 import { RecentRuns } from "./recent-runs";
 import { rememberRun, titleForCode } from "./recent-runs-store";
@@ -35,10 +36,11 @@ type Props = {
 const DRAFT_KEY = "sandpit:draft";
 const RUN_PARAM = "run";
 
-function loadDraft(): Partial<PlaygroundDraft> | null {
+/** The draft this browser saved, if its runtime still exists. */
+function loadDraft(isRuntimeName: (name: string) => boolean): Partial<PlaygroundDraft> | null {
   try {
     const parsed = JSON.parse(localStorage.getItem(DRAFT_KEY) ?? "null");
-    return parsed && typeof parsed === "object" && isRuntimeName(parsed.runtime) && typeof parsed.code === "string" ? parsed : null;
+    return parsed && typeof parsed === "object" && typeof parsed.runtime === "string" && isRuntimeName(parsed.runtime) && typeof parsed.code === "string" ? parsed : null;
   } catch {
     return null;
   }
@@ -46,9 +48,11 @@ function loadDraft(): Partial<PlaygroundDraft> | null {
 
 /** The playground: editor, runtime/model/resource pickers, stdin, Run/Cancel, live console, share. */
 export function Playground({ limits, models, modelsDir, gpu, fork }: Props) {
+  const runtimes = useRuntimes();
+  const runtimeOf = (name: RuntimeName) => runtimes.find(name) ?? runtimes.defaultRuntime;
   const defaults: PlaygroundDraft = {
-    runtime: "python",
-    code: RUNTIMES.python.starter,
+    runtime: runtimes.defaultRuntime.name,
+    code: runtimes.defaultRuntime.starter,
     stdin: "",
     resources: { memoryMb: limits.memoryDefaultMb, timeoutS: limits.timeoutDefaultS, vcpus: 1, gpu: false },
     model: "",
@@ -69,7 +73,7 @@ export function Playground({ limits, models, modelsDir, gpu, fork }: Props) {
   useEffect(() => {
     const url = new URL(window.location.href);
     if (!fork) {
-      const saved = loadDraft();
+      const saved = loadDraft((name) => runtimes.find(name) !== undefined);
       if (saved) setDraft((current) => ({ ...current, ...saved, resources: { ...current.resources, ...saved.resources } }));
     } else {
       for (const param of ["fork", "c", "code", "runtime"]) url.searchParams.delete(param);
@@ -158,8 +162,8 @@ export function Playground({ limits, models, modelsDir, gpu, fork }: Props) {
   }, [run]);
 
   const changeRuntime = (next: RuntimeName) => {
-    const keepCode = draft.code.trim() !== "" && draft.code !== RUNTIMES[draft.runtime].starter;
-    update({ runtime: next, code: keepCode ? draft.code : RUNTIMES[next].starter });
+    const keepCode = draft.code.trim() !== "" && draft.code !== runtimeOf(draft.runtime).starter;
+    update({ runtime: next, code: keepCode ? draft.code : runtimeOf(next).starter });
   };
 
   return (
@@ -181,16 +185,16 @@ export function Playground({ limits, models, modelsDir, gpu, fork }: Props) {
               <RuntimeSelect id={ids.runtime} className="field" value={draft.runtime} onChange={changeRuntime} />
             </label>
             <ModelPicker models={models} modelsDir={modelsDir} value={draft.model} onChange={(model) => update({ model })} />
-            <button type="button" className="btn-secondary mb-px" onClick={() => update({ code: RUNTIMES[draft.runtime].starter })}>
+            <button type="button" className="btn-secondary mb-px" onClick={() => update({ code: runtimeOf(draft.runtime).starter })}>
               Starter code
             </button>
           </div>
           <CodeEditor
             value={draft.code}
             onChange={(code) => update({ code })}
-            language={RUNTIMES[draft.runtime].editorLanguage}
+            language={runtimeOf(draft.runtime).monacoLanguage}
             onRun={run}
-            label={`Code editor (${RUNTIMES[draft.runtime].label}). Press Control+Enter to run.`}
+            label={`Code editor (${runtimeOf(draft.runtime).label}). Press Control+Enter to run.`}
             className="h-[45vh] min-h-64 lg:h-[55vh]"
             testId="editor"
           />

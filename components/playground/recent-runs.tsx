@@ -1,13 +1,14 @@
 "use client";
 
 import { useSyncExternalStore } from "react";
-import { RUNTIMES, isRuntimeName } from "@/lib/runtimes/catalog";
+import { useRuntimes } from "@/components/ui/runtimes-context";
 import { clearRecentRuns, readRecentRuns, subscribeRecentRuns, type RecentRun } from "./recent-runs-store";
 
 const none: RecentRun[] = [];
 
 /** Recent runs of this browser, each a link to its share page. */
 export function RecentRuns() {
+  const runtimes = useRuntimes();
   const runs = useSyncExternalStore(subscribeRecentRuns, readRecentRuns, () => none);
   return (
     <section aria-labelledby="recent-runs-heading" className="flex flex-col gap-2">
@@ -28,7 +29,7 @@ export function RecentRuns() {
           {runs.map((run) => (
             <li key={run.id}>
               <a href={`/r/${run.id}`} className="flex items-baseline gap-2 rounded px-1 py-0.5 hover:bg-neutral-100 dark:hover:bg-neutral-800">
-                <span className="shrink-0 text-xs text-neutral-500">{isRuntimeName(run.runtime) ? RUNTIMES[run.runtime].label : run.runtime}</span>
+                <span className="shrink-0 text-xs text-neutral-500">{runtimes.find(run.runtime)?.label ?? run.runtime}</span>
                 <span className="truncate font-mono text-xs">{run.title}</span>
                 <time className="ml-auto shrink-0 text-xs text-neutral-500" dateTime={new Date(run.at).toISOString()}>
                   {new Date(run.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}

@@ -7,12 +7,12 @@ import { SiteHeader } from "@/components/ui/site-header";
 import type { SharedRun } from "@/lib/embed/load-shared-run";
 import { embedUrlForRun, iframeSnippet } from "@/lib/embed/embed-url";
 import { useRunStream } from "@/lib/realtime/use-run-stream";
-import { RUNTIMES, isRuntimeName } from "@/lib/runtimes/catalog";
+import { useRuntimes } from "@/components/ui/runtimes-context";
 
 /** The read-only page of a run: code, settings, transcript (live while it runs), and a fork button. */
 export function SharedRunView({ run, origin }: { run: SharedRun; origin: string }) {
   const stream = useRunStream(run.id, { initialChunks: run.chunks, initialEnd: run.end, initialStartedAt: run.startedAt });
-  const runtime = isRuntimeName(run.runtime) ? RUNTIMES[run.runtime] : null;
+  const runtime = useRuntimes().find(run.runtime);
   const lines = run.code.split("\n").length;
   return (
     <div className="mx-auto flex min-h-screen max-w-5xl flex-col gap-4 p-3 sm:p-4">
@@ -56,7 +56,7 @@ export function SharedRunView({ run, origin }: { run: SharedRun; origin: string 
         <h2 className="text-sm font-semibold">Code</h2>
         <CodeEditor
           value={run.code}
-          language={runtime?.editorLanguage ?? "plaintext"}
+          language={runtime?.monacoLanguage ?? "plaintext"}
           readOnly
           label="Code (read-only)"
           className="min-h-24"

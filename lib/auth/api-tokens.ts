@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, isNull } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
-import { apiTokens, type ApiTokenRow } from "@/lib/db/schema";
+import { apiTokens, sandboxes, type ApiTokenRow } from "@/lib/db/schema";
 import { ApiError } from "@/lib/http/api-error";
 
 const TOKEN_PREFIX = "sp_";
@@ -19,10 +19,30 @@ export function createApiToken(db: SandpitDb, name: string): { id: string; name:
   return { id, name, token };
 }
 
+/**
+ * A nested sandbox's token (the worker makes it when it provisions the sandbox and keeps it outside the
+ * container: its API channel adds it to each request). It acts only on the sandbox's descendants, only
+ * through the sandbox routes, and only while the sandbox lives.
+ */
+export function createSandboxToken(db: SandpitDb, sandboxId: string, expiresAt: number): { id: string; token: string } {
+  const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
+  const id = randomBytes(9).toString("base64url");
+  db.insert(apiTokens).values({ id, name: `sandbox-${sandboxId.slice(0, 8)}`, tokenHash: hashToken(token), createdAt: Date.now(), sandboxId, expiresAt }).run();
+  return { id, token };
+}
+
+/** Ends the tokens of sandboxes that ended (they would fail the liveness check anyway; this makes it visible). */
+export function revokeSandboxTokens(db: SandpitDb, sandboxIds: string[]): void {
+  for (const sandboxId of sandboxIds) {
+    db.update(apiTokens).set({ revokedAt: Date.now() }).where(and(eq(apiTokens.sandboxId, sandboxId), isNull(apiTokens.revokedAt))).run();
+  }
+}
+
 export function listApiTokens(db: SandpitDb): Omit<ApiTokenRow, "tokenHash">[] {
   return db
     .select()
     .from(apiTokens)
+    .where(isNull(apiTokens.sandboxId))
     .all()
     .map(({ tokenHash: _hidden, ...rest }) => rest);
 }
@@ -34,8 +54,13 @@ export function revokeApiToken(db: SandpitDb, idOrName: string): number {
   return db.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.name, idOrName), isNull(apiTokens.revokedAt))).run().changes;
 }
 
+export type TokenUse = {
+  /** The sandbox routes accept a nested sandbox's token; everything else refuses it. */
+  sandboxScoped?: boolean;
+};
+
 /** The token behind `Authorization: Bearer …`, or null when none was sent. A wrong token is a 401. */
-export function authenticate(db: SandpitDb, request: Request): ApiTokenRow | null {
+export function authenticate(db: SandpitDb, request: Request, use: TokenUse = {}): ApiTokenRow | null {
   const header = request.headers.get("authorization");
   if (!header) return null;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -46,12 +71,20 @@ export function authenticate(db: SandpitDb, request: Request): ApiTokenRow | nul
     .where(and(eq(apiTokens.tokenHash, hashToken(match[1])), isNull(apiTokens.revokedAt)))
     .get();
   if (!row) throw new ApiError("unauthorized", "invalid or revoked API token");
+  if (row.sandboxId) {
+    if (!use.sandboxScoped) throw new ApiError("unauthorized", "a sandbox's token may use the sandbox API (/api/v1/sandboxes) only");
+    const holder = db.select({ status: sandboxes.status, expiresAt: sandboxes.expiresAt }).from(sandboxes).where(eq(sandboxes.id, row.sandboxId)).get();
+    const now = Date.now();
+    if (!holder || holder.status !== "ready" || holder.expiresAt <= now || (row.expiresAt !== null && row.expiresAt <= now)) {
+      throw new ApiError("unauthorized", "this sandbox token expired with its sandbox");
+    }
+  }
   db.update(apiTokens).set({ lastUsedAt: Date.now() }).where(eq(apiTokens.id, row.id)).run();
   return row;
 }
 
-export function requireToken(db: SandpitDb, request: Request): ApiTokenRow {
-  const token = authenticate(db, request);
+export function requireToken(db: SandpitDb, request: Request, use: TokenUse = {}): ApiTokenRow {
+  const token = authenticate(db, request, use);
   if (!token) throw new ApiError("unauthorized", "this endpoint needs an API token: 'Authorization: Bearer <token>' (make one with `npm run token -- create NAME`)");
   return token;
 }

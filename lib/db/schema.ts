@@ -131,8 +131,18 @@ export const sandboxes = sqliteTable(
     readyAt: integer("ready_at"),
     expiresAt: integer("expires_at").notNull(),
     endedAt: integer("ended_at"),
+    /** Nesting: the sandbox that created this one (through its channel), the top of its tree, and how far down it is. */
+    parentSandboxId: text("parent_sandbox_id"),
+    rootSandboxId: text("root_sandbox_id"),
+    depth: integer("depth").notNull().default(0),
+    /** JSON NestedBudget (lib/sandboxes/nested-budget.ts) when this sandbox may create children; null: no channel. */
+    nested: text("nested"),
   },
-  (table) => [index("sandboxes_status").on(table.status, table.expiresAt), index("sandboxes_token_status").on(table.tokenId, table.status)],
+  (table) => [
+    index("sandboxes_status").on(table.status, table.expiresAt),
+    index("sandboxes_token_status").on(table.tokenId, table.status),
+    index("sandboxes_parent_status").on(table.parentSandboxId, table.status),
+  ],
 );
 
 /** API tokens: only the SHA-256 of a token is kept. */
@@ -143,6 +153,9 @@ export const apiTokens = sqliteTable("api_tokens", {
   createdAt: integer("created_at").notNull(),
   lastUsedAt: integer("last_used_at"),
   revokedAt: integer("revoked_at"),
+  /** A nested sandbox's token: it acts only on this sandbox's descendants, and only while this sandbox lives. */
+  sandboxId: text("sandbox_id"),
+  expiresAt: integer("expires_at"),
 });
 
 export type SandboxRow = typeof sandboxes.$inferSelect;

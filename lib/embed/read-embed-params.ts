@@ -1,5 +1,5 @@
 import { MAX_CODE_BYTES } from "@/lib/runs/run-request-schema";
-import { isRuntimeName, RUNTIMES, type RuntimeName } from "@/lib/runtimes/catalog";
+import { runtimeCatalog, type RuntimeName } from "@/lib/runtimes/catalog";
 import { decompressCodeFromUrl } from "./url-code";
 
 export type SearchParams = Record<string, string | string[] | undefined>;
@@ -11,9 +11,11 @@ export type EmbedParams = { runtime: RuntimeName; code: string | null; readOnly:
 
 /** Reads `runtime`, `c` (compressed code) or `code` (plain), `readonly=1` and `autorun=1` from an embed URL. */
 export async function readEmbedParams(params: SearchParams): Promise<EmbedParams> {
-  const runtimeParam = single(params.runtime) ?? "python";
-  const runtime: RuntimeName = isRuntimeName(runtimeParam) ? runtimeParam : "python";
-  let problem = isRuntimeName(runtimeParam) ? null : `Unknown runtime "${runtimeParam.slice(0, 40)}"; using ${RUNTIMES.python.label}.`;
+  const { defaultRuntime, find } = runtimeCatalog();
+  const runtimeParam = single(params.runtime) ?? defaultRuntime.name;
+  const known = find(runtimeParam);
+  const runtime: RuntimeName = known?.name ?? defaultRuntime.name;
+  let problem = known ? null : `Unknown runtime "${runtimeParam.slice(0, 40)}"; using ${defaultRuntime.label}.`;
   let code: string | null = null;
   const compressed = single(params.c);
   if (compressed) {

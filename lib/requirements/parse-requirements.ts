@@ -11,7 +11,8 @@ export const MAX_REQUIREMENTS_BYTES = 8 * 1024;
 /** How much of an offending entry an error quotes. */
 const QUOTE_CHARS = 100;
 
-export type RequirementsRuntime = "python" | "node";
+/** How a runtime installs requirements (its runtime.json `requirements`): PEP 508 entries for pip, npm specs for npm. */
+export type RequirementsInstaller = "pip" | "npm";
 export type ParsedRequirements = { ok: true; requirements: string[] } | { ok: false; message: string };
 
 class RefusedEntry extends Error {}
@@ -25,7 +26,7 @@ export function quoteEntry(entry: string): string {
  * Splits, bounds and parses a requirements list (array, or requirements.txt-style text with one entry a line;
  * `#` starts a comment). Returns the canonical, de-duplicated, sorted set, or the first refused entry by name.
  */
-export function parseRequirements(runtime: RequirementsRuntime, input: string | string[]): ParsedRequirements {
+export function parseRequirements(installer: RequirementsInstaller, input: string | string[]): ParsedRequirements {
   const totalBytes = Array.isArray(input) ? input.reduce((sum, entry) => sum + Buffer.byteLength(String(entry)) + 1, 0) : Buffer.byteLength(input);
   if (totalBytes > MAX_REQUIREMENTS_BYTES) return { ok: false, message: `requirements are at most ${MAX_REQUIREMENTS_BYTES} bytes in all` };
   const rawEntries = Array.isArray(input) ? input : input.split("\n");
@@ -43,7 +44,7 @@ export function parseRequirements(runtime: RequirementsRuntime, input: string | 
       return { ok: false, message: `requirement ${quoteEntry(entry)} is longer than ${MAX_REQUIREMENT_CHARS} characters` };
     }
     try {
-      parsed.push(runtime === "python" ? parsePep508(entry) : parseNpmSpec(entry));
+      parsed.push(installer === "pip" ? parsePep508(entry) : parseNpmSpec(entry));
     } catch (error) {
       if (!(error instanceof RefusedEntry)) throw error;
       return { ok: false, message: `requirement ${quoteEntry(entry)} is refused: ${error.message}` };

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RUNTIME_NAMES } from "@/lib/runtimes/catalog";
+import { runtimeCatalog } from "@/lib/runtimes/catalog";
 import { MODEL_NAME_PATTERN } from "@/lib/models/model-name";
 import { quoteClientInput } from "@/lib/http/quote-client-input";
 import { MAX_MEMORY_TEXT_CHARS, parseMemoryMb } from "./parse-memory";
@@ -28,14 +28,15 @@ export function cappedText(field: string, maxBytes: number, typeError: string) {
 
 /** Validates a run request; the same schema serves the HTTP API and server actions. */
 export function runRequestSchema(limits: RunLimitSettings) {
+  const runtimeNames = runtimeCatalog().names;
   return z
     .object({
       ...resourceFields(limits),
-      runtime: z.enum(RUNTIME_NAMES, {
+      runtime: z.enum(runtimeNames, {
         error: (issue) =>
           issue.input === undefined
             ? "runtime is required"
-            : `unknown runtime ${quoteClientInput(issue.input)}; expected one of ${RUNTIME_NAMES.join(", ")}`,
+            : `unknown runtime ${quoteClientInput(issue.input)}; expected one of ${runtimeNames.join(", ")}`,
       }),
       code: cappedText("code", MAX_CODE_BYTES, "code is required and must be a string").refine((code) => code.length > 0, "code must not be empty"),
       stdin: cappedText("stdin", MAX_STDIN_BYTES, "stdin must be a string").default(""),

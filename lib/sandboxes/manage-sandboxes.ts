@@ -14,7 +14,9 @@ import { gpuAvailability } from "@/lib/workers/gpu-availability";
 import { assertOwnerShare } from "@/lib/runs/check-owner-share";
 import { tokenOwner } from "@/lib/runs/run-owner";
 import { sandboxRequestSchema } from "./sandbox-request-schema";
-import { findOwnedSandbox, findSandbox } from "./sandbox-view";
+import { accountTokenId, findOwnedSandbox, findSandbox } from "./sandbox-view";
+import { assertFitsParentBudget, childLifetimeMs } from "./nested-budget";
+import { endSandboxTree } from "./sandbox-lifecycle";
 
 export type SandboxSettings = {
   limits: RunLimitSettings & { lifetimeMaxS: number };
@@ -43,9 +45,19 @@ export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: 
   if (!request.code && !request.command && request.files.length === 0) {
     throw new ApiError("validation", "code: give the sandbox code to run (inline source or a command)", { field: "code" });
   }
-  assertSandboxQuota(db, token.id, settings.tokenLimits);
+  // A nested sandbox's token creates children of that sandbox, inside its budget, spending its owner's quota.
+  const parent = token.sandboxId ? findSandbox(db, token.sandboxId) : undefined;
+  if (token.sandboxId && parent?.status !== "ready") throw new ApiError("unauthorized", "this sandbox token expired with its sandbox");
+  let lifetimeMs = Math.round(request.lifetimeS * 1000);
+  if (parent) {
+    const explicitTimeout = typeof (input as { timeout?: unknown } | null)?.timeout === "number";
+    lifetimeMs = childLifetimeMs(parent, lifetimeMs, explicitTimeout);
+    assertFitsParentBudget(db, parent, { memoryMb: request.memoryMb, cpus: Math.round(request.vcpus * 1000), gpu: request.gpu, nested: request.nested });
+  }
+  const ownerTokenId = accountTokenId(db, token);
+  assertSandboxQuota(db, ownerTokenId, settings.tokenLimits);
   // A token at its queued-runs share may not add sandboxes (whose runs would queue behind the same share).
-  if (settings.tokenLimits.shares) assertOwnerShare(db, settings.tokenLimits.shares, tokenOwner(token.id));
+  if (settings.tokenLimits.shares) assertOwnerShare(db, settings.tokenLimits.shares, tokenOwner(ownerTokenId));
 
   const id = randomBytes(16).toString("base64url");
   const now = Date.now();
@@ -54,14 +66,14 @@ export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: 
     .values({
       id,
       name: request.name ?? `sandbox-${id.slice(0, 8)}`,
-      tokenId: token.id,
+      tokenId: ownerTokenId,
       runtime: request.runtime,
       language: request.language,
       code: request.code,
       command: request.command,
       memoryMb: request.memoryMb,
       cpus: Math.round(request.vcpus * 1000),
-      lifetimeMs: Math.round(request.lifetimeS * 1000),
+      lifetimeMs,
       env: JSON.stringify(request.env),
       requirements: JSON.stringify(request.requirements),
       denoFlags: JSON.stringify(request.denoFlags),
@@ -71,7 +83,11 @@ export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: 
       status: "creating",
       createdAt: now,
       // Provisional: the worker restarts the clock when the sandbox is ready.
-      expiresAt: now + Math.round(request.lifetimeS * 1000) + settings.provisionTimeoutMs,
+      expiresAt: now + lifetimeMs + settings.provisionTimeoutMs,
+      parentSandboxId: parent?.id ?? null,
+      rootSandboxId: parent ? (parent.rootSandboxId ?? parent.id) : null,
+      depth: parent ? parent.depth + 1 : 0,
+      nested: request.nested ? JSON.stringify(request.nested) : null,
     })
     .returning()
     .all()[0];
@@ -105,15 +121,13 @@ export function waitForSandbox(db: SandpitDb, id: string, deadlineMs: number): P
   });
 }
 
-/** Marks the sandbox deleted (its worker removes the container). Idempotent; an expired one stays expired. */
-export function deleteSandbox(db: SandpitDb, id: string, tokenId: string): SandboxRow {
-  findOwnedSandbox(db, id, tokenId);
-  const deleted = db
-    .update(sandboxes)
-    .set({ status: "deleted", endedAt: Date.now() })
-    .where(and(eq(sandboxes.id, id), inArray(sandboxes.status, ["creating", "ready"])))
-    .returning()
-    .all()[0];
-  if (deleted) webBus().commandWorkers({ type: "delete-sandbox", sandboxId: id });
-  return deleted ?? findSandbox(db, id)!;
+/**
+ * Marks the sandbox and all its descendants deleted (their workers remove the containers). Idempotent; an
+ * expired one stays expired.
+ */
+export function deleteSandbox(db: SandpitDb, id: string, token: ApiTokenRow): SandboxRow {
+  findOwnedSandbox(db, id, token);
+  const ended = endSandboxTree(db, id, "deleted");
+  for (const sandbox of ended) webBus().commandWorkers({ type: "delete-sandbox", sandboxId: sandbox.id });
+  return findSandbox(db, id)!;
 }

@@ -9,12 +9,12 @@ import { tokenOwner } from "@/lib/runs/run-owner";
 import { webBus } from "@/lib/realtime/web-bus";
 import { downloadCommand, uploadCommand } from "./sandbox-file-commands";
 import { fileDownloadSchema, fileUploadSchema, sandboxRunRequestSchema } from "./sandbox-request-schema";
-import { findOwnedSandbox } from "./sandbox-view";
+import { accountTokenId, findOwnedSandbox } from "./sandbox-view";
 
 const MIN_RUN_MS = 100;
 
 function assertReady(db: SandpitDb, sandboxId: string, token: ApiTokenRow) {
-  const sandbox = findOwnedSandbox(db, sandboxId, token.id);
+  const sandbox = findOwnedSandbox(db, sandboxId, token);
   const remainingMs = sandbox.expiresAt - Date.now();
   if (sandbox.status === "expired" || (sandbox.status === "ready" && remainingMs < MIN_RUN_MS)) {
     throw new ApiError("conflict", `sandbox ${sandboxId} has expired (its timeout was ${sandbox.lifetimeMs / 1000} s)`);
@@ -27,9 +27,11 @@ type QueueOptions = { input?: unknown; command?: string | null; stdin: string; t
 
 function queueSandboxRun(db: SandpitDb, sandboxId: string, token: ApiTokenRow, limits: TokenLimitSettings, options: QueueOptions): RunRow {
   const { sandbox, remainingMs } = assertReady(db, sandboxId, token);
-  assertRunQuota(db, token.id, limits);
+  // A nested sandbox's token spends its owner's quota and share.
+  const accountId = accountTokenId(db, token);
+  assertRunQuota(db, accountId, limits);
   // Sandbox runs take worker slots like any run: the same share as the token's other runs.
-  const owner = tokenOwner(token.id);
+  const owner = tokenOwner(accountId);
   if (limits.shares) assertOwnerShare(db, limits.shares, owner);
   const timeoutMs = Math.min(remainingMs, options.timeoutS ? options.timeoutS * 1000 : remainingMs);
   const run = db
@@ -37,7 +39,7 @@ function queueSandboxRun(db: SandpitDb, sandboxId: string, token: ApiTokenRow, l
     .values({
       id: newRunId(),
       sandboxId,
-      tokenId: token.id,
+      tokenId: accountId,
       ownerKey: owner.key,
       runtime: sandbox.runtime,
       code: options.useCode ? (sandbox.code ?? "") : "",

@@ -1,6 +1,8 @@
 import { and, asc, eq, inArray, isNotNull, isNull, lt, notInArray } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { runs, sandboxes, type SandboxRow, type SandboxStatus } from "@/lib/db/schema";
+import { revokeSandboxTokens } from "@/lib/auth/api-tokens";
+import { liveDescendants } from "./nested-budget";
 
 /** The worker's side of a sandbox's life: claim, ready, failed, expired, ended. */
 export function claimNextSandbox(db: SandpitDb, workerId: string): SandboxRow | undefined {
@@ -22,9 +24,16 @@ export function markSandboxReady(db: SandpitDb, id: string, containerId: string,
   const sandbox = db.select().from(sandboxes).where(eq(sandboxes.id, id)).get();
   if (!sandbox) return undefined;
   const now = Date.now();
+  let expiresAt = now + sandbox.lifetimeMs;
+  if (sandbox.parentSandboxId) {
+    // A child never outlives its parent; one whose parent ended while it was being made is not made ready.
+    const parent = db.select().from(sandboxes).where(eq(sandboxes.id, sandbox.parentSandboxId)).get();
+    if (!parent || parent.status !== "ready") return undefined;
+    expiresAt = Math.min(expiresAt, parent.expiresAt);
+  }
   return db
     .update(sandboxes)
-    .set({ status: "ready", containerId, requirementsCached, readyAt: now, expiresAt: now + sandbox.lifetimeMs })
+    .set({ status: "ready", containerId, requirementsCached, readyAt: now, expiresAt })
     .where(and(eq(sandboxes.id, id), eq(sandboxes.status, "creating")))
     .returning()
     .all()[0];
@@ -43,6 +52,42 @@ export function endSandbox(
     .where(and(eq(sandboxes.id, id), inArray(sandboxes.status, ["creating", "ready"])))
     .returning()
     .all()[0];
+}
+
+/**
+ * Ends a sandbox and every live sandbox below it (those as `deleted`: their parent took them with it), and
+ * revokes their tokens. Returns the rows it ended, the sandbox itself first when it was still live.
+ */
+export function endSandboxTree(
+  db: SandpitDb,
+  id: string,
+  status: Extract<SandboxStatus, "error" | "expired" | "deleted">,
+  error: string | null = null,
+): SandboxRow[] {
+  return db.transaction(() => {
+    const ended: SandboxRow[] = [];
+    const top = endSandbox(db, id, status, error);
+    if (top) ended.push(top);
+    for (const child of liveDescendants(db, id)) {
+      const row = endSandbox(db, child.id, "deleted", `its parent sandbox ${id} was ${status}`, null);
+      if (row) ended.push(row);
+    }
+    revokeSandboxTokens(db, [id, ...ended.map((row) => row.id)]);
+    return ended;
+  });
+}
+
+/** Live sandboxes of this worker whose parent has ended (a parent ended while its child was being made, or by another worker). */
+export function orphanedChildren(db: SandpitDb, workerId: string): SandboxRow[] {
+  const children = db
+    .select()
+    .from(sandboxes)
+    .where(and(eq(sandboxes.workerId, workerId), inArray(sandboxes.status, ["creating", "ready"]), isNotNull(sandboxes.parentSandboxId)))
+    .all();
+  if (!children.length) return [];
+  const parentIds = [...new Set(children.map((child) => child.parentSandboxId!))];
+  const live = liveSandboxIds(db, parentIds);
+  return children.filter((child) => !live.has(child.parentSandboxId!));
 }
 
 /** Ready sandboxes of this worker whose lifetime is over. */

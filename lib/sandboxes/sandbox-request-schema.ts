@@ -1,27 +1,31 @@
 import { z } from "zod";
 import { MAX_REQUIREMENT_CHARS, MAX_REQUIREMENTS, MAX_REQUIREMENTS_BYTES, parseRequirements } from "@/lib/requirements/parse-requirements";
 import { quoteClientInput } from "@/lib/http/quote-client-input";
+import { runtimeCatalog, type Runtime } from "@/lib/runtimes/catalog";
+import { nestedRequestSchema } from "./nested-budget";
 import { cappedText, MAX_CODE_BYTES, MAX_STDIN_BYTES, resourceFields, type RunLimitSettings } from "@/lib/runs/run-request-schema";
 
-/** Runtimes by the names the SDKs use; `shell` is an alias of `bash`. */
-export const SANDBOX_RUNTIMES = ["python", "node", "deno", "go", "shell", "bash"] as const;
-export const SANDBOX_LANGUAGES = ["python", "javascript", "typescript", "go", "shell"] as const;
-
-const runtimeForLanguage: Record<(typeof SANDBOX_LANGUAGES)[number], string | null> = {
-  python: "python",
-  javascript: null, // node or deno: must be said
-  typescript: "deno",
-  go: "go",
-  shell: "bash",
-};
-const languagesForRuntime: Record<string, string[]> = {
-  python: ["python"],
-  node: ["javascript"],
-  deno: ["typescript", "javascript"],
-  go: ["go"],
-  bash: ["shell"],
-};
-const defaultLanguage: Record<string, string> = { python: "python", node: "javascript", deno: "typescript", go: "go", bash: "shell" };
+/** The sandbox API's runtime and language vocabulary, from the runtime catalog (images/<name>/runtime.json). */
+export function sandboxVocabulary() {
+  const { runtimes } = runtimeCatalog();
+  const runtimeByName = new Map<string, Runtime>();
+  for (const runtime of runtimes) for (const name of [runtime.name, ...runtime.aliases]) runtimeByName.set(name, runtime);
+  const listing = new Map<string, Runtime[]>();
+  for (const runtime of runtimes) for (const language of runtime.languages) listing.set(language, [...(listing.get(language) ?? []), runtime]);
+  return {
+    /** Runtime names and their aliases (bash: shell), as the SDKs send them. */
+    runtimeNames: [...runtimeByName.keys()] as [string, ...string[]],
+    languages: [...listing.keys()] as [string, ...string[]],
+    runtimeByName,
+    /** The runtimes that run each language: a language with one implies it; with several the request must say. */
+    runtimesForLanguage: listing,
+    /** Runtimes whose sandboxes take `denoFlags`. */
+    permissionFlagRuntimes: runtimes.filter((runtime) => runtime.permissionFlags).map((runtime) => runtime.name),
+    requirementsRuntimes: runtimes.filter((runtime) => runtime.requirements !== "none").map((runtime) => `${runtime.name} (${runtime.requirements})`),
+    /** Runtimes whose images carry a Sandpit SDK: the ones nested sandboxes may use. */
+    sdkRuntimes: runtimes.filter((runtime) => runtime.sdk).map((runtime) => runtime.name),
+  };
+}
 
 /** Deno permissions a sandbox may grant itself. Network and --allow-all need networking, which sandboxes never have. */
 export const DENO_FLAG_PATTERN = /^--allow-(read|write|env|sys|hrtime|ffi|run)(=[A-Za-z0-9_./,:-]+)?$/;
@@ -71,11 +75,13 @@ const envValue = z.union([z.string(), z.number(), z.boolean()]);
 
 export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: number }) {
   const { memory, vcpus, model } = resourceFields(limits);
+  const vocabulary = sandboxVocabulary();
+  const { runtimeNames, languages } = vocabulary;
   return z
     .object({
       name: z.string().min(1).max(100).optional(),
-      runtime: z.enum(SANDBOX_RUNTIMES, { error: `runtime must be one of ${SANDBOX_RUNTIMES.join(", ")}` }).optional(),
-      language: z.enum(SANDBOX_LANGUAGES, { error: `language must be one of ${SANDBOX_LANGUAGES.join(", ")}` }).optional(),
+      runtime: z.enum(runtimeNames, { error: `runtime must be one of ${runtimeNames.join(", ")}` }).optional(),
+      language: z.enum(languages, { error: `language must be one of ${languages.join(", ")}` }).optional(),
       code: cappedText("code", MAX_CODE_BYTES, "code must be a string").optional(),
       memory,
       vcpus,
@@ -127,6 +133,8 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         .optional(),
       gpu: z.string().min(1).max(32).regex(/^[A-Za-z0-9_-]+$/, "gpu must be a GPU type like T4, A100 or any").optional(),
       files: z.array(z.object({ path: sandboxPath, content: base64Content })).max(100).optional(),
+      /** Off by default: with it, the sandbox gets a channel to the sandbox API and a budget for children. */
+      nested: nestedRequestSchema(limits).optional(),
     })
     .strict()
     .transform((request, ctx) => {
@@ -134,24 +142,24 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         ctx.addIssue({ code: "custom", path: [field], message });
         return z.NEVER;
       };
-      let runtime: string | undefined = request.runtime === "shell" ? "bash" : request.runtime;
+      let runtime = request.runtime === undefined ? undefined : vocabulary.runtimeByName.get(request.runtime);
       if (!runtime) {
-        if (!request.language) return fail("runtime", "say which runtime (python, node, deno, go, shell) or language");
-        const implied = runtimeForLanguage[request.language];
-        if (!implied) return fail("runtime", "language javascript needs a runtime: node or deno");
-        runtime = implied;
+        if (!request.language) return fail("runtime", `say which runtime (${runtimeNames.join(", ")}) or language`);
+        const candidates = vocabulary.runtimesForLanguage.get(request.language) ?? [];
+        if (candidates.length !== 1) return fail("runtime", `language ${request.language} needs a runtime: ${candidates.map((c) => c.name).join(" or ")}`);
+        runtime = candidates[0];
       }
-      const resolvedRuntime: string = runtime;
-      const language = request.language ?? defaultLanguage[resolvedRuntime];
-      if (!languagesForRuntime[resolvedRuntime].includes(language)) return fail("language", `language ${language} does not run on ${resolvedRuntime}`);
+      const resolvedRuntime = runtime.name;
+      const language = request.language ?? runtime.languages[0];
+      if (!runtime.languages.includes(language)) return fail("language", `language ${language} does not run on ${resolvedRuntime}`);
 
       let requirements: string[] = [];
       const hasRequirements = Array.isArray(request.requirements) ? request.requirements.some((entry) => entry.trim()) : !!request.requirements?.trim();
       if (request.requirements !== undefined && hasRequirements) {
-        if (resolvedRuntime !== "python" && resolvedRuntime !== "node") {
-          return fail("requirements", `requirements are supported for python (pip) and node (npm), not ${resolvedRuntime}`);
+        if (runtime.requirements === "none") {
+          return fail("requirements", `requirements are supported for ${vocabulary.requirementsRuntimes.join(" and ")}, not ${resolvedRuntime}`);
         }
-        const parsed = parseRequirements(resolvedRuntime, request.requirements);
+        const parsed = parseRequirements(runtime.requirements, request.requirements);
         if (!parsed.ok) return fail("requirements", parsed.message);
         requirements = parsed.requirements;
       }
@@ -159,18 +167,24 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
       let denoFlags = request.denoFlags ?? [];
       let command: string | null = null;
       const code = request.code?.trim() ? request.code : null;
-      if (code && isCommand(resolvedRuntime, code)) {
+      if (code && isCommand(runtime, code)) {
         command = code.trim();
-        if (resolvedRuntime === "deno") denoFlags = [...denoFlags, ...command.split(/\s+/).filter((word) => word.startsWith("-"))];
+        if (runtime.permissionFlags) denoFlags = [...denoFlags, ...command.split(/\s+/).filter((word) => word.startsWith("-"))];
       }
-      if (denoFlags.length && resolvedRuntime !== "deno") return fail("denoFlags", "denoFlags apply to the deno runtime only");
+      if (denoFlags.length && !runtime.permissionFlags) {
+        return fail("denoFlags", `denoFlags apply to the ${vocabulary.permissionFlagRuntimes.join(", ")} runtime only`);
+      }
+      if (request.nested && !runtime.sdk) {
+        const withSdk = vocabulary.sdkRuntimes.join(" or ");
+        return fail("nested", `nested sandboxes run on ${withSdk} (the runtimes whose images carry the SDKs), not ${runtime.name}`);
+      }
       for (const flag of denoFlags) {
         if (DENO_REFUSED.test(flag)) return fail("denoFlags", `${quoteClientInput(flag)} is refused: sandboxes have no network`);
         if (!DENO_FLAG_PATTERN.test(flag)) return fail("denoFlags", `${quoteClientInput(flag)} is not an allowed Deno permission flag`);
       }
       return {
         name: request.name,
-        runtime: resolvedRuntime as "python" | "node" | "deno" | "go" | "bash",
+        runtime: resolvedRuntime,
         language,
         code: command ? null : code,
         command,
@@ -183,24 +197,24 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         denoFlags: [...new Set(denoFlags)],
         gpu: request.gpu,
         files: request.files ?? [],
+        nested: request.nested ?? null,
       };
     });
 }
 
 export type SandboxRequest = z.output<ReturnType<typeof sandboxRequestSchema>>;
 
-const COMMAND_WORDS: Record<string, RegExp> = {
-  python: /^(python3?|pip3?)\s+\S/,
-  node: /^(node|npx)\s+\S/,
-  deno: /^deno\s+(run|test|eval)\s+\S/,
-  go: /^go\s+run\s+\S/,
-  bash: /^(bash|sh)\s+\S/,
-};
-
-/** Code like `python inference.py "x"` or `deno run --allow-ffi script.ts` is a command, not source. */
-export function isCommand(runtime: string, code: string): boolean {
+/**
+ * Code like `python inference.py "x"` or `deno run --allow-ffi script.ts` is a command, not source: one line
+ * whose first words are one of the runtime's commandPrefixes, followed by at least one more word.
+ */
+export function isCommand(runtime: Pick<Runtime, "commandPrefixes">, code: string): boolean {
   const trimmed = code.trim();
-  return !trimmed.includes("\n") && (COMMAND_WORDS[runtime]?.test(trimmed) ?? false);
+  if (trimmed.includes("\n")) return false;
+  const prefixes = runtime.commandPrefixes.map((prefix) => prefix.split(" "));
+  // Only as many words as the longest prefix needs, plus one: the rest of the line is never split.
+  const words = trimmed.split(/\s+/, Math.max(0, ...prefixes.map((prefix) => prefix.length)) + 1);
+  return prefixes.some((prefix) => words.length > prefix.length && prefix.every((word, index) => words[index] === word));
 }
 
 /** The body of a run request inside a sandbox. */

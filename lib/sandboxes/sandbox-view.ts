@@ -1,18 +1,29 @@
 import { eq } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
-import { sandboxes, type RunRow, type SandboxRow } from "@/lib/db/schema";
+import { sandboxes, type ApiTokenRow, type RunRow, type SandboxRow } from "@/lib/db/schema";
 import { ApiError } from "@/lib/http/api-error";
 import { runDurationMs } from "@/lib/runs/run-view";
+import { isDescendantOf, parseNestedBudget } from "./nested-budget";
 
 export function findSandbox(db: SandpitDb, id: string): SandboxRow | undefined {
   return db.select().from(sandboxes).where(eq(sandboxes.id, id)).get();
 }
 
-/** A sandbox the caller's token owns; anyone else's is "not found" so ids cannot be probed. */
-export function findOwnedSandbox(db: SandpitDb, id: string, tokenId: string): SandboxRow {
+/**
+ * A sandbox the caller's token may act on: its own (children carry their root's owner token), or, for a
+ * nested sandbox's token, a descendant of that sandbox. Anything else is "not found" so ids cannot be probed.
+ */
+export function findOwnedSandbox(db: SandpitDb, id: string, token: ApiTokenRow): SandboxRow {
   const sandbox = findSandbox(db, id);
-  if (!sandbox || sandbox.tokenId !== tokenId) throw new ApiError("not_found", `no sandbox with id ${id}`);
+  const allowed = sandbox && (token.sandboxId ? isDescendantOf(db, sandbox, token.sandboxId) : sandbox.tokenId === token.id);
+  if (!sandbox || !allowed) throw new ApiError("not_found", `no sandbox with id ${id}`);
   return sandbox;
+}
+
+/** The token a caller's sandboxes and runs count against: a nested sandbox's token spends its owner's. */
+export function accountTokenId(db: SandpitDb, token: ApiTokenRow): string {
+  if (!token.sandboxId) return token.id;
+  return findSandbox(db, token.sandboxId)?.tokenId ?? token.id;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -36,7 +47,15 @@ export function toSandboxView(sandbox: SandboxRow) {
     readyAt: iso(sandbox.readyAt),
     expiresAt: iso(sandbox.expiresAt),
     endedAt: iso(sandbox.endedAt),
+    parentId: sandbox.parentSandboxId,
+    depth: sandbox.depth,
+    nested: nestedView(sandbox),
   };
+}
+
+function nestedView(sandbox: SandboxRow) {
+  const budget = parseNestedBudget(sandbox);
+  return budget && { maxChildren: budget.maxChildren, maxDepth: budget.maxDepth, memory: budget.memoryMb, vcpus: budget.cpus / 1000, gpus: budget.gpus };
 }
 
 /**

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runToEnd, type RunView } from "../support/api-client";
 import { containersForRun, poolContainers, waitUntil } from "../support/docker-probe";
+import { runtimeCatalog } from "@/lib/runtimes/catalog";
 import { startStack, type Stack } from "../support/stack";
 
 /**
@@ -11,7 +12,7 @@ import { startStack, type Stack } from "../support/stack";
  * unit-tested with a fake engine (tests/unit/warm-pool-keys.test.ts).
  */
 const MAX_KEYS = 3;
-const RUNTIMES = 5; // python, node, deno, go, bash: one default key each
+const RUNTIMES = runtimeCatalog().names.length; // one default key per runtime
 const DEFAULT_MEMORY_BYTES = 256 * 1024 * 1024;
 
 /**

@@ -2,16 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { io } from "socket.io-client";
 import { getRun, postRun, runToEnd } from "../support/api-client";
 import { containersForRun, recordedContainerId, waitUntil } from "../support/docker-probe";
+import { getRuntime, runtimeCatalog } from "@/lib/runtimes/catalog";
 import { CONTAINER_RUNTIMES } from "../support/runtimes-under-test";
 import { startStack, type Stack } from "../support/stack";
 
-const hello: Record<string, string> = {
-  python: 'print("hello from python")',
-  node: 'console.log("hello from node")',
-  deno: 'const who: string = "deno"; console.log(`hello from ${who}`)',
-  go: 'package main\nimport "fmt"\nfunc main() { fmt.Println("hello from go") }',
-  bash: 'echo "hello from bash"',
-};
+/** Every runtime in the catalog: a new images/<name>/ folder is tested here without editing this file. */
+const runtimes = runtimeCatalog().runtimes;
 
 describe.each(CONTAINER_RUNTIMES)("runs under %s", (containerRuntime) => {
   let stack: Stack;
@@ -20,10 +16,16 @@ describe.each(CONTAINER_RUNTIMES)("runs under %s", (containerRuntime) => {
   }, 120_000);
   afterAll(async () => stack?.stop());
 
-  it.each(Object.keys(hello))("runs hello world in %s", async (runtime) => {
-    const run = await runToEnd(stack.baseUrl, { runtime, code: hello[runtime], timeout: 30 });
-    expect(run, JSON.stringify(run)).toMatchObject({ status: "succeeded", exitCode: 0, stdout: `hello from ${runtime}\n` });
+  it.each(runtimes.map((runtime) => runtime.name))("runs hello world in %s", async (name) => {
+    const run = await runToEnd(stack.baseUrl, { runtime: name, code: getRuntime(name).hello.code, timeout: 30 });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: "succeeded", exitCode: 0, stdout: "hello\n" });
     expect(run.durationMs).toBeGreaterThan(0);
+  });
+
+  it.each(runtimes.map((runtime) => runtime.name))("runs the playground's starter snippet in %s", async (name) => {
+    const run = await runToEnd(stack.baseUrl, { runtime: name, code: getRuntime(name).starter, stdin: "Sandpit", timeout: 30 });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: "succeeded", exitCode: 0, stderr: "" });
+    expect(run.stdout).toMatch(/^Hello/);
   });
 
   it("passes stdin to the program and returns stderr and the exit code", async () => {

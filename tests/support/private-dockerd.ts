@@ -120,14 +120,17 @@ export async function startPrivateDockerd(images: string[]): Promise<PrivateDock
   rmSync(runRoot, { recursive: true, force: true });
   mkdirSync(runRoot, { recursive: true });
   mkdirSync(DATA_ROOT, { recursive: true });
-  // Same runtimes as the shared daemon (scripts/host-setup.sh): runsc needs --network=none.
+  // The same runtimes as the shared daemon, as scripts/host-setup.sh registered them (the current runsc and its
+  // flags), so a test against this daemon exercises the gVisor build that production uses.
+  const sharedRuntimes = (JSON.parse(readFileSync("/etc/docker/daemon.json", "utf8")) as { runtimes?: Record<string, unknown> }).runtimes;
+  if (!sharedRuntimes?.runsc) throw new Error("/etc/docker/daemon.json registers no runsc: run scripts/host-setup.sh");
   writeFileSync(
     configFile,
     JSON.stringify({
       "storage-driver": "overlay2",
       "exec-opts": ["native.cgroupdriver=cgroupfs"],
       "log-level": "warn",
-      runtimes: { runsc: { path: execFileSync("sh", ["-c", "command -v runsc"], { encoding: "utf8" }).trim(), runtimeArgs: ["--network=none"] } },
+      runtimes: sharedRuntimes,
     }),
   );
   await start();

@@ -50,6 +50,7 @@ function setup() {
     imagePrefix: "sandpit/",
     modelsDir: "/nonexistent",
     containerRuntime: "runsc",
+    webUrl: "http://127.0.0.1:9", // only nested sandboxes reach it; none here
     publishRun: (event) => runEvents.push(event),
     publishSandbox: (event) => sandboxEvents.push(event),
     requirements: {

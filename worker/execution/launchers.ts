@@ -2,7 +2,7 @@ import type { SandpitDb } from "@/lib/db/open-database";
 import type { RunRow } from "@/lib/db/schema";
 import { resolveModelPath } from "@/lib/models/list-models";
 import { findSandbox } from "@/lib/sandboxes/sandbox-view";
-import { RUNTIMES, isRuntimeName } from "@/lib/runtimes/catalog";
+import { isRuntimeName } from "@/lib/runtimes/catalog";
 import { randomBytes } from "node:crypto";
 import type { ContainerEngine, StartedContainer } from "../engine/container-engine";
 import type { PoolKey, WarmPool } from "../pool/warm-pool";
@@ -58,7 +58,7 @@ export function singleUseRequest(key: PoolKey, deps: LaunchDeps): Omit<Container
   return {
     workerId: deps.workerId,
     instanceId: deps.instanceId,
-    image: deps.imagePrefix + RUNTIMES[key.runtime].image.split("/").pop(),
+    image: deps.imagePrefix + key.runtime, // scripts/build-images.sh tags images/<name> as sandpit/<name>
     memoryMb: key.memoryMb,
     cpus: key.cpusMilli / 1000,
     containerRuntime: deps.containerRuntime,

@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import type { RequirementsInstaller } from "@/lib/requirements/parse-requirements";
 import { RequirementsRejected, RequirementsUnavailable } from "@/lib/requirements/requirements-errors";
+import { getRuntime } from "@/lib/runtimes/catalog";
 import type { ContainerEngine, ExecOptions } from "../engine/container-engine";
 import { buildContainerSpec } from "../container/build-container-spec";
 import type { HardeningPolicy } from "../container/hardening-policy";
 import { REQUIREMENTS_CACHE_LABEL, type RequirementsCache } from "./requirements-cache";
+import { RelayEnded, startSocketRelay } from "./socket-relay";
 import { PROXY_MOUNT, PROXY_SOCKET_NAME, registryHostPorts, startRegistryProxy, type RegistryProxy } from "./registry-proxy";
 
 /** Bump when the recipes below change: part of every cache key, so old images are not reused. */
@@ -53,7 +56,7 @@ export function requirementsImageTag(
   request: Pick<RequirementsImageRequest, "imagePrefix" | "runtime" | "requirements" | "pipIndexUrl" | "npmRegistry">,
   baseImage: string,
 ): string {
-  const registry = request.runtime === "python" ? request.pipIndexUrl : request.npmRegistry;
+  const registry = getRuntime(request.runtime).requirements === "pip" ? request.pipIndexUrl : request.npmRegistry;
   const hash = createHash("sha256")
     .update(JSON.stringify([RECIPE_VERSION, request.runtime, baseImage, registry, ...request.requirements]))
     .digest("hex")
@@ -80,7 +83,7 @@ export async function ensureRequirementsImage(
 ): Promise<{ image: string; cached: boolean }> {
   const base = `${request.imagePrefix}${request.runtime}`;
   if (!request.requirements.length) return { image: base, cached: true };
-  if (request.runtime !== "python" && request.runtime !== "node") throw new RequirementsRejected(`requirements are not supported for ${request.runtime}`);
+  if (getRuntime(request.runtime).requirements === "none") throw new RequirementsRejected(`requirements are not supported for ${request.runtime}`);
   const tag = requirementsImageTag(request, base);
   const { cached } = await cache.ensure(tag, (signal) => buildRequirementsImage(engine, base, tag, request, context, signal), cancelled);
   return { image: tag, cached };
@@ -88,7 +91,7 @@ export async function ensureRequirementsImage(
 
 /** The hosts the fetch step's proxy lets through for this runtime. */
 export function registryAllowlist(request: RequirementsImageRequest): Set<string> {
-  if (request.runtime === "python") return registryHostPorts([request.pipIndexUrl, ...(request.pipFileHosts ?? [])]);
+  if (getRuntime(request.runtime).requirements === "pip") return registryHostPorts([request.pipIndexUrl, ...(request.pipFileHosts ?? [])]);
   return registryHostPorts([request.npmRegistry]);
 }
 
@@ -149,25 +152,10 @@ class BuildSteps {
   }
 
   /** Starts the relay (127.0.0.1:RELAY_PORT -> the proxy socket) and waits until it listens. */
-  async startRelay(id: string, runtime: "python" | "node"): Promise<void> {
-    const env = [`RELAY_PORT=${RELAY_PORT}`, `RELAY_SOCKET=${PROXY_MOUNT}/${PROXY_SOCKET_NAME}`];
-    const cmd = runtime === "python" ? ["python3", "-c", PYTHON_RELAY] : ["node", "-e", NODE_RELAY];
-    const started = await this.engine.exec(id, { cmd, env, user: this.context.policy.user, workingDir: WORK });
-    started.stdin.end();
-    started.stdin.on("error", () => {});
-    started.output.on("error", () => {});
-    await new Promise<void>((resolve, reject) => {
-      let seen = "";
-      const onAbort = () => reject(this.abort.signal.reason);
-      this.abort.signal.addEventListener("abort", onAbort, { once: true });
-      started.output.on("data", (chunk: Buffer) => {
-        seen = (seen + chunk.toString("latin1")).slice(-200);
-        if (seen.includes("relay-ready")) {
-          this.abort.signal.removeEventListener("abort", onAbort);
-          resolve();
-        }
-      });
-      void started.exited.then(() => reject(new StepFailed(`the registry relay ended: ${seen}`)), reject);
+  async startRelay(id: string, installer: RequirementsInstaller): Promise<void> {
+    const options = { installer, port: RELAY_PORT, socketPath: `${PROXY_MOUNT}/${PROXY_SOCKET_NAME}`, user: this.context.policy.user, workingDir: WORK };
+    await startSocketRelay(this.engine, id, options, this.abort.signal).catch((error: unknown) => {
+      throw error instanceof RelayEnded ? new StepFailed(`the registry ${error.message.replace(/^the /, "")}`) : error;
     });
   }
 
@@ -200,7 +188,7 @@ async function buildRequirementsImage(
   let proxy: RegistryProxy | undefined;
   try {
     proxy = await startRegistryProxy(registryAllowlist(request));
-    const built = request.runtime === "python" ? await pythonSteps(steps, base, request, proxy.hostDir, context) : await nodeSteps(steps, base, request, proxy.hostDir);
+    const built = getRuntime(request.runtime).requirements === "pip" ? await pipSteps(steps, base, request, proxy.hostDir, context) : await npmSteps(steps, base, request, proxy.hostDir);
     await proxy.close();
     const labels = { [REQUIREMENTS_CACHE_LABEL]: request.runtime, "sandpit.runtime": request.runtime };
     // FROM + COPY only: the classic builder copies the tar's folder; nothing runs, no network.
@@ -241,7 +229,7 @@ function hostCaBundle(): Buffer | null {
 
 const CLEAN_ENV = (extra: string[] = []) => ["HOME=/sandbox", "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", ...extra];
 
-async function pythonSteps(steps: BuildSteps, base: string, request: RequirementsImageRequest, proxyDir: string, context: RequirementsBuildContext) {
+async function pipSteps(steps: BuildSteps, base: string, request: RequirementsImageRequest, proxyDir: string, context: RequirementsBuildContext) {
   const requirementsFile = request.requirements.join("\n") + "\n";
   const pip = ["python3", "-m", "pip"];
   const quiet = ["--isolated", "--no-input", "--disable-pip-version-check", "--no-cache-dir", "-q"];
@@ -250,7 +238,7 @@ async function pythonSteps(steps: BuildSteps, base: string, request: Requirement
   await steps.writeFile(fetcher, `${WORK}/requirements.txt`, requirementsFile);
   const ca = hostCaBundle();
   if (ca) await steps.writeFile(fetcher, `${WORK}/host-ca.crt`, ca);
-  await steps.startRelay(fetcher, "python");
+  await steps.startRelay(fetcher, "pip");
   await steps.run(fetcher, {
     cmd: [
       ...pip, "download", ...quiet, "--retries", "1", "--only-binary=:all:",
@@ -273,7 +261,7 @@ async function pythonSteps(steps: BuildSteps, base: string, request: Requirement
   return { tar: site, dockerfile: `FROM ${base}\nCOPY site ${PYTHON_SITE}\nENV PYTHONPATH=${PYTHON_SITE}\n` };
 }
 
-/** Where a python requirements image keeps its packages (on PYTHONPATH). */
+/** Where a pip requirements image keeps its packages (on PYTHONPATH). */
 const PYTHON_SITE = "/opt/sandpit/site";
 
 /** npm flags that keep every package a registry tarball and run nothing of any package. */
@@ -299,7 +287,7 @@ function npmSafetyArgs(registry: string, hasCa: boolean): string[] {
   ];
 }
 
-async function nodeSteps(steps: BuildSteps, base: string, request: RequirementsImageRequest, proxyDir: string) {
+async function npmSteps(steps: BuildSteps, base: string, request: RequirementsImageRequest, proxyDir: string) {
   const fetcher = await steps.start(base, "fetch", proxyDir);
   // Empty user and global configs: no operator or attacker .npmrc (git=, registry=, …) applies.
   await steps.writeFile(fetcher, `${WORK}/empty.npmrc`, "");
@@ -307,7 +295,7 @@ async function nodeSteps(steps: BuildSteps, base: string, request: RequirementsI
   await steps.writeFile(fetcher, `${WORK}/package.json`, JSON.stringify({ name: "sandbox-requirements", private: true }));
   const ca = hostCaBundle();
   if (ca) await steps.writeFile(fetcher, `${WORK}/host-ca.crt`, ca);
-  await steps.startRelay(fetcher, "node");
+  await steps.startRelay(fetcher, "npm");
   // A bare environment: the worker's variables (and any npm_config_*) never reach npm; git is /bin/false.
   const env = CLEAN_ENV(["npm_config_git=/bin/false"]);
   const npm = (args: string[]) => steps.run(fetcher, { cmd: ["npm", ...args, ...npmSafetyArgs(request.npmRegistry, Boolean(ca))], env });
@@ -340,33 +328,6 @@ function tarEntry(name: string, content: string): Buffer {
   const padding = Buffer.alloc((512 - (data.length % 512)) % 512);
   return Buffer.concat([header, data, padding]);
 }
-
-/** Inside a fetch container: 127.0.0.1:RELAY_PORT piped to the proxy's Unix socket (our few lines, no package code). */
-const NODE_RELAY = `const net = require("net");
-net.createServer((c) => { const u = net.connect(process.env.RELAY_SOCKET); c.pipe(u); u.pipe(c);
-  c.on("error", () => u.destroy()); u.on("error", () => c.destroy()); })
-  .listen(Number(process.env.RELAY_PORT), "127.0.0.1", () => console.log("relay-ready"));`;
-const PYTHON_RELAY = `import os, socket, threading
-def pipe(a, b):
-    try:
-        while True:
-            data = a.recv(65536)
-            if not data: break
-            b.sendall(data)
-    except OSError: pass
-    finally:
-        try: b.shutdown(socket.SHUT_WR)
-        except OSError: pass
-server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind(("127.0.0.1", int(os.environ["RELAY_PORT"]))); server.listen(64)
-print("relay-ready", flush=True)
-while True:
-    client, _ = server.accept()
-    upstream = socket.socket(socket.AF_UNIX)
-    try: upstream.connect(os.environ["RELAY_SOCKET"])
-    except OSError: client.close(); continue
-    for a, b in ((client, upstream), (upstream, client)): threading.Thread(target=pipe, args=(a, b), daemon=True).start()
-`;
 
 /** Refuses a lockfile with any package not resolved from `registry` or without an integrity hash. */
 export function checkLockfile(lockfilePath: string, registry: string): void {

@@ -3,15 +3,19 @@ import type { SandboxRow } from "@/lib/db/schema";
 import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
 import { resolveModelPath } from "@/lib/models/list-models";
 import { toEndEvent } from "@/lib/runs/run-view";
-import { cancelQueuedRunsOf, claimNextSandbox, dueSandboxes, endSandbox, markSandboxReady } from "@/lib/sandboxes/sandbox-lifecycle";
+import { cancelQueuedRunsOf, claimNextSandbox, dueSandboxes, endSandbox, endSandboxTree, markSandboxReady, orphanedChildren } from "@/lib/sandboxes/sandbox-lifecycle";
+import { createSandboxToken } from "@/lib/auth/api-tokens";
 import { uploadCommand } from "@/lib/sandboxes/sandbox-file-commands";
 import { findSandbox } from "@/lib/sandboxes/sandbox-view";
+import { getRuntime } from "@/lib/runtimes/catalog";
 import { buildContainerSpec } from "../container/build-container-spec";
 import type { LaunchDeps } from "../execution/launchers";
 import { ensureRequirementsImage } from "./requirements-image";
 import { describeEngineError } from "../engine/describe-engine-error";
 import { describeSandboxFailure } from "@/lib/requirements/requirements-errors";
 import { RequirementsCache } from "./requirements-cache";
+import { CHANNEL_MOUNT, CHANNEL_RELAY_PORT, CHANNEL_SOCKET_NAME, CHANNEL_TOKEN_PLACEHOLDER, startSandboxApiChannel, type SandboxApiChannel } from "./sandbox-api-channel";
+import { startSocketRelay } from "./socket-relay";
 
 export type SupervisorDeps = LaunchDeps & {
   publishRun: (event: RunEvent) => void;
@@ -26,9 +30,10 @@ export type SupervisorDeps = LaunchDeps & {
     /** Docker's gVisor runtime with host Unix sockets allowed, for the fetch step; null: the fetch step runs under runc. */
     fetchDockerRuntime: string | null;
   };
+  /** The web server a nested sandbox's API channel forwards to (WEB_URL). */
+  webUrl: string;
 };
 
-const SOURCE_FILE: Record<string, string> = { python: "main.py", node: "main.js", deno: "main.ts", go: "main.go", bash: "main.sh" };
 const EXPIRY_SWEEP_MS = 250;
 
 /**
@@ -40,6 +45,8 @@ export class SandboxSupervisor {
   private provisioning = 0;
   /** Sandboxes being provisioned: deleting one cancels its wait for (and, unshared, its) requirements build. */
   private readonly provisioningCancels = new Map<string, AbortController>();
+  /** The API channels of this worker's nested sandboxes, closed when the sandbox ends. */
+  private readonly channels = new Map<string, SandboxApiChannel>();
 
   private readonly requirementsCache: RequirementsCache;
 
@@ -57,6 +64,8 @@ export class SandboxSupervisor {
 
   stop(): void {
     clearInterval(this.sweepTimer);
+    for (const channel of this.channels.values()) void channel.close().catch(() => {});
+    this.channels.clear();
   }
 
   /** Provisions waiting sandboxes (a few at a time: requirement builds are slow). */
@@ -80,17 +89,33 @@ export class SandboxSupervisor {
     }
   }
 
+  /** Ends a sandbox and its descendants (a parent takes its whole tree with it) and removes their containers. */
   async remove(sandboxId: string, status: "deleted" | "expired" | "error", reason: string | null = null): Promise<void> {
-    const ended = endSandbox(this.deps.db, sandboxId, status, reason) ?? findSandbox(this.deps.db, sandboxId);
-    if (!ended) return;
-    if (ended.status === status) this.deps.publishSandbox({ type: "sandbox", sandboxId, status, error: ended.error });
-    for (const run of cancelQueuedRunsOf(this.deps.db, sandboxId, `sandbox ${status}`)) this.deps.publishRun(toEndEvent(run));
-    this.provisioningCancels.get(sandboxId)?.abort(new Error(`sandbox ${status}`));
-    if (ended.containerId) await this.deps.engine.remove(ended.containerId).catch(() => {});
+    const endedNow = endSandboxTree(this.deps.db, sandboxId, status, reason);
+    const top = endedNow.find((row) => row.id === sandboxId) ?? findSandbox(this.deps.db, sandboxId);
+    if (!top) return;
+    for (const row of [top, ...endedNow.filter((other) => other.id !== sandboxId)]) await this.release(row, endedNow.includes(row));
+  }
+
+  private async release(sandbox: SandboxRow, endedNow: boolean): Promise<void> {
+    const { status } = sandbox;
+    if (endedNow) this.deps.publishSandbox({ type: "sandbox", sandboxId: sandbox.id, status: status as "deleted" | "expired" | "error", error: sandbox.error });
+    for (const run of cancelQueuedRunsOf(this.deps.db, sandbox.id, `sandbox ${status}`)) this.deps.publishRun(toEndEvent(run));
+    this.provisioningCancels.get(sandbox.id)?.abort(new Error(`sandbox ${status}`));
+    await this.closeChannel(sandbox.id);
+    if (sandbox.containerId) await this.deps.engine.remove(sandbox.containerId).catch(() => {});
+  }
+
+  private async closeChannel(sandboxId: string): Promise<void> {
+    const channel = this.channels.get(sandboxId);
+    this.channels.delete(sandboxId);
+    await channel?.close().catch(() => {});
   }
 
   private async expireDue(): Promise<void> {
     for (const sandbox of dueSandboxes(this.deps.db, this.deps.workerId)) await this.remove(sandbox.id, "expired");
+    // Children whose parent ended elsewhere (another worker, or while they were being made) go the same way.
+    for (const child of orphanedChildren(this.deps.db, this.deps.workerId)) await this.remove(child.id, "deleted", "its parent sandbox ended");
   }
 
   private async provision(sandbox: SandboxRow): Promise<void> {
@@ -123,6 +148,8 @@ export class SandboxSupervisor {
         model = { hostPath, name: sandbox.model };
       }
       const env = Object.entries(JSON.parse(sandbox.env) as Record<string, string>).map(([key, value]) => `${key}=${value}`);
+      const channel = sandbox.nested ? await this.openChannel(sandbox) : null;
+      if (channel) env.push(`SANDPIT_API_URL=http://127.0.0.1:${CHANNEL_RELAY_PORT}`, `SANDPIT_API_TOKEN=${CHANNEL_TOKEN_PLACEHOLDER}`);
       const spec = buildContainerSpec(
         {
           role: { sandbox: sandbox.id },
@@ -133,19 +160,35 @@ export class SandboxSupervisor {
           cpus: sandbox.cpus / 1000,
           model,
           containerRuntime: this.deps.containerRuntime,
+          // The same read-only folder-with-a-socket mount as the requirements fetch step's proxy.
+          registryProxy: channel ? { hostDir: channel.hostDir, mountPath: CHANNEL_MOUNT } : undefined,
         },
-        { ...this.deps.policy, env: [...this.deps.policy.env, ...env] },
+        {
+          ...this.deps.policy,
+          env: [...this.deps.policy.env, ...env],
+          // Under gVisor, a host Unix socket is reachable only with a runtime registered with --host-uds=open.
+          ...(channel && this.deps.requirements.fetchDockerRuntime ? { runscDockerRuntime: this.deps.requirements.fetchDockerRuntime } : {}),
+        },
       );
       containerId = await engine.startDetached(spec);
+      if (channel) {
+        // Nested sandboxes run only on runtimes whose image carries an SDK, and with it the relay's interpreter.
+        const installer = getRuntime(sandbox.runtime).requirements;
+        if (installer === "none") throw new Error(`runtime ${sandbox.runtime} has no interpreter for the sandbox API relay`);
+        const relay = { installer, port: CHANNEL_RELAY_PORT, socketPath: `${CHANNEL_MOUNT}/${CHANNEL_SOCKET_NAME}` };
+        await startSocketRelay(engine, containerId, { ...relay, user: this.deps.policy.user, workingDir: "/sandbox" }, cancel.signal);
+      }
 
       const files = JSON.parse(sandbox.files) as { path: string; content: string }[];
-      if (sandbox.code) files.push({ path: SOURCE_FILE[sandbox.runtime], content: Buffer.from(sandbox.code).toString("base64") });
+      if (sandbox.code) files.push({ path: getRuntime(sandbox.runtime).sourceFile, content: Buffer.from(sandbox.code).toString("base64") });
       for (const file of files) await this.writeFile(containerId, file.path, file.content);
 
       const ready = markSandboxReady(db, sandbox.id, containerId, cached);
       if (!ready) {
-        // Deleted while it was being made.
+        // Deleted while it was being made (or its parent was).
+        await this.closeChannel(sandbox.id);
         await engine.remove(containerId);
+        if (sandbox.parentSandboxId) endSandbox(db, sandbox.id, "deleted", "its parent sandbox ended", null);
         return;
       }
       this.deps.publishSandbox({ type: "sandbox", sandboxId: sandbox.id, status: "ready", error: null });
@@ -153,12 +196,34 @@ export class SandboxSupervisor {
       const message = describeEngineError(error);
       console.error(`[worker] sandbox ${sandbox.id} failed to start:`, message.slice(0, 500));
       if (containerId) await engine.remove(containerId).catch(() => {});
+      await this.closeChannel(sandbox.id);
       const failure = describeSandboxFailure(error, describeEngineError);
       const failed = endSandbox(db, sandbox.id, "error", failure.message, failure.kind);
       if (failed) this.deps.publishSandbox({ type: "sandbox", sandboxId: sandbox.id, status: "error", error: failed.error });
     } finally {
       this.provisioningCancels.delete(sandbox.id);
     }
+  }
+
+  /**
+   * A nested sandbox's API channel and scoped token. The token stays in this process: the channel adds it
+   * to each request, so the sandbox holds nothing that works anywhere else.
+   */
+  private async openChannel(sandbox: SandboxRow): Promise<SandboxApiChannel> {
+    if (this.deps.containerRuntime === "runsc" && !this.deps.requirements.fetchDockerRuntime) {
+      throw new Error("nested sandboxes under gVisor need a Docker runtime with host Unix sockets (REQUIREMENTS_FETCH_DOCKER_RUNTIME)");
+    }
+    const { token } = createSandboxToken(this.deps.db, sandbox.id, sandbox.expiresAt);
+    const channel = await startSandboxApiChannel({
+      webUrl: this.deps.webUrl,
+      token,
+      deadline: () => {
+        const current = findSandbox(this.deps.db, sandbox.id);
+        return current && (current.status === "ready" || current.status === "creating") ? current.expiresAt : 0;
+      },
+    });
+    this.channels.set(sandbox.id, channel);
+    return channel;
   }
 
   /** Writes a file as the sandbox's own user, inside the sandbox, following no links: never a privileged write into its filesystem. */

@@ -4,7 +4,7 @@ import { connection } from "next/server";
 import { SharedRunView } from "@/components/share/shared-run-view";
 import { webConfig } from "@/lib/config/web-config";
 import { loadSharedRun, transcriptText } from "@/lib/embed/load-shared-run";
-import { RUNTIMES, isRuntimeName } from "@/lib/runtimes/catalog";
+import { runtimeCatalog } from "@/lib/runtimes/catalog";
 
 type Params = { params: Promise<{ id: string }> };
 
@@ -23,7 +23,7 @@ export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const { id } = await params;
   const run = loadSharedRun(id);
   if (!run) return { title: "Run not found · Sandpit", robots: { index: false } };
-  const label = isRuntimeName(run.runtime) ? RUNTIMES[run.runtime].label : run.runtime;
+  const label = runtimeCatalog().find(run.runtime)?.label ?? run.runtime;
   const title = `${label} run ${STATUS_WORDS[run.status] ?? run.status}${run.end?.exitCode != null ? ` (exit ${run.end.exitCode})` : ""} · Sandpit`;
   const code = run.code.trim().split("\n").slice(0, 3).join(" ⏎ ").slice(0, 140);
   const output = transcriptText(run.chunks, 140).trim().replace(/\s*\n\s*/g, " ⏎ ");

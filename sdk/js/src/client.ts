@@ -6,7 +6,7 @@ export const DEFAULT_BASE_URL = "http://localhost:3000";
 export type ClientOptions = {
   /** API token (`npm run token -- create NAME`); default `process.env.SANDPIT_API_TOKEN`. */
   apiToken?: string;
-  /** Server origin; default `process.env.SANDPIT_BASE_URL`, then `http://localhost:3000`. */
+  /** Server origin; default `process.env.SANDPIT_BASE_URL`, then `SANDPIT_API_URL`, then `http://localhost:3000`. */
   baseUrl?: string;
   /** Deadline for ordinary requests in milliseconds (default 60 000). */
   requestTimeoutMs?: number;
@@ -28,8 +28,9 @@ function env(name: string): string | undefined {
 /** Explicit option, then environment, then default. */
 export function resolveClientOptions(options: ClientOptions = {}): Required<Omit<ClientOptions, "apiToken">> & { apiToken?: string } {
   return {
+    // SANDPIT_API_URL: what a nested sandbox is given (its channel to the sandbox API).
     apiToken: options.apiToken ?? env("SANDPIT_API_TOKEN"),
-    baseUrl: (options.baseUrl ?? env("SANDPIT_BASE_URL") ?? DEFAULT_BASE_URL).replace(/\/+$/, ""),
+    baseUrl: (options.baseUrl ?? env("SANDPIT_BASE_URL") ?? env("SANDPIT_API_URL") ?? DEFAULT_BASE_URL).replace(/\/+$/, ""),
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
   };
 }

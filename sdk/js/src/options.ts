@@ -32,10 +32,15 @@ export type SandboxOptions = {
   denoFlags?: string[];
   /** Model folder name under the operator's MODELS_DIR, or a local path whose folder name is used. */
   model?: string;
+  /** Lets the sandbox create child sandboxes within this budget (README "Nested sandboxes"); off by default. */
+  nested?: NestedOptions;
   /** Per-sandbox connection; default: the configured/last client, then the environment. */
   apiToken?: string;
   baseUrl?: string;
 };
+
+/** Limits on everything below a nested sandbox at once; memory in MB and vcpus are totals. */
+export type NestedOptions = { maxChildren?: number; maxDepth?: number; memory?: number; vcpus?: number; gpus?: number };
 
 export type GPUSandboxOptions = SandboxOptions & {
   /** GPU type (`"T4"`, `"A100"`, …) or `"any"` (default). */
@@ -55,7 +60,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 const KNOWN_OPTIONS = new Set([
   "name", "language", "runtime", "code", "memory", "timeout", "vcpus", "envVariables", "requirements",
-  "denoFlags", "model", "gpu", "apiToken", "baseUrl", "files",
+  "denoFlags", "model", "gpu", "apiToken", "baseUrl", "files", "nested",
 ]);
 
 /** Checks the options and turns them into the body of `POST /api/v1/sandboxes`. */
@@ -156,5 +161,9 @@ export function buildCreateBody(options: GPUSandboxOptions, kind: "cpu" | "gpu")
     files.push(...(extra as { path: string; content: string }[]));
   }
   if (files.length) body.files = files;
+  if (options.nested !== undefined) {
+    if (!isRecord(options.nested)) fail("nested", "expected { maxChildren, maxDepth, memory, vcpus, gpus }");
+    body.nested = options.nested; // the server checks each limit
+  }
   return body;
 }

@@ -89,7 +89,8 @@ class Stack:
         )
         self.launch(
             "worker/main.ts",
-            {"WEB_URL": self.base_url, "SANDBOX_RUNTIME": "runc", "WORKER_CONCURRENCY": "2"},
+            # 4: the nested example's parent holds a run slot while its three children run theirs.
+            {"WEB_URL": self.base_url, "SANDBOX_RUNTIME": "runc", "WORKER_CONCURRENCY": "4"},
             "worker",
             r"ready:",
         )

@@ -51,3 +51,15 @@ def test_js_example_prints_a_score(stack, token):
         ["node", "agent.mjs"], cwd=EXAMPLE / "js", env=example_env(stack, token), capture_output=True, text=True, timeout=180,
     )
     check_score(completed)
+
+
+def test_nested_example_fans_out_three_children(stack, token):
+    """examples/nested: a Node.js sandbox creates three Python children through its channel and combines their responses."""
+    completed = subprocess.run(
+        [sys.executable, "run.py"],
+        cwd=REPO_ROOT / "examples" / "nested", env=example_env(stack, token), capture_output=True, text=True, timeout=180,
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output
+    assert "total: 45" in completed.stdout, output  # 1 + 2 + … + 9, summed by three children
+    assert "parent sandbox deleted" in completed.stdout, output

@@ -16,7 +16,7 @@ export const { GET, PUT, PATCH, DELETE } = otherMethods(["POST"]);
 export const POST = handleApi(async (request: Request) => {
   const config = webConfig();
   const db = webDatabase();
-  const token = requireToken(db, request);
+  const token = requireToken(db, request, { sandboxScoped: true });
   const body = await readJsonBody(request, config.maxRequestBytes);
   const created = requestSandbox(db, config.sandboxSettings, token, body);
   webBus().commandWorkers({ type: "wake" });

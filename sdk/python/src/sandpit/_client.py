@@ -50,13 +50,14 @@ class Client:
     """An API token and a server. ``await Sandpit({...})`` makes one and checks the token.
 
     Each value comes from the explicit option, then the environment (``SANDPIT_API_TOKEN``,
-    ``SANDPIT_BASE_URL``), then the default (``http://localhost:3000``).
+    ``SANDPIT_BASE_URL``; in a nested sandbox ``SANDPIT_API_URL``), then the default (``http://localhost:3000``).
     """
 
     def __init__(self, options: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> None:
         opts = normalise_keys(options, kwargs, _ALIASES)
+        # SANDPIT_API_URL: what a nested sandbox is given (its channel to the sandbox API).
         self.api_token: Optional[str] = opts.get("apiToken") or _env("SANDPIT_API_TOKEN")
-        self.base_url: str = (opts.get("baseUrl") or _env("SANDPIT_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url: str = (opts.get("baseUrl") or _env("SANDPIT_BASE_URL") or _env("SANDPIT_API_URL") or DEFAULT_BASE_URL).rstrip("/")
         self.request_timeout: float = float(opts.get("requestTimeout") or 60.0)
         self.user: Optional[User] = None
         self._http: Optional[httpx.AsyncClient] = None

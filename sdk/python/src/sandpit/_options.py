@@ -13,7 +13,7 @@ RUNTIMES = ("python", "node", "deno", "go", "shell", "bash")
 LANGUAGES = ("python", "javascript", "typescript", "go", "shell")
 KNOWN_OPTIONS = (
     "name", "language", "runtime", "code", "memory", "timeout", "vcpus", "envVariables", "requirements",
-    "denoFlags", "model", "gpu", "apiToken", "baseUrl", "files",
+    "denoFlags", "model", "gpu", "apiToken", "baseUrl", "files", "nested",
 )
 OPTION_ALIASES = {
     "env_variables": "envVariables",
@@ -149,4 +149,9 @@ def build_create_body(options: Mapping[str, Any], kind: str) -> dict[str, Any]:
         files.extend(extra)
     if files:
         body["files"] = files
+    nested = options.get("nested")
+    if nested is not None:
+        if not isinstance(nested, Mapping):
+            _fail("nested", "expected {maxChildren, maxDepth, memory, vcpus, gpus}")
+        body["nested"] = dict(nested)  # the server checks each limit
     return body

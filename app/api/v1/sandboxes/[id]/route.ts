@@ -12,12 +12,12 @@ type Context = { params: Promise<{ id: string }> };
 
 export const GET = handleApi(async (request: Request, context: Context) => {
   const db = webDatabase();
-  const token = requireToken(db, request);
-  return Response.json(toSandboxView(findOwnedSandbox(db, (await context.params).id, token.id)));
+  const token = requireToken(db, request, { sandboxScoped: true });
+  return Response.json(toSandboxView(findOwnedSandbox(db, (await context.params).id, token)));
 });
 
 export const DELETE = handleApi(async (request: Request, context: Context) => {
   const db = webDatabase();
-  const token = requireToken(db, request);
-  return Response.json(toSandboxView(deleteSandbox(db, (await context.params).id, token.id)));
+  const token = requireToken(db, request, { sandboxScoped: true });
+  return Response.json(toSandboxView(deleteSandbox(db, (await context.params).id, token)));
 });

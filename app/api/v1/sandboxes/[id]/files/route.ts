@@ -32,7 +32,7 @@ async function finish(request: Request, run: RunRow, path: string): Promise<RunV
 export const POST = handleApi(async (request: Request, context: Context) => {
   const config = webConfig();
   const db = webDatabase();
-  const token = requireToken(db, request);
+  const token = requireToken(db, request, { sandboxScoped: true });
   const body = await readJsonBody(request, config.maxRequestBytes);
   const upload = uploadToSandbox(db, (await context.params).id, token, config.sandboxSettings.tokenLimits, body);
   await finish(request, upload.run, upload.path);
@@ -43,7 +43,7 @@ export const POST = handleApi(async (request: Request, context: Context) => {
 export const GET = handleApi(async (request: Request, context: Context) => {
   const config = webConfig();
   const db = webDatabase();
-  const token = requireToken(db, request);
+  const token = requireToken(db, request, { sandboxScoped: true });
   const path = new URL(request.url).searchParams.get("path") ?? undefined;
   const download = downloadFromSandbox(db, (await context.params).id, token, config.sandboxSettings.tokenLimits, path);
   const view = await finish(request, download.run, download.path);

@@ -14,7 +14,7 @@ export const { GET, PUT, PATCH, DELETE } = otherMethods(["POST"]);
 export const POST = handleApi(async (request: Request, context: { params: Promise<{ id: string }> }) => {
   const config = webConfig();
   const db = webDatabase();
-  const token = requireToken(db, request);
+  const token = requireToken(db, request, { sandboxScoped: true });
   const body = await readJsonBody(request, config.maxRequestBytes, { optional: true });
   const limits = { ...config.sandboxSettings.tokenLimits, lifetimeMaxS: config.sandboxSettings.limits.lifetimeMaxS };
   const { id } = await context.params;

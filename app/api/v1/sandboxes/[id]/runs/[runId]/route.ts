@@ -14,9 +14,9 @@ export const { POST, PUT, PATCH, DELETE } = otherMethods(["GET"]);
 
 export const GET = handleApi(async (request: Request, context: { params: Promise<{ id: string; runId: string }> }) => {
   const db = webDatabase();
-  const token = requireToken(db, request);
+  const token = requireToken(db, request, { sandboxScoped: true });
   const { id, runId } = await context.params;
-  findOwnedSandbox(db, id, token.id);
+  findOwnedSandbox(db, id, token);
   const run = findRun(db, runId);
   if (!run || run.sandboxId !== id) throw new ApiError("not_found", `no run ${runId} in sandbox ${id}`);
   return Response.json(await sandboxRunResponse(db, run, wantsToWait(request), webConfig().waitMarginMs, request.signal));

@@ -1,0 +1,2 @@
+const name: string = "world";
+console.log(`Hello, ${name}!`);

@@ -1,0 +1,2 @@
+const name = require("fs").readFileSync(0, "utf8").trim() || "world";
+console.log(`Hello, ${name}!`);
