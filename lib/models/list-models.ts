@@ -1,8 +1,10 @@
 import { readdirSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
+import { z } from "zod";
 import { MODEL_NAME_PATTERN } from "./model-name";
 
-export type ModelEntry = { name: string };
+export const modelEntrySchema = z.object({ name: z.string() });
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
 
 function subdirectories(dir: string): string[] {
   try {

@@ -5,7 +5,7 @@ import type { SandpitDb } from "@/lib/db/open-database";
 import { isSameOrigin } from "@/lib/http/same-origin";
 import { findRun, isTerminal, listChunks, toChunkEvent, toEndEvent } from "@/lib/runs/run-view";
 import { DeliveryLedger } from "./delivery-ledger";
-import { CHANNELS, roomForRun, runEventSchema, sandboxEventSchema, subscribeRequestSchema, WORKER_NAMESPACE, type RunEvent, type WorkerCommand } from "./events";
+import { CHANNELS, roomForRun, runEventSchema, sandboxEventSchema, subscribeRequestSchema, WORKER_NAMESPACE, type RunEvent, type SubscribeReply, type WorkerCommand } from "./events";
 import { announceRunEnd, announceSandboxChange, installWorkerCommander } from "./web-bus";
 
 /** Sends a run event to one browser connection unless it already has it (see DeliveryLedger). */
@@ -37,7 +37,7 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
   io.on("connection", (socket) => {
     // What this connection has been sent: it lives and dies with the socket.
     socket.data.ledger = new DeliveryLedger();
-    socket.on(CHANNELS.subscribe, (payload: unknown, ack?: (reply: unknown) => void) => {
+    socket.on(CHANNELS.subscribe, (payload: unknown, ack?: (reply: SubscribeReply) => void) => {
       const parsed = subscribeRequestSchema.safeParse(payload);
       if (!parsed.success) return ack?.({ ok: false, error: "invalid subscribe request" });
       const { runId, afterSeq } = parsed.data;

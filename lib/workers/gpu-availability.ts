@@ -1,8 +1,10 @@
 import { gt, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { workers } from "@/lib/db/schema";
 
-export type GpuAvailability = { available: boolean; reason: string };
+export const gpuAvailabilitySchema = z.object({ available: z.boolean(), reason: z.string() });
+export type GpuAvailability = z.infer<typeof gpuAvailabilitySchema>;
 
 /** Whether any live worker reported a GPU (it does so at start, from Docker's registered runtimes and /dev/nvidia*). */
 export function gpuAvailability(db: SandpitDb): GpuAvailability {
