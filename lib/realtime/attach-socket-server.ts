@@ -45,7 +45,7 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
       if (!run) return ack?.({ ok: false, error: "run not found" });
       // Joining and replaying in one synchronous step means no live chunk can slip in between; a chunk
       // written to the database but not yet relayed is replayed now, and the ledger drops its relay later.
-      socket.join(roomForRun(runId));
+      void socket.join(roomForRun(runId)); // the default in-memory adapter joins synchronously
       socket.data.ledger.resubscribe(runId, afterSeq);
       for (const chunk of listChunks(db, runId, afterSeq)) deliver(socket, toChunkEvent(chunk));
       const latest = findRun(db, runId)!;
@@ -55,7 +55,7 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
     socket.on(CHANNELS.unsubscribe, (payload: unknown) => {
       const parsed = subscribeRequestSchema.safeParse(payload);
       if (!parsed.success) return;
-      socket.leave(roomForRun(parsed.data.runId));
+      void socket.leave(roomForRun(parsed.data.runId));
       socket.data.ledger.forget(parsed.data.runId);
     });
   });
