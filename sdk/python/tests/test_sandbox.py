@@ -257,10 +257,10 @@ def test_sync_api(stack, token):
 
 async def test_callbacks_still_get_everything_when_the_socket_is_unavailable(make_sandbox, monkeypatch):
     import sandpit._sandbox as module
-    from sandpit._stream import StreamUnavailable
+    from sandpit._stream import StreamUnavailableError
 
     async def no_socket(*args, **kwargs):
-        raise StreamUnavailable("test: socket refused")
+        raise StreamUnavailableError("test: socket refused")
 
     monkeypatch.setattr(module, "follow_run", no_socket)
     sandbox = await make_sandbox({"language": "python", "code": "import sys\nprint('out')\nprint('err', file=sys.stderr)"})
