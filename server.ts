@@ -28,7 +28,16 @@ async function main() {
     void handle(request, response);
   });
   attachSocketServer(httpServer, db, config.workerSecret, guard);
-  if (dev) httpServer.on("upgrade", app.getUpgradeHandler());
+  if (dev) {
+    // Next.js dev HMR; a failed upgrade closes that one socket instead of becoming an unhandled rejection.
+    const upgrade = app.getUpgradeHandler();
+    httpServer.on("upgrade", (request, socket, head) => {
+      upgrade(request, socket, head).catch((error: unknown) => {
+        console.error("[web] upgrade failed:", error);
+        socket.destroy();
+      });
+    });
+  }
   httpServer.listen(config.port, config.host, () => {
     console.log(`[web] listening on http://${config.host}:${config.port} (${dev ? "dev" : "production"})`);
   });

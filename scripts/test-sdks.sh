@@ -10,17 +10,8 @@ hash_of() { find "$@" -type f -not -path '*/node_modules/*' -not -path '*/dist/*
 # The web server runs the production build; rebuild it if the app changed (fast no-op otherwise).
 bash scripts/build-web.sh
 
-# Python: .venv-sdk with sdk/python installed editable (+ test extras), reinstalled when pyproject changes.
-venv=.venv-sdk
-want=$(sha256sum sdk/python/pyproject.toml | cut -d' ' -f1)
-if [[ ! -x $venv/bin/python || ! -f $venv/.sandpit-pyproject-hash || $(cat $venv/.sandpit-pyproject-hash) != "$want" ]]; then
-    echo "sdk/python: installing into $venv"
-    [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -e "./sdk/python[test]"
-    echo "$want" > "$venv/.sandpit-pyproject-hash"
-else
-    echo "sdk/python: $venv up to date"
-fi
+# Python: .venv-sdk with sdk/python installed editable (+ test extras).
+source scripts/sdk-venv.sh
 
 # TypeScript: npm ci when the lockfile changed, tsc build when the sources changed.
 stamp=sdk/js/node_modules/.sandpit-lock-hash

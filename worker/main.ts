@@ -115,8 +115,8 @@ async function main() {
     link.close();
     process.exit(0);
   };
-  process.once("SIGTERM", shutdown);
-  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", () => void shutdown());
+  process.once("SIGINT", () => void shutdown());
 }
 
 async function waitForDocker(engine: DockerEngine): Promise<void> {

@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- an ANSI parser matches control characters by design */
 /**
  * A small ANSI escape parser: SGR (colours, bold, …) becomes style objects, every other escape sequence is
  * dropped. The text it returns is rendered as React text nodes, so program output is never HTML.

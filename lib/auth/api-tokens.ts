@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, isNull } from "drizzle-orm";
+import { z } from "zod";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { apiTokens, sandboxes, type ApiTokenRow } from "@/lib/db/schema";
 import { SandpitError } from "@/lib/errors/sandpit-error";
@@ -81,6 +82,13 @@ export function authenticate(db: SandpitDb, request: Request, use: TokenUse = {}
   }
   db.update(apiTokens).set({ lastUsedAt: Date.now() }).where(eq(apiTokens.id, row.id)).run();
   return row;
+}
+
+/** `GET /api/v1/me`: who the token belongs to. */
+export const whoAmISchema = z.object({ username: z.string().describe("The token's name."), tokenId: z.string() });
+
+export function whoAmI(token: ApiTokenRow): z.infer<typeof whoAmISchema> {
+  return { username: token.name, tokenId: token.id };
 }
 
 export function requireToken(db: SandpitDb, request: Request, use: TokenUse = {}): ApiTokenRow {

@@ -50,5 +50,6 @@ export function transcriptText(chunks: RunChunkEvent[], maxChars = 300): string 
     text += chunk.data;
     if (text.length > maxChars * 2) break;
   }
+  // eslint-disable-next-line no-control-regex -- ESC starts the terminal escapes this removes
   return text.replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, "").slice(0, maxChars);
 }

@@ -1,9 +1,11 @@
 import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
+import { z } from "zod";
 import { MODEL_NAME_PATTERN } from "./model-name";
 
 /** `sizeBytes` counts each file of the model; blobs shared with other models are stored once (see commit-model.ts). */
-export type ModelEntry = { name: string; sizeBytes: number; files: number };
+export const modelEntrySchema = z.object({ name: z.string(), sizeBytes: z.number().int(), files: z.number().int() });
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
 
 function subdirectories(dir: string): string[] {
   try {

@@ -5,7 +5,7 @@ import type { SandpitDb } from "@/lib/db/open-database";
 import { isSameOrigin } from "@/lib/http/same-origin";
 import { findRun, isTerminal, listChunks, toChunkEvent, toEndEvent } from "@/lib/runs/run-view";
 import { DeliveryLedger } from "./delivery-ledger";
-import { CHANNELS, roomForRun, runEventSchema, sandboxEventSchema, subscribeRequestSchema, WORKER_NAMESPACE, type RunEvent, type WorkerCommand } from "./events";
+import { CHANNELS, roomForRun, runEventSchema, sandboxEventSchema, subscribeRequestSchema, WORKER_NAMESPACE, type RunEvent, type SubscribeReply, type WorkerCommand } from "./events";
 import { announceRunEnd, announceSandboxChange, installWorkerCommander } from "./web-bus";
 
 /** Sends a run event to one browser connection unless it already has it (see DeliveryLedger). */
@@ -37,7 +37,7 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
   io.on("connection", (socket) => {
     // What this connection has been sent: it lives and dies with the socket.
     socket.data.ledger = new DeliveryLedger();
-    socket.on(CHANNELS.subscribe, (payload: unknown, ack?: (reply: unknown) => void) => {
+    socket.on(CHANNELS.subscribe, (payload: unknown, ack?: (reply: SubscribeReply) => void) => {
       const parsed = subscribeRequestSchema.safeParse(payload);
       if (!parsed.success) return ack?.({ ok: false, error: "invalid subscribe request" });
       const { runId, afterSeq } = parsed.data;
@@ -45,7 +45,7 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
       if (!run) return ack?.({ ok: false, error: "run not found" });
       // Joining and replaying in one synchronous step means no live chunk can slip in between; a chunk
       // written to the database but not yet relayed is replayed now, and the ledger drops its relay later.
-      socket.join(roomForRun(runId));
+      void socket.join(roomForRun(runId)); // the default in-memory adapter joins synchronously
       socket.data.ledger.resubscribe(runId, afterSeq);
       for (const chunk of listChunks(db, runId, afterSeq)) deliver(socket, toChunkEvent(chunk));
       const latest = findRun(db, runId)!;
@@ -55,7 +55,7 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
     socket.on(CHANNELS.unsubscribe, (payload: unknown) => {
       const parsed = subscribeRequestSchema.safeParse(payload);
       if (!parsed.success) return;
-      socket.leave(roomForRun(parsed.data.runId));
+      void socket.leave(roomForRun(parsed.data.runId));
       socket.data.ledger.forget(parsed.data.runId);
     });
   });

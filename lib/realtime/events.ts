@@ -55,6 +55,13 @@ export const subscribeRequestSchema = z.object({
 });
 export type SubscribeRequest = z.input<typeof subscribeRequestSchema>;
 
+/** Server → browser or SDK: the acknowledgement of a subscribe. */
+export const subscribeReplySchema = z.union([
+  z.object({ ok: z.literal(true), status: z.enum(RUN_STATUSES) }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type SubscribeReply = z.infer<typeof subscribeReplySchema>;
+
 /** Worker → server: a sandbox changed state (ready, error, expired, deleted). */
 export const sandboxEventSchema = z.object({
   type: z.literal("sandbox"),

@@ -1,5 +1,5 @@
 import type { SandpitDb } from "@/lib/db/open-database";
-import { parseInput, SandpitError } from "@/lib/errors/sandpit-error";
+import { parseInput } from "@/lib/errors/sandpit-error";
 import { resolveModelPath } from "@/lib/models/list-models";
 import { modelNotInStore } from "@/lib/models/model-not-in-store";
 import { runLimitsFor } from "./check-owner-share";

@@ -1,29 +1,39 @@
 import { asc, eq, gt, and } from "drizzle-orm";
+import { z } from "zod";
 import type { SandpitDb } from "@/lib/db/open-database";
-import { runChunks, runs, TERMINAL_STATUSES, type RunChunkRow, type RunRow } from "@/lib/db/schema";
+import { RUN_STATUSES, runChunks, runs, TERMINAL_STATUSES, type RunChunkRow, type RunRow } from "@/lib/db/schema";
 import type { RunChunkEvent, RunEndEvent } from "@/lib/realtime/events";
 
-export type RunView = {
-  id: string;
-  runtime: string;
-  status: RunRow["status"];
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
-  oomKilled: boolean;
-  durationMs: number | null;
-  queuedAt: string;
-  startedAt: string | null;
-  firstOutputAt: string | null;
-  finishedAt: string | null;
-  error: string | null;
-  timeout: number;
-  memoryMb: number;
-  containerRuntime: string | null;
-  /** Whether its container came warm from the pool. */
-  warm: boolean;
-};
+/** `GET /api/v1/runs/{id}`: a run as the API shows it (the OpenAPI document and the SDKs' types come from this). */
+export const runViewSchema = z
+  .object({
+    id: z.string(),
+    runtime: z.string(),
+    status: z.enum(RUN_STATUSES),
+    exitCode: z.number().int().nullable(),
+    stdout: z.string(),
+    stderr: z.string(),
+    truncated: z.boolean(),
+    oomKilled: z.boolean(),
+    durationMs: z.number().nullable(),
+    queuedAt: z.iso.datetime(),
+    startedAt: z.iso.datetime().nullable(),
+    firstOutputAt: z.iso.datetime().nullable(),
+    finishedAt: z.iso.datetime().nullable(),
+    error: z.string().nullable(),
+    timeout: z.number().describe("Time limit in seconds."),
+    memoryMb: z.number(),
+    containerRuntime: z.string().nullable(),
+    warm: z.boolean().describe("Whether its container came warm from the pool."),
+  });
+export type RunView = z.infer<typeof runViewSchema>;
+
+/** `POST /api/v1/runs`: queued (without `?wait=1`, or when the wait ran out). */
+export const createdRunSchema = z.object({ id: z.string(), status: z.literal("queued"), url: z.string() });
+/** `POST /api/v1/runs?wait=1`: the ended run and its share link. */
+export const finishedRunSchema = runViewSchema.extend({ url: z.string().describe("Share link of the run.") });
+/** `POST /api/v1/runs/{id}/cancel`. */
+export const cancelledRunSchema = z.object({ id: z.string(), status: z.enum(RUN_STATUSES) });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

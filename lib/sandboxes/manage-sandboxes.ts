@@ -1,4 +1,3 @@
-import { and, eq, inArray } from "drizzle-orm";
 import { randomBytes } from "node:crypto";
 import type { ApiTokenRow } from "@/lib/db/schema";
 import type { SandpitDb } from "@/lib/db/open-database";

@@ -65,8 +65,8 @@ const sandboxPath = z
 export function isSafeRelativePath(path: string): boolean {
   if (path.length > 4096) return false;
   if (path.startsWith("/") || path.startsWith("~")) return false;
-  // eslint-disable-next-line no-control-regex
   // C0 and C1 controls, line separators and bidi controls (which can make a name read as another).
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   if (/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/.test(path)) return false;
   return path.split("/").every((part) => part !== "" && part !== "." && part !== "..");
 }

@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
+import { z } from "zod";
 import type { SandpitDb } from "@/lib/db/open-database";
-import { sandboxes, type ApiTokenRow, type RunRow, type SandboxRow } from "@/lib/db/schema";
+import { RUN_STATUSES, SANDBOX_STATUSES, sandboxes, type ApiTokenRow, type RunRow, type SandboxRow } from "@/lib/db/schema";
 import { SandpitError } from "@/lib/errors/sandpit-error";
 import { runDurationMs } from "@/lib/runs/run-view";
 import { isDescendantOf, parseNestedBudget } from "./nested-budget";
@@ -28,7 +29,57 @@ export function accountTokenId(db: SandpitDb, token: ApiTokenRow): string {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function toSandboxView(sandbox: SandboxRow) {
+/** A sandbox as the API shows it (the OpenAPI document and the SDKs' types come from this). */
+export const sandboxViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  runtime: z.string(),
+  language: z.string(),
+  status: z.enum(SANDBOX_STATUSES),
+  error: z.string().nullable(),
+  memoryMb: z.number(),
+  vcpus: z.number(),
+  timeout: z.number().describe("Lifetime in seconds."),
+  model: z.string().nullable(),
+  gpu: z.string().nullable(),
+  requirements: z.array(z.string()),
+  requirementsCached: z.boolean().nullable().describe("Whether the requirements came from the server's cache instead of a fresh install."),
+  createdAt: z.iso.datetime(),
+  readyAt: z.iso.datetime().nullable(),
+  expiresAt: z.iso.datetime().nullable(),
+  endedAt: z.iso.datetime().nullable(),
+  parentId: z.string().nullable().describe("The sandbox that created this one (nested sandboxes), else null."),
+  depth: z.number().int().describe("0 for a sandbox created with an owner's token; its children 1, and so on."),
+  nested: z
+    .object({ maxChildren: z.number().int(), maxDepth: z.number().int(), memory: z.number(), vcpus: z.number(), gpus: z.number().int() })
+    .nullable()
+    .describe("The budget for this sandbox's descendants when it was created with `nested`, else null."),
+});
+export type SandboxView = z.infer<typeof sandboxViewSchema>;
+
+/** A sandbox run's result (`POST …/runs?wait=1`, `GET …/runs/{runId}`). */
+export const sandboxRunResultSchema = z.object({
+  runId: z.string(),
+  state: z.enum(RUN_STATUSES),
+  status: z.number().int().describe("HTTP-like: a Lambda-style statusCode, else 200 (500 for a script that exited non-zero, 504 on time-out)."),
+  response: z.unknown().describe("The handler's return (Lambda-style body, parsed when JSON), or a script's stdout."),
+  stdout: z.string(),
+  stderr: z.string(),
+  exitCode: z.number().int().nullable(),
+  durationMs: z.number().nullable(),
+  truncated: z.boolean(),
+  error: z.string().nullable(),
+});
+export type SandboxRunResult = z.infer<typeof sandboxRunResultSchema>;
+
+/** `POST …/runs` without `?wait=1`: the run is queued; follow it by id. */
+export const sandboxRunStartedSchema = z.object({ runId: z.string(), status: z.literal("queued") });
+/** `POST …/files`. */
+export const fileUploadedSchema = z.object({ path: z.string(), size: z.number().int() });
+/** `GET …/files?path=`: `content` is base64. */
+export const fileDownloadedSchema = z.object({ path: z.string(), size: z.number().int(), content: z.string().describe("The file's bytes in base64.") });
+
+export function toSandboxView(sandbox: SandboxRow): SandboxView {
   return {
     id: sandbox.id,
     name: sandbox.name,
@@ -43,7 +94,7 @@ export function toSandboxView(sandbox: SandboxRow) {
     gpu: sandbox.gpu,
     requirements: JSON.parse(sandbox.requirements) as string[],
     requirementsCached: sandbox.requirementsCached,
-    createdAt: iso(sandbox.createdAt),
+    createdAt: iso(sandbox.createdAt)!,
     readyAt: iso(sandbox.readyAt),
     expiresAt: iso(sandbox.expiresAt),
     endedAt: iso(sandbox.endedAt),
@@ -63,7 +114,7 @@ function nestedView(sandbox: SandboxRow) {
  * statusCode and body (parsed when JSON); another handler return gives 200 and the value; a script gives
  * 200 on exit 0, 500 otherwise, with its stdout as the response.
  */
-export function toSandboxRunResult(run: RunRow, stdout: string, stderr: string) {
+export function toSandboxRunResult(run: RunRow, stdout: string, stderr: string): SandboxRunResult {
   let status = run.exitCode === 0 && run.status === "succeeded" ? 200 : 500;
   let response: unknown = stdout;
   if (run.response !== null) {

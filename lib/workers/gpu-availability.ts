@@ -1,11 +1,22 @@
 import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import { z } from "zod";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { sandboxes, workers } from "@/lib/db/schema";
 import { NO_GPUS, type GpuInventory } from "@/lib/gpus/gpu-inventory";
 import { liveWorkerIds } from "./worker-registry";
 
-export type GpuDeviceView = { workerId: string; index: number; name: string; memoryMb: number; slots: number; slotsFree: number; passthrough: string | null };
-export type GpuAvailability = { available: boolean; reason: string; devices: GpuDeviceView[] };
+export const gpuDeviceViewSchema = z.object({
+  workerId: z.string(),
+  index: z.number().int(),
+  name: z.string(),
+  memoryMb: z.number(),
+  slots: z.number().int(),
+  slotsFree: z.number().int(),
+  passthrough: z.string().nullable(),
+});
+export type GpuDeviceView = z.infer<typeof gpuDeviceViewSchema>;
+export const gpuAvailabilitySchema = z.object({ available: z.boolean(), reason: z.string(), devices: z.array(gpuDeviceViewSchema) });
+export type GpuAvailability = z.infer<typeof gpuAvailabilitySchema>;
 
 /** Each live worker's reported GPU inventory (workers.gpu_inventory, written at its start). */
 export function liveGpuInventories(db: SandpitDb): { workerId: string; inventory: GpuInventory }[] {

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import os from "node:os";
+import { z } from "zod";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { workers } from "@/lib/db/schema";
 import { processAlive } from "@/lib/os/process-alive";
@@ -12,6 +13,14 @@ export type WorkerRuntimeInfo = {
   containerRuntime: "runc" | "runsc";
   gvisor: { version: string; platform: string; path: string } | null;
 };
+
+/** One entry of `GET /api/v1/health`. */
+export const liveWorkerSchema = z.object({
+  id: z.string(),
+  containerRuntime: z.string().nullable(),
+  gvisor: z.object({ version: z.string(), platform: z.string(), path: z.string() }).nullable(),
+});
+export type LiveWorker = z.infer<typeof liveWorkerSchema>;
 
 export function registerWorker(db: SandpitDb, workerId: string, gpus: number, runtime?: WorkerRuntimeInfo, gpuInventory?: GpuInventory): void {
   const now = Date.now();
@@ -27,7 +36,7 @@ export function registerWorker(db: SandpitDb, workerId: string, gpus: number, ru
 }
 
 /** Live workers with their container runtime and gVisor build. */
-export function describeLiveWorkers(db: SandpitDb): { id: string; containerRuntime: string | null; gvisor: WorkerRuntimeInfo["gvisor"] }[] {
+export function describeLiveWorkers(db: SandpitDb): LiveWorker[] {
   const live = liveWorkerIds(db);
   return db
     .select()

@@ -1,19 +1,8 @@
 /** Minimal HTTP helpers for tests, speaking the public API exactly as a script would. */
-export type RunView = {
-  id: string;
-  runtime: string;
-  status: string;
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
-  oomKilled: boolean;
-  durationMs: number | null;
-  queuedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: string | null;
-};
+import type { RunView } from "@/lib/runs/run-view";
+
+/** The server's own type of a run (lib/runs/run-view.ts), not a copy. */
+export type { RunView };
 
 export async function postRun(baseUrl: string, body: unknown): Promise<{ status: number; json: any }> {
   const response = await fetch(`${baseUrl}/api/v1/runs`, {

@@ -316,8 +316,9 @@ export class DockerEngine implements ContainerEngine {
     });
     const stream = (await exec.start({ hijack: true, stdin: true, Tty: false })) as Duplex;
     const exited = new Promise<number>((resolve, reject) => {
-      const settle = () =>
+      const settle = () => {
         exec.inspect().then((info: { ExitCode: number | null }) => resolve(info.ExitCode ?? -1), reject);
+      };
       stream.once("end", settle);
       stream.once("close", settle);
       stream.once("error", settle);

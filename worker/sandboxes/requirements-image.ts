@@ -188,7 +188,7 @@ async function buildRequirementsImage(
   let proxy: RegistryProxy | undefined;
   try {
     proxy = await startRegistryProxy(registryAllowlist(request));
-    const built = getRuntime(request.runtime).requirements === "pip" ? await pipSteps(steps, base, request, proxy.hostDir, context) : await npmSteps(steps, base, request, proxy.hostDir);
+    const built = getRuntime(request.runtime).requirements === "pip" ? await pipSteps(steps, base, request, proxy.hostDir) : await npmSteps(steps, base, request, proxy.hostDir);
     await proxy.close();
     const labels = { [REQUIREMENTS_CACHE_LABEL]: request.runtime, "sandpit.runtime": request.runtime };
     // FROM + COPY only: the classic builder copies the tar's folder; nothing runs, no network.
@@ -229,7 +229,7 @@ function hostCaBundle(): Buffer | null {
 
 const CLEAN_ENV = (extra: string[] = []) => ["HOME=/sandbox", "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", ...extra];
 
-async function pipSteps(steps: BuildSteps, base: string, request: RequirementsImageRequest, proxyDir: string, context: RequirementsBuildContext) {
+async function pipSteps(steps: BuildSteps, base: string, request: RequirementsImageRequest, proxyDir: string) {
   const requirementsFile = request.requirements.join("\n") + "\n";
   const pip = ["python3", "-m", "pip"];
   const quiet = ["--isolated", "--no-input", "--disable-pip-version-check", "--no-cache-dir", "-q"];

@@ -1,4 +1,5 @@
-import { AuthError, errorFromResponse, SandpitError, TimeoutError } from "./errors.js";
+import { AuthError, errorFromResponse, SandpitError, SandpitTimeoutError } from "./errors.js";
+import type { WhoAmI } from "./generated/api.js";
 
 export const DEFAULT_BASE_URL = "http://localhost:3000";
 
@@ -12,7 +13,8 @@ export type ClientOptions = {
   requestTimeoutMs?: number;
 };
 
-export type User = { username: string; tokenName?: string; tokenId?: string };
+/** Who the token belongs to (`GET /api/v1/me`): `username` is the token's name. */
+export type User = WhoAmI;
 
 export type RequestOptions = {
   body?: unknown;
@@ -55,8 +57,8 @@ export class Client {
 
   /** `GET /api/v1/me`: checks the token and records `user`. */
   async authenticate(): Promise<User> {
-    const me = await this.request<User>("GET", "/api/v1/me");
-    this.user = { username: me.username, tokenName: me.tokenName, tokenId: me.tokenId };
+    const me = await this.request<WhoAmI>("GET", "/api/v1/me");
+    this.user = { username: me.username, tokenId: me.tokenId };
     return this.user;
   }
 
@@ -79,7 +81,7 @@ export class Client {
       });
     } catch (error) {
       if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
-        throw new TimeoutError(`${method} ${path}: no answer from ${this.baseUrl} within ${timeoutMs} ms`, { kind: "client", cause: error });
+        throw new SandpitTimeoutError(`${method} ${path}: no answer from ${this.baseUrl} within ${timeoutMs} ms`, { kind: "client", cause: error });
       }
       throw new SandpitError(`${method} ${path}: could not reach Sandpit at ${this.baseUrl} (${describe(error)})`, { cause: error });
     }

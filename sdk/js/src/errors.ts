@@ -1,6 +1,6 @@
 /**
  * Typed errors. Every failure the SDK raises is a {@link SandpitError}; HTTP statuses map to
- * subclasses in one place ({@link errorFromResponse}).
+ * subclasses in one place ({@link errorFromResponse}). No name shadows a built-in (hence `SandpitTimeoutError`).
  */
 export class SandpitError extends Error {
   /** HTTP status of the response that caused it, when there was one. */
@@ -49,7 +49,7 @@ export class RateLimitError extends SandpitError {
  *   `result` holds what it printed before it was stopped.
  * - `"client"`: the SDK gave up waiting for the server (no answer within the request deadline).
  */
-export class TimeoutError extends SandpitError {
+export class SandpitTimeoutError extends SandpitError {
   readonly kind: "run" | "client";
   readonly result?: unknown;
   constructor(message: string, options: { kind: "run" | "client"; result?: unknown; status?: number; code?: string; cause?: unknown }) {
@@ -76,7 +76,7 @@ export function errorFromResponse(status: number, body: unknown, headers?: { get
     case status === 404:
       return new NotFoundError(message, base);
     case status === 408 || status === 504:
-      return new TimeoutError(message, { ...base, kind: "client" });
+      return new SandpitTimeoutError(message, { ...base, kind: "client" });
     case status === 409:
       return new ConflictError(message, base);
     case status === 429: {

@@ -1,8 +1,9 @@
 import { Client, getDefaultClient } from "./client.js";
 import { ValidationError } from "./errors.js";
+import { RUN_RUNTIMES, type FinishedRun } from "./generated/api.js";
 
-/** Runtimes of a one-off run. */
-export const CODE_RUNTIMES = ["python", "node", "deno", "go", "bash"] as const;
+/** Runtimes of a one-off run (from the server's schema). */
+export const CODE_RUNTIMES = RUN_RUNTIMES;
 export type CodeRuntime = (typeof CODE_RUNTIMES)[number];
 
 export type RunCodeOptions = {
@@ -11,31 +12,18 @@ export type RunCodeOptions = {
   code: string;
   /** Text on the program's standard input. */
   stdin?: string;
-  /** Time limit in seconds (default: the server's, 10 s). */
+  /** Time limit in seconds (default: the server's). */
   timeout?: number;
-  /** `"512MB"`, `"1GB"`, `"256Mi"` or a number of MB (default: the server's, 256 MB). */
+  /** `"512MB"`, `"1GB"`, `"256Mi"` or a number of MB (default: the server's). */
   memory?: string | number;
-  /** CPUs (default 1). */
+  /** CPUs (default 1; the server says its maximum). */
   vcpus?: number;
   /** Defaults to the client of the last `Sandpit()` call, else the environment. */
   client?: Client;
 };
 
-export type CodeRunResult = {
-  id: string;
-  status: "succeeded" | "failed" | "timed_out" | "cancelled" | "error" | "queued" | "running";
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
-  oomKilled: boolean;
-  durationMs: number | null;
-  /** Whether the run got a pre-started container from the server's warm pool. */
-  warm: boolean;
-  error: string | null;
-  /** Share link of the run. */
-  url: string;
-};
+/** The ended run (`FinishedRun`: the server's run view plus its share link `url`). */
+export type CodeRunResult = FinishedRun;
 
 /**
  * One program in a fresh single-use sandbox, in one request (`POST /api/v1/runs?wait=1`):
@@ -47,7 +35,8 @@ export async function runCode(options: RunCodeOptions): Promise<CodeRunResult> {
   }
   if (typeof options.code !== "string") throw new ValidationError("code: expected the program's source text");
   const { client = getDefaultClient(), ...body } = options;
-  // The server waits up to the run's timeout plus a margin; so does this request.
-  const timeoutMs = ((options.timeout ?? 10) + 30) * 1000;
+  // The server answers by the run's timeout plus its wait margin; so does this request. Without a timeout the
+  // server's default applies, which only the server knows: the client's own request deadline bounds the wait.
+  const timeoutMs = options.timeout !== undefined ? (options.timeout + 30) * 1000 : client.requestTimeoutMs;
   return client.request<CodeRunResult>("POST", "/api/v1/runs?wait=1", { body, timeoutMs });
 }

@@ -1,43 +1,18 @@
 import { readFile } from "node:fs/promises";
 import { Client, getDefaultClient } from "./client.js";
 import { expandHome } from "./code-source.js";
-import { SandpitError, TimeoutError, ValidationError } from "./errors.js";
+import { SandpitError, SandpitTimeoutError, ValidationError } from "./errors.js";
+import type { FileUploaded, SandboxRunResult, SandboxRunStarted, Sandbox as SandboxView } from "./generated/api.js";
 import { buildCreateBody, type GPUSandboxOptions, type SandboxOptions } from "./options.js";
 import { followRun, StreamUnavailable, type Delivered, type OutputCallback } from "./stream.js";
 
-/** What the server says about a sandbox. */
-export type SandboxInfo = {
-  id: string;
-  name: string;
-  runtime: string;
-  language?: string | null;
-  status: "ready" | "deleted" | "expired" | "error" | string;
-  createdAt?: string;
-  expiresAt?: string;
-  timeout?: number;
-  memoryMb?: number;
-  vcpus?: number;
-  requirementsCached?: boolean;
-  [key: string]: unknown;
-};
+/** What the server says about a sandbox (`GET /api/v1/sandboxes/{id}`). */
+export type SandboxInfo = SandboxView;
 
-export type RunState = "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled" | "error";
+export type RunState = SandboxRunResult["state"];
 
-/** The result of `sandbox.run()`. */
-export type RunResult<R = any> = {
-  runId: string;
-  /** The handler's return (Lambda-style `body`, parsed when JSON), or a script's stdout. */
-  response: R;
-  /** HTTP-like: a Lambda-style `statusCode`, else 200 (500 for a script that exited non-zero). */
-  status: number;
-  stdout: string;
-  stderr: string;
-  exitCode: number | null;
-  durationMs: number | null;
-  truncated: boolean;
-  state: RunState;
-  error?: string | null;
-};
+/** The result of `sandbox.run()`: the server's `SandboxRunResult`, with `response` typed by the caller. */
+export type RunResult<R = any> = Omit<SandboxRunResult, "response"> & { response: R };
 
 export type RunOptions = {
   /** Called with each piece of stdout as it is printed (before `run()` returns). */
@@ -52,6 +27,15 @@ export type RunOptions = {
   timeout?: number;
 };
 
+/** `run({ onStdout, input })`: the options alone, when they carry a callback (an input, being JSON, never does). */
+export type RunOptionsWithInput = RunOptions & { input?: unknown } & ({ onStdout: OutputCallback } | { onStderr: OutputCallback });
+
+function isOptionsWithCallback(value: unknown): value is RunOptionsWithInput {
+  if (typeof value !== "object" || value === null) return false;
+  const { onStdout, onStderr } = value as RunOptions;
+  return typeof onStdout === "function" || typeof onStderr === "function";
+}
+
 export type UploadOptions = {
   /** The local file to send (relative, absolute or `~/…`). */
   localPath: string;
@@ -62,8 +46,11 @@ export type UploadOptions = {
 /** Extra seconds the SDK waits beyond a run's own limit before giving up on the server. */
 const CLIENT_MARGIN_S = 30;
 
-/** One sandbox: a container that keeps its files between runs until `delete()` or its timeout. */
-export class Sandbox {
+/**
+ * One sandbox: a container that keeps its files between runs until `delete()` or its timeout.
+ * `await using sandbox = await CPUSandbox.create(…)` deletes it when the block ends.
+ */
+export class Sandbox implements AsyncDisposable {
   readonly client: Client;
   info: SandboxInfo;
 
@@ -81,7 +68,7 @@ export class Sandbox {
   get runtime(): string {
     return this.info.runtime;
   }
-  get status(): string {
+  get status(): SandboxInfo["status"] {
     return this.info.status;
   }
   /** True when the requirements came from the server's cache instead of a fresh install. */
@@ -112,9 +99,14 @@ export class Sandbox {
   /**
    * Runs the sandbox's code (or `options.command`) with `input` as the handler's event. With
    * `onStdout`/`onStderr` the output is streamed to them while it runs; otherwise one request waits.
-   * Throws {@link TimeoutError} (`kind: "run"`) when the run hits its time limit.
+   * `run({ onStdout })` (options with a callback, `input` among them) needs no placeholder input.
+   * Throws {@link SandpitTimeoutError} (`kind: "run"`) when the run hits its time limit.
    */
-  async run<R = any>(input?: unknown, options: RunOptions = {}): Promise<RunResult<R>> {
+  async run<R = any>(options: RunOptionsWithInput): Promise<RunResult<R>>;
+  async run<R = any>(input?: unknown, options?: RunOptions): Promise<RunResult<R>>;
+  async run<R = any>(...args: [input?: unknown, options?: RunOptions]): Promise<RunResult<R>> {
+    const [first, second = {}] = args;
+    const [input, options]: [unknown, RunOptions] = args.length === 1 && isOptionsWithCallback(first) ? [first.input, first] : [first, second];
     const { onStdout, onStderr, command, stdin, timeout } = options;
     const body: Record<string, unknown> = {};
     if (input !== undefined) body.input = input;
@@ -137,33 +129,32 @@ export class Sandbox {
     const waitMs = (limitS + CLIENT_MARGIN_S) * 1000;
     const runsPath = `/api/v1/sandboxes/${encodeURIComponent(this.id)}/runs`;
 
-    let raw: Record<string, unknown>;
+    let raw: SandboxRunResult;
     if (!onStdout && !onStderr) {
       raw = await this.client.request("POST", `${runsPath}?wait=1`, { body, timeoutMs: waitMs });
     } else {
-      const started = await this.client.request<{ runId: string }>("POST", runsPath, { body });
+      const started = await this.client.request<SandboxRunStarted>("POST", runsPath, { body });
       const delivered: Delivered = { stdout: 0, stderr: 0 };
       try {
-        await followRun(this.client.baseUrl, this.client.apiToken, started.runId, { onStdout, onStderr }, delivered, waitMs);
+        await followRun(this.client.baseUrl, started.runId, { onStdout, onStderr }, delivered, waitMs);
       } catch (error) {
         if (!(error instanceof StreamUnavailable)) throw error;
         // No socket: wait over HTTP and hand the callbacks what they missed, below.
       }
       raw = await this.client.request("GET", `${runsPath}/${encodeURIComponent(started.runId)}?wait=1`, { timeoutMs: waitMs });
-      const stdout = typeof raw.stdout === "string" ? raw.stdout : "";
-      const stderr = typeof raw.stderr === "string" ? raw.stderr : "";
+      const { stdout, stderr } = raw;
       if (onStdout && stdout.length > delivered.stdout) await onStdout(stdout.slice(delivered.stdout));
       if (onStderr && stderr.length > delivered.stderr) await onStderr(stderr.slice(delivered.stderr));
     }
     const result = toRunResult<R>(raw);
     if (result.state === "timed_out") {
-      throw new TimeoutError(`run ${result.runId} in sandbox ${this.name} hit its time limit (${limitS} s)`, { kind: "run", result });
+      throw new SandpitTimeoutError(`run ${result.runId} in sandbox ${this.name} hit its time limit (${limitS} s)`, { kind: "run", result });
     }
     return result;
   }
 
   /** Copies a local file into the sandbox (`POST /files`, base64). */
-  async upload(options: UploadOptions): Promise<{ path: string; size: number }> {
+  async upload(options: UploadOptions): Promise<FileUploaded> {
     if (!options || typeof options.localPath !== "string" || !options.localPath) throw new ValidationError("localPath: expected a file path", { field: "localPath" });
     if (typeof options.filePath !== "string" || !options.filePath) throw new ValidationError("filePath: expected a path inside the sandbox", { field: "filePath" });
     let data: Buffer;
@@ -179,27 +170,20 @@ export class Sandbox {
 
   /** Stops and removes the sandbox (idempotent). */
   async delete(): Promise<void> {
-    const answer = await this.client.request<{ status?: string }>("DELETE", `/api/v1/sandboxes/${encodeURIComponent(this.id)}`);
-    if (answer?.status) this.info = { ...this.info, status: answer.status };
+    this.info = await this.client.request<SandboxInfo>("DELETE", `/api/v1/sandboxes/${encodeURIComponent(this.id)}`);
+  }
+
+  /** `await using`: deletes the sandbox when the block ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.delete();
   }
 }
 
-function toRunResult<R>(raw: Record<string, unknown>): RunResult<R> {
+function toRunResult<R>(raw: SandboxRunResult): RunResult<R> {
   if (!raw || typeof raw !== "object" || typeof raw.runId !== "string") {
     throw new SandpitError(`unexpected run result from server: ${JSON.stringify(raw).slice(0, 300)}`);
   }
-  return {
-    runId: raw.runId,
-    response: raw.response as R,
-    status: typeof raw.status === "number" ? raw.status : Number(raw.status ?? 0),
-    stdout: typeof raw.stdout === "string" ? raw.stdout : "",
-    stderr: typeof raw.stderr === "string" ? raw.stderr : "",
-    exitCode: typeof raw.exitCode === "number" ? raw.exitCode : null,
-    durationMs: typeof raw.durationMs === "number" ? raw.durationMs : null,
-    truncated: raw.truncated === true,
-    state: raw.state as RunState,
-    error: (raw.error as string | null | undefined) ?? null,
-  };
+  return { ...raw, response: raw.response as R };
 }
 
 /** A sandbox on CPUs. */

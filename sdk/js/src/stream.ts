@@ -1,13 +1,10 @@
 import { io, type Socket } from "socket.io-client";
-import { SandpitError, TimeoutError } from "./errors.js";
+import { SandpitError, SandpitTimeoutError } from "./errors.js";
+import { SOCKET_IO, type RunEvent, type SubscribeReply, type SubscribeRequest } from "./generated/api.js";
 
 export type OutputCallback = (data: string) => void | Promise<void>;
 
 export type StreamHandlers = { onStdout?: OutputCallback; onStderr?: OutputCallback };
-
-type ChunkEvent = { type: "chunk"; runId: string; seq: number; stream: "stdout" | "stderr"; data: string };
-type EndEvent = { type: "end"; runId: string; status: string };
-type RunEvent = ChunkEvent | EndEvent | { type: string; runId: string };
 
 /** What the stream delivered, so a fallback can hand over only the rest. */
 export type Delivered = { stdout: number; stderr: number };
@@ -18,10 +15,10 @@ export class StreamUnavailable extends Error {}
 /**
  * Follows one run over Socket.IO: subscribes (replaying from the start), calls the handlers in order,
  * one at a time, and resolves after the run's `end` event once every callback has finished.
+ * No token is sent: like `GET /api/v1/runs/{id}`, the stream needs only the run's unguessable id.
  */
 export function followRun(
   baseUrl: string,
-  apiToken: string | undefined,
   runId: string,
   handlers: StreamHandlers,
   delivered: Delivered,
@@ -33,9 +30,8 @@ export function followRun(
     let settled = false;
     let chain: Promise<void> = Promise.resolve();
     const socket: Socket = io(baseUrl, {
-      path: "/socket.io",
+      path: SOCKET_IO.path,
       transports: ["websocket"],
-      auth: apiToken ? { token: apiToken } : undefined,
       // A restarting server comes back on its own time: keep trying until the run's deadline, then
       // resubscribe after the last chunk delivered (see "connect"), so nothing is lost or repeated.
       reconnection: true,
@@ -55,12 +51,13 @@ export function followRun(
       else resolve();
     };
     const timer = setTimeout(
-      () => finish(new TimeoutError(`run ${runId}: no end event within ${Math.round(deadlineMs / 1000)} s`, { kind: "client" })),
+      () => finish(new SandpitTimeoutError(`run ${runId}: no end event within ${Math.round(deadlineMs / 1000)} s`, { kind: "client" })),
       deadlineMs,
     );
     const subscribe = () => {
-      socket.emit("run:subscribe", { runId, afterSeq: lastSeq, token: apiToken }, (reply: { ok?: boolean; error?: string } | undefined) => {
-        if (reply && reply.ok === false) finish(new SandpitError(`run ${runId}: subscribe refused: ${reply.error ?? "unknown reason"}`));
+      const request: SubscribeRequest = { runId, afterSeq: lastSeq };
+      socket.emit(SOCKET_IO.subscribe, request, (reply: SubscribeReply | undefined) => {
+        if (reply && !reply.ok) finish(new SandpitError(`run ${runId}: subscribe refused: ${reply.error}`));
       });
     };
     socket.on("connect", () => {
@@ -70,10 +67,10 @@ export function followRun(
     socket.on("connect_error", (error) => {
       if (!connected) finish(new StreamUnavailable(error.message));
     });
-    socket.on("run:event", (event: RunEvent) => {
+    socket.on(SOCKET_IO.runEvent, (event: RunEvent) => {
       if (!event || event.runId !== runId) return;
       if (event.type === "chunk") {
-        const chunk = event as ChunkEvent;
+        const chunk = event;
         if (chunk.seq <= lastSeq) return; // replayed twice around the subscribe: drop
         lastSeq = chunk.seq;
         const handler = chunk.stream === "stderr" ? handlers.onStderr : handlers.onStdout;

@@ -13,7 +13,7 @@ import {
   CPUSandbox,
   NotFoundError,
   Sandpit,
-  TimeoutError,
+  SandpitTimeoutError,
   ValidationError,
   type Sandbox,
 } from "../src/index.js";
@@ -150,7 +150,7 @@ describe("@sandpit/sdk against a live server", () => {
     const stderr: string[] = [];
     let returned = false;
     const seenBeforeReturn: boolean[] = [];
-    const result = await box.run(undefined, {
+    const result = await box.run({
       onStdout: (data) => {
         seenBeforeReturn.push(!returned);
         stdout.push(data);
@@ -182,12 +182,28 @@ describe("@sandpit/sdk against a live server", () => {
     }
   });
 
-  it("raises TimeoutError (kind run) when a run hits its limit", async () => {
+  it("raises SandpitTimeoutError (kind run) when a run hits its limit", async () => {
     const box = await sandbox({ language: "python", code: "import time\nprint('start', flush=True)\ntime.sleep(30)" });
     const error = await box.run(undefined, { timeout: 1 }).catch((caught) => caught);
-    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toBeInstanceOf(SandpitTimeoutError);
     expect(error.kind).toBe("run");
     expect(error.result.stdout).toBe("start\n");
+  });
+
+  it("leaves limits to the server, which names the field and its bound", async () => {
+    const error = await CPUSandbox.create({ language: "python", code: "print(1)", vcpus: 999, timeout: 1e6 }).catch((caught) => caught);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(/vcpus must be at most|timeout must be at most/);
+  });
+
+  it("deletes a sandbox when its `await using` block ends", async () => {
+    let id = "";
+    {
+      await using box = await CPUSandbox.create({ language: "python", code: "print(1)" });
+      id = box.id;
+      expect((await box.run()).stdout).toBe("1\n");
+    }
+    expect((await CPUSandbox.connect(id)).status).toBe("deleted");
   });
 
   it("removes a sandbox left alone when its timeout runs out", async () => {

@@ -17,7 +17,7 @@ import {
   RateLimitError,
   Sandpit,
   SandpitError,
-  TimeoutError,
+  SandpitTimeoutError,
   ValidationError,
 } from "../src/index.js";
 
@@ -73,7 +73,7 @@ describe("error mapping", () => {
     const limited = errorFromResponse(429, { error: "slow down" }, headers);
     expect(limited).toBeInstanceOf(RateLimitError);
     expect((limited as RateLimitError).retryAfter).toBe(7);
-    expect(errorFromResponse(504, "gateway timeout")).toBeInstanceOf(TimeoutError);
+    expect(errorFromResponse(504, "gateway timeout")).toBeInstanceOf(SandpitTimeoutError);
     const other = errorFromResponse(500, "<html>oops</html>");
     expect(other).toBeInstanceOf(SandpitError);
     expect(other.message).toContain("oops");
@@ -137,14 +137,14 @@ describe("option checks before any request", () => {
     const base = { runtime: "python" as const, code: "print(1)" };
     expect(validationField(() => buildCreateBody({ ...base, memory: "lots" }, "cpu"))).toBe("memory");
     expect(validationField(() => buildCreateBody({ ...base, timeout: -1 }, "cpu"))).toBe("timeout");
-    expect(validationField(() => buildCreateBody({ ...base, vcpus: 99 }, "cpu"))).toBe("vcpus");
+    expect(validationField(() => buildCreateBody({ ...base, vcpus: 0 }, "cpu"))).toBe("vcpus");
     expect(validationField(() => buildCreateBody({ ...base, runtime: "cobol" as never }, "cpu"))).toBe("runtime");
     expect(validationField(() => buildCreateBody({ code: "x" }, "cpu"))).toBe("runtime");
     expect(validationField(() => buildCreateBody({ language: "javascript" }, "cpu"))).toBe("runtime");
     expect(validationField(() => buildCreateBody({ ...base, envVariables: { "BAD-KEY": "1" } }, "cpu"))).toBe("envVariables");
     expect(validationField(() => buildCreateBody({ ...base, memroy: "1GB" } as never, "cpu"))).toBe("memroy");
     expect(validationField(() => buildCreateBody({ ...base, gpu: "T4" } as never, "cpu"))).toBe("gpu");
-    expect(validationField(() => buildCreateBody({ ...base, gpu: "T 4" }, "gpu"))).toBe("gpu");
+    expect(validationField(() => buildCreateBody({ ...base, gpu: "" }, "gpu"))).toBe("gpu");
     expect(validationField(() => buildCreateBody({ runtime: "node", code: "1" }, "gpu"))).toBe("runtime");
   });
 
@@ -167,7 +167,7 @@ describe("option checks before any request", () => {
 });
 
 describe("client-side deadline", () => {
-  it("raises TimeoutError (kind client) when the server does not answer", async () => {
+  it("raises SandpitTimeoutError (kind client) when the server does not answer", async () => {
     const net = await import("node:net");
     const sockets: import("node:net").Socket[] = [];
     const server = net.createServer((socket) => void sockets.push(socket)); // accepts, never answers
@@ -175,12 +175,37 @@ describe("client-side deadline", () => {
     const { port } = server.address() as import("node:net").AddressInfo;
     try {
       const client = new Client({ apiToken: "x", baseUrl: `http://127.0.0.1:${port}`, requestTimeoutMs: 300 });
-      const error = await client.request("GET", "/api/v1/me").catch((caught: TimeoutError) => caught);
-      expect(error).toBeInstanceOf(TimeoutError);
-      expect((error as TimeoutError).kind).toBe("client");
+      const error = await client.request("GET", "/api/v1/me").catch((caught: SandpitTimeoutError) => caught);
+      expect(error).toBeInstanceOf(SandpitTimeoutError);
+      expect((error as SandpitTimeoutError).kind).toBe("client");
     } finally {
       for (const socket of sockets) socket.destroy();
       server.close();
     }
+  });
+});
+
+describe("sandboxes as resources", () => {
+  it("deletes the sandbox when an `await using` block ends", async () => {
+    const deleted: string[] = [];
+    const probe = Object.assign(Object.create(CPUSandbox.prototype) as CPUSandbox, {
+      delete: async () => {
+        deleted.push("sb1");
+      },
+    });
+    {
+      await using box = probe;
+      expect(box).toBe(probe);
+      expect(deleted).toEqual([]);
+    }
+    expect(deleted).toEqual(["sb1"]);
+  });
+});
+
+describe("exported names", () => {
+  it("shadow no built-in, nor the errors fetch throws (`AbortSignal.timeout()` rejects with one named TimeoutError)", async () => {
+    const domExceptionNames = ["TimeoutError", "AbortError"];
+    const exported = Object.keys(await import("../src/index.js"));
+    expect(exported.filter((name) => name in globalThis || domExceptionNames.includes(name))).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import pytest
 
 import sandpit
 import sandpit.sync
-from sandpit import AuthError, ConflictError, CPUSandbox, NotFoundError, TimeoutError, ValidationError
+from sandpit import AuthError, ConflictError, CPUSandbox, NotFoundError, SandpitTimeoutError, ValidationError
 
 
 def containers_for(sandbox_id: str) -> list[str]:
@@ -155,7 +155,7 @@ async def test_stdin_command_and_upload(make_sandbox, tmp_path: Path):
 
 async def test_run_timeout_is_a_timeout_error(make_sandbox):
     sandbox = await make_sandbox({"language": "python", "code": "import time\nprint('start', flush=True)\ntime.sleep(30)"})
-    with pytest.raises(TimeoutError) as caught:
+    with pytest.raises(SandpitTimeoutError) as caught:
         await sandbox.run(timeout=1)
     assert caught.value.kind == "run"
     assert caught.value.result.stdout == "start\n"
@@ -257,10 +257,10 @@ def test_sync_api(stack, token):
 
 async def test_callbacks_still_get_everything_when_the_socket_is_unavailable(make_sandbox, monkeypatch):
     import sandpit._sandbox as module
-    from sandpit._stream import StreamUnavailable
+    from sandpit._stream import StreamUnavailableError
 
     async def no_socket(*args, **kwargs):
-        raise StreamUnavailable("test: socket refused")
+        raise StreamUnavailableError("test: socket refused")
 
     monkeypatch.setattr(module, "follow_run", no_socket)
     sandbox = await make_sandbox({"language": "python", "code": "import sys\nprint('out')\nprint('err', file=sys.stderr)"})

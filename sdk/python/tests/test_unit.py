@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import sandpit
-from sandpit import AuthError, ConflictError, NotFoundError, RateLimitError, SandpitError, TimeoutError, ValidationError
+from sandpit import AuthError, ConflictError, NotFoundError, RateLimitError, SandpitError, SandpitTimeoutError, ValidationError
 from sandpit._code import looks_like_path, resolve_code, resolve_model
 from sandpit._errors import error_from_response
 from sandpit._options import build_create_body
@@ -49,10 +49,10 @@ def test_error_mapping():
     assert isinstance(error_from_response(409, {}), ConflictError)
     limited = error_from_response(429, {"error": "slow"}, {"retry-after": "7"})
     assert isinstance(limited, RateLimitError) and limited.retry_after == 7 and limited.retryAfter == 7
-    assert isinstance(error_from_response(504, "x"), TimeoutError)
+    assert isinstance(error_from_response(504, "x"), SandpitTimeoutError)
     other = error_from_response(500, "<html>oops</html>")
     assert type(other) is SandpitError and "oops" in str(other)
-    timeout = TimeoutError("t", kind="client")
+    timeout = SandpitTimeoutError("t", kind="client")
     assert isinstance(timeout, SandpitError) and isinstance(timeout, builtins.TimeoutError)
 
 
@@ -106,7 +106,7 @@ def test_model_paths(tmp_path: Path, monkeypatch):
         ({"memory": "lots"}, "memory"),
         ({"timeout": -1}, "timeout"),
         ({"timeout": "soon"}, "timeout"),
-        ({"vcpus": 99}, "vcpus"),
+        ({"vcpus": 0}, "vcpus"),
         ({"runtime": "cobol"}, "runtime"),
         ({"envVariables": {"BAD-KEY": "1"}}, "envVariables"),
         ({"memroy": "1GB"}, "memroy"),
@@ -125,7 +125,7 @@ def test_gpu_options():
         "language": "python", "gpu": "T4", "model": "Qwen3-8B",
     }
     assert build_create_body({"language": "python"}, "gpu")["gpu"] == "any"
-    for options, field in (({"language": "python", "gpu": "T 4"}, "gpu"), ({"runtime": "node"}, "runtime")):
+    for options, field in (({"language": "python", "gpu": ""}, "gpu"), ({"runtime": "node"}, "runtime")):
         with pytest.raises(ValidationError) as caught:
             build_create_body(options, "gpu")
         assert caught.value.field == field
@@ -152,9 +152,45 @@ async def test_a_server_that_does_not_answer_is_a_client_timeout():
     port = server.sockets[0].getsockname()[1]
     try:
         client = sandpit.Client({"apiToken": "x", "baseUrl": f"http://127.0.0.1:{port}", "requestTimeout": 0.3})
-        with pytest.raises(TimeoutError) as caught:
+        with pytest.raises(SandpitTimeoutError) as caught:
             await client.request("GET", "/api/v1/me")
         assert caught.value.kind == "client"
         await client.aclose()
     finally:
         server.close()
+
+
+class _RecordingClient:
+    """Answers every request with a deleted sandbox, and remembers what was asked."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+
+    async def request(self, method: str, path: str, **_: object) -> dict:
+        self.requests.append((method, path))
+        return {"id": "sb1", "name": "n", "status": "deleted"}
+
+
+async def test_async_with_deletes_the_sandbox():
+    client = _RecordingClient()
+    async with sandpit.CPUSandbox(client, {"id": "sb1", "name": "n", "status": "ready"}) as sandbox:  # type: ignore[arg-type]
+        assert client.requests == []
+    assert client.requests == [("DELETE", "/api/v1/sandboxes/sb1")]
+    assert sandbox.status == "deleted"
+
+
+def test_with_deletes_the_sandbox():
+    from sandpit import sync
+
+    client = _RecordingClient()
+    with sync.CPUSandbox(sandpit.CPUSandbox(client, {"id": "sb1", "name": "n", "status": "ready"})) as sandbox:  # type: ignore[arg-type]
+        assert client.requests == []
+    assert client.requests == [("DELETE", "/api/v1/sandboxes/sb1")]
+    assert sandbox.status == "deleted"
+
+
+def test_no_exported_name_shadows_a_built_in():
+    from sandpit import sync
+
+    for module in (sandpit, sync):
+        assert [name for name in module.__all__ if hasattr(builtins, name)] == []

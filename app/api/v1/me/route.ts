@@ -1,5 +1,5 @@
 import { webDatabase } from "@/lib/db/web-database";
-import { requireToken } from "@/lib/auth/api-tokens";
+import { requireToken, whoAmI } from "@/lib/auth/api-tokens";
 import { handleApi } from "@/lib/http/handle-api";
 import { otherMethods } from "@/lib/http/method-not-allowed";
 
@@ -8,5 +8,5 @@ export const { POST, PUT, PATCH, DELETE } = otherMethods(["GET"]);
 
 export const GET = handleApi((request: Request) => {
   const token = requireToken(webDatabase(), request);
-  return Response.json({ username: token.name, tokenId: token.id });
+  return Response.json(whoAmI(token));
 });

@@ -18,7 +18,7 @@ from ._errors import (
     NotFoundError,
     RateLimitError,
     SandpitError,
-    TimeoutError,
+    SandpitTimeoutError,
     ValidationError,
 )
 from ._run_code import CODE_RUNTIMES, CodeRunResult, run_code
@@ -47,7 +47,7 @@ __all__ = [
     "ValidationError",
     "ConflictError",
     "RateLimitError",
-    "TimeoutError",
+    "SandpitTimeoutError",
     "looks_like_path",
     "SOURCE_EXTENSIONS",
 ]

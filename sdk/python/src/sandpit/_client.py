@@ -10,7 +10,7 @@ from typing import Any, Mapping, Optional
 
 import httpx
 
-from ._errors import AuthError, SandpitError, TimeoutError, error_from_response
+from ._errors import AuthError, SandpitError, SandpitTimeoutError, error_from_response
 
 DEFAULT_BASE_URL = "http://localhost:3000"
 
@@ -37,13 +37,14 @@ def normalise_keys(options: Optional[Mapping[str, Any]], kwargs: Mapping[str, An
 
 @dataclass
 class User:
+    """Who the token belongs to (``GET /api/v1/me``, schema ``WhoAmI``): ``username`` is the token's name."""
+
     username: str
-    tokenName: Optional[str] = None  # noqa: N815 - the API's name
-    tokenId: Optional[str] = None  # noqa: N815
+    tokenId: Optional[str] = None  # noqa: N815 - the API's name
 
     @property
-    def token_name(self) -> Optional[str]:
-        return self.tokenName
+    def token_id(self) -> Optional[str]:
+        return self.tokenId
 
 
 class Client:
@@ -83,7 +84,7 @@ class Client:
     async def authenticate(self) -> User:
         """``GET /api/v1/me``: checks the token and records ``user``."""
         me = await self.request("GET", "/api/v1/me")
-        self.user = User(username=me["username"], tokenName=me.get("tokenName"), tokenId=me.get("tokenId"))
+        self.user = User(username=me["username"], tokenId=me.get("tokenId"))
         return self.user
 
     async def request(self, method: str, path: str, *, body: Any = None, timeout: Optional[float] = None) -> Any:
@@ -99,7 +100,7 @@ class Client:
         try:
             response = await self._client().request(method, f"{self.base_url}{path}", headers=headers, content=content, timeout=deadline)
         except httpx.TimeoutException as error:
-            raise TimeoutError(f"{method} {path}: no answer from {self.base_url} within {deadline:g} s", kind="client") from error
+            raise SandpitTimeoutError(f"{method} {path}: no answer from {self.base_url} within {deadline:g} s", kind="client") from error
         except httpx.HTTPError as error:
             raise SandpitError(f"{method} {path}: could not reach Sandpit at {self.base_url} ({error!r})") from error
         text = response.text

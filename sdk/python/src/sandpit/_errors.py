@@ -48,8 +48,8 @@ class RateLimitError(SandpitError):
         return self.retry_after
 
 
-class TimeoutError(SandpitError, builtins.TimeoutError):  # noqa: A001 - deliberately the SDK's own TimeoutError
-    """Something took too long; ``kind`` says what.
+class SandpitTimeoutError(SandpitError, builtins.TimeoutError):
+    """Something took too long; ``kind`` says what. Also a built-in :class:`TimeoutError`, which it does not shadow.
 
     * ``"run"``: the run hit its time limit inside the sandbox (state ``timed_out``); ``result`` holds
       what it printed before it was stopped.
@@ -76,7 +76,7 @@ def error_from_response(status: int, body: Any, headers: Optional[Mapping[str, s
     if status == 404:
         return NotFoundError(message, status=status, code=code)
     if status in (408, 504):
-        return TimeoutError(message, kind="client", status=status, code=code)
+        return SandpitTimeoutError(message, kind="client", status=status, code=code)
     if status == 409:
         return ConflictError(message, status=status, code=code)
     if status == 429:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Optional, Union
 
 from ._client import Client, get_default_client
@@ -13,7 +13,10 @@ CODE_RUNTIMES = ("python", "node", "deno", "go", "bash")
 
 @dataclass
 class CodeRunResult:
+    """The ended run: the server's ``FinishedRun`` (its run view and share link), in snake_case."""
+
     id: str
+    runtime: str
     status: str
     exit_code: Optional[int]
     stdout: str
@@ -21,11 +24,30 @@ class CodeRunResult:
     truncated: bool
     oom_killed: bool
     duration_ms: Optional[float]
+    queued_at: str
+    started_at: Optional[str]
+    first_output_at: Optional[str]
+    finished_at: Optional[str]
+    error: Optional[str]
+    #: Time limit in seconds.
+    timeout: float
+    memory_mb: int
+    container_runtime: Optional[str]
     #: Whether the run got a pre-started container from the server's warm pool.
     warm: bool
-    error: Optional[str]
     #: Share link of the run.
     url: str
+
+    @classmethod
+    def from_api(cls, answer: dict[str, Any]) -> "CodeRunResult":
+        names = {field.name for field in fields(cls)}
+        return cls(**{name: answer.get(camel_case(name)) for name in names})
+
+
+def camel_case(name: str) -> str:
+    """``exit_code`` → ``exitCode``: the API's name of a field."""
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
 
 
 async def run_code(
@@ -47,19 +69,9 @@ async def run_code(
     for key, value in (("stdin", stdin), ("timeout", timeout), ("memory", memory), ("vcpus", vcpus)):
         if value is not None:
             body[key] = value
-    # The server waits up to the run's timeout plus a margin; so does this request.
-    deadline = (timeout or 10) + 30
-    answer = await (client or get_default_client()).request("POST", "/api/v1/runs?wait=1", body=body, timeout=deadline)
-    return CodeRunResult(
-        id=answer["id"],
-        status=answer["status"],
-        exit_code=answer.get("exitCode"),
-        stdout=answer.get("stdout", ""),
-        stderr=answer.get("stderr", ""),
-        truncated=bool(answer.get("truncated")),
-        oom_killed=bool(answer.get("oomKilled")),
-        duration_ms=answer.get("durationMs"),
-        warm=bool(answer.get("warm")),
-        error=answer.get("error"),
-        url=answer.get("url", ""),
-    )
+    # The server answers by the run's timeout plus its wait margin; so does this request. Without a timeout the
+    # server's default applies, which only the server knows: the client's own request deadline bounds the wait.
+    owner = client or get_default_client()
+    deadline = timeout + 30 if timeout is not None else owner.request_timeout
+    answer = await owner.request("POST", "/api/v1/runs?wait=1", body=body, timeout=deadline)
+    return CodeRunResult.from_api(answer)

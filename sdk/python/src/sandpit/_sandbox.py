@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
-import os
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Optional
 from urllib.parse import quote
 
 from ._client import Client, get_default_client, normalise_keys
-from ._errors import SandpitError, TimeoutError, ValidationError
+from ._errors import SandpitError, SandpitTimeoutError, ValidationError
 from ._options import OPTION_ALIASES, build_create_body
-from ._stream import OutputCallback, StreamUnavailable, _call, follow_run
+from ._stream import OutputCallback, StreamUnavailableError, _call, follow_run
 
 CLIENT_MARGIN_S = 30.0
 _RUN_ALIASES = {"onStdout": "on_stdout", "onStderr": "on_stderr"}
@@ -69,6 +70,10 @@ class RunResult:
             error=raw.get("error"),
             raw=raw,
         )
+
+
+def _read_local_file(path: str) -> bytes:
+    return Path(path).expanduser().read_bytes()
 
 
 class Sandbox:
@@ -151,7 +156,7 @@ class Sandbox:
 
         With ``on_stdout``/``on_stderr`` (or ``{"onStdout": ...}`` in ``options``; sync or async
         callables) output is streamed to them while it runs; otherwise one request waits.
-        Raises :class:`TimeoutError` (``kind == "run"``) when the run hits its time limit.
+        Raises :class:`SandpitTimeoutError` (``kind == "run"``) when the run hits its time limit.
         """
         opts = {_RUN_ALIASES.get(key, key): value for key, value in (options or {}).items()}
         unknown = set(opts) - {"on_stdout", "on_stderr", "command", "stdin", "timeout"}
@@ -192,8 +197,8 @@ class Sandbox:
             run_id = started["runId"]
             delivered = {"stdout": 0, "stderr": 0}
             try:
-                await follow_run(self.client.base_url, self.client.api_token, run_id, on_stdout, on_stderr, delivered, wait)
-            except StreamUnavailable:
+                await follow_run(self.client.base_url, run_id, on_stdout, on_stderr, delivered, wait)
+            except StreamUnavailableError:
                 pass  # wait over HTTP and hand the callbacks what they missed, below
             raw = await self.client.request("GET", f"{self._path}/runs/{quote(run_id, safe='')}?wait=1", timeout=wait)
             stdout, stderr = raw.get("stdout") or "", raw.get("stderr") or ""
@@ -203,7 +208,7 @@ class Sandbox:
                 await _call(on_stderr, stderr[delivered["stderr"]:])
         result = RunResult.from_api(raw)
         if result.state == "timed_out":
-            raise TimeoutError(f"run {result.run_id} in sandbox {self.name} hit its time limit ({limit:g} s)", kind="run", result=result)
+            raise SandpitTimeoutError(f"run {result.run_id} in sandbox {self.name} hit its time limit ({limit:g} s)", kind="run", result=result)
         return result
 
     async def upload(self, options: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> dict[str, Any]:
@@ -215,8 +220,8 @@ class Sandbox:
         if not isinstance(file_path, str) or not file_path:
             raise ValidationError("filePath: expected a path inside the sandbox", field="filePath")
         try:
-            with open(os.path.expanduser(local_path), "rb") as handle:
-                data = handle.read()
+            # Off the event loop: a large file (or a slow disk) would stall every other task.
+            data = await asyncio.to_thread(_read_local_file, local_path)
         except OSError as error:
             raise ValidationError(f"localPath: cannot read {local_path} ({error})", field="localPath") from error
         return await self.client.request("POST", f"{self._path}/files", body={"path": file_path, "content": base64.b64encode(data).decode()})
@@ -224,8 +229,15 @@ class Sandbox:
     async def delete(self) -> None:
         """Stops and removes the sandbox (idempotent)."""
         answer = await self.client.request("DELETE", self._path)
-        if isinstance(answer, dict) and answer.get("status"):
-            self.info = {**self.info, "status": answer["status"]}
+        if isinstance(answer, dict):
+            self.info = answer
+
+    async def __aenter__(self) -> "Sandbox":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        """``async with await CPUSandbox.create(...) as sandbox:`` deletes it when the block ends."""
+        await self.delete()
 
 
 class CPUSandbox(Sandbox):

@@ -9,12 +9,16 @@ from typing import Any, Callable, Optional
 
 import socketio
 
-from ._errors import SandpitError, TimeoutError
+from ._errors import SandpitError, SandpitTimeoutError
 
 OutputCallback = Callable[[str], Any]
 
+# Socket.IO events of a run's stream (the document's ``x-socket-io``; tests/test_contract.py checks them).
+SUBSCRIBE = "run:subscribe"
+RUN_EVENT = "run:event"
 
-class StreamUnavailable(Exception):
+
+class StreamUnavailableError(Exception):
     """The socket never connected: the caller falls back to waiting over HTTP."""
 
 
@@ -28,14 +32,16 @@ async def _call(callback: Optional[OutputCallback], data: str) -> None:
 
 async def follow_run(
     base_url: str,
-    api_token: Optional[str],
     run_id: str,
     on_stdout: Optional[OutputCallback],
     on_stderr: Optional[OutputCallback],
     delivered: dict[str, int],
     deadline_s: float,
 ) -> None:
-    """Subscribes (replaying from the start), awaits each callback in turn, returns after the ``end`` event."""
+    """Subscribes (replaying from the start), awaits each callback in turn, returns after the ``end`` event.
+
+    No token is sent: like ``GET /api/v1/runs/{id}``, the stream needs only the run's unguessable id.
+    """
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     state = {"last_seq": -1}
     # A restarting server comes back on its own time: keep reconnecting (the run's deadline bounds the wait),
@@ -51,7 +57,7 @@ async def follow_run(
 
     async def subscribe() -> None:
         try:
-            await sio.emit("run:subscribe", {"runId": run_id, "afterSeq": state["last_seq"], "token": api_token}, callback=on_ack)
+            await sio.emit(SUBSCRIBE, {"runId": run_id, "afterSeq": state["last_seq"]}, callback=on_ack)
         except Exception as error:  # pragma: no cover - the reconnect handler retries
             queue.put_nowait({"type": "_refused", "error": repr(error)})
 
@@ -63,23 +69,22 @@ async def follow_run(
             queue.put_nowait(event)
 
     sio.on("connect", on_connect)
-    sio.on("run:event", on_event)
+    sio.on(RUN_EVENT, on_event)
     try:
         await sio.connect(
             base_url,
             transports=["websocket"],
             socketio_path="socket.io",
-            auth={"token": api_token} if api_token else None,
             wait_timeout=10,
         )
     except socketio.exceptions.ConnectionError as error:
-        raise StreamUnavailable(str(error)) from error
+        raise StreamUnavailableError(str(error)) from error
     try:
         end = time.monotonic() + deadline_s
         while True:
             remaining = end - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"run {run_id}: no end event within {deadline_s:g} s", kind="client")
+                raise SandpitTimeoutError(f"run {run_id}: no end event within {deadline_s:g} s", kind="client")
             try:
                 event = await asyncio.wait_for(queue.get(), timeout=remaining)
             except asyncio.TimeoutError:

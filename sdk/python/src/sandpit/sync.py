@@ -20,7 +20,7 @@ from typing import Any, Awaitable, Mapping, Optional, TypeVar
 
 from . import _client
 from ._client import Client, User
-from ._errors import AuthError, ConflictError, NotFoundError, RateLimitError, SandpitError, TimeoutError, ValidationError
+from ._errors import AuthError, ConflictError, NotFoundError, RateLimitError, SandpitError, SandpitTimeoutError, ValidationError
 from ._sandbox import CPUSandbox as _AsyncCPUSandbox
 from ._sandbox import GPUSandbox as _AsyncGPUSandbox
 from ._run_code import CodeRunResult
@@ -100,6 +100,13 @@ class Sandbox:
     def delete(self) -> None:
         _wait(self._inner.delete())
 
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        """``with CPUSandbox.create(...) as sandbox:`` deletes it when the block ends."""
+        self.delete()
+
 
 class CPUSandbox(Sandbox):
     _async_cls = _AsyncCPUSandbox
@@ -112,5 +119,5 @@ class GPUSandbox(Sandbox):
 __all__ = [
     "Sandpit", "Buildfunctions", "configure", "Client", "User", "Sandbox", "CPUSandbox", "GPUSandbox", "RunResult",
     "run_code", "CodeRunResult",
-    "SandpitError", "AuthError", "NotFoundError", "ValidationError", "ConflictError", "RateLimitError", "TimeoutError",
+    "SandpitError", "AuthError", "NotFoundError", "ValidationError", "ConflictError", "RateLimitError", "SandpitTimeoutError",
 ]
