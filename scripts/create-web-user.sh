@@ -10,7 +10,7 @@ if ! id -u "$WEB_USER" >/dev/null 2>&1; then
     log "created system user $WEB_USER"
 fi
 # Never a member of docker (or any group that owns the socket).
-if id -nG "$WEB_USER" | tr ' ' '\n' | grep -qx docker; then
+if id -nG "$WEB_USER" | tr ' ' '\n' | grep -x docker >/dev/null; then
     gpasswd -d "$WEB_USER" docker >/dev/null
     log "removed $WEB_USER from the docker group"
 fi

@@ -127,7 +127,7 @@ if [[ -z $(dockerd_pid) ]]; then
     start_dockerd
 elif ((runtimes_only)); then
     reload_dockerd
-elif ((config_changed)) || ! docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; then
+elif ((config_changed)) || ! docker info --format '{{json .Runtimes}}' 2>/dev/null | grep '"runsc"' >/dev/null; then
     stop_dockerd
     start_dockerd
 else
@@ -135,7 +135,7 @@ else
     for i in $(seq 30); do docker info >/dev/null 2>&1 && break; sleep 1; done
     docker info >/dev/null 2>&1 || die "dockerd runs but does not answer"
 fi
-docker info --format '{{json .Runtimes}}' | grep -q '"runsc"' || die "runsc not registered with dockerd"
+docker info --format '{{json .Runtimes}}' | grep '"runsc"' >/dev/null || die "runsc not registered with dockerd"
 log "runsc: $(docker info --format '{{json .Runtimes}}' | jq -r '.runsc.path') ($("$(docker info --format '{{json .Runtimes}}' | jq -r '.runsc.path')" --version 2>/dev/null | head -n1))"
 
 # --- 4. the web process's unprivileged user (docs/security.md "Least privilege") -----

@@ -16,7 +16,8 @@ VERSION=$MODULE_VERSION+sandpit.$PATCH_ID
 DIR=/var/lib/sandpit/runsc/$VERSION
 log() { printf 'install-runsc: %s\n' "$*" >&2; }
 
-if [[ -x $DIR/runsc ]] && "$DIR/runsc" --version 2>/dev/null | grep -qF "$VERSION"; then
+# (grep reads all of it: `grep -q` would exit at the match and, under pipefail, the writer's SIGPIPE fails the check.)
+if [[ -x $DIR/runsc ]] && "$DIR/runsc" --version 2>/dev/null | grep -F "$VERSION" >/dev/null; then
     echo "$DIR/runsc"; exit 0
 fi
 if [[ ${SANDPIT_RUNSC_CACHED_ONLY:-0} == 1 ]]; then
