@@ -28,10 +28,16 @@ export function accountTokenId(db: SandpitDb, token: ApiTokenRow): string {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function toSandboxView(sandbox: SandboxRow) {
+/**
+ * A sandbox as the API shows it. `endpoint` (where its runs are posted), `type` and `gpu` are there as the published
+ * SDK's instances carry them; `publicUrl` is the server's own address (PUBLIC_URL).
+ */
+export function toSandboxView(sandbox: SandboxRow, publicUrl: string) {
   return {
     id: sandbox.id,
     name: sandbox.name,
+    type: sandbox.gpu ? ("gpu" as const) : ("cpu" as const),
+    endpoint: `${publicUrl}/api/v1/sandboxes/${sandbox.id}/runs`,
     runtime: sandbox.runtime,
     language: sandbox.language,
     status: sandbox.status,
