@@ -62,6 +62,8 @@ export type Runtime = RuntimeFile & {
   name: RuntimeName;
   /** The playground's starter snippet (starter.<fileExtension>). */
   starter: string;
+  /** The playground's snippet for a chosen model, reading MODEL_PATH (starter.model.<fileExtension>); null: none. */
+  modelStarter: string | null;
   /** Where a sandbox's code is written, relative to /sandbox. */
   sourceFile: string;
   /** The packages the GPU image carries (images/<gpuImage>/requirements.txt, names lowercased); empty without one. */
@@ -69,6 +71,6 @@ export type Runtime = RuntimeFile & {
 };
 
 /** What browser code needs of a runtime (passed from the server: client bundles never read the catalog's files). */
-export type ClientRuntime = Pick<Runtime, "name" | "label" | "monacoLanguage" | "starter">;
+export type ClientRuntime = Pick<Runtime, "name" | "label" | "monacoLanguage" | "starter" | "modelStarter">;
 
 export const RUNTIME_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
