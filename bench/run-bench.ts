@@ -8,9 +8,10 @@ import path from "node:path";
 import Dockerode from "dockerode";
 import { io } from "socket.io-client";
 import type { RuntimeName } from "@/lib/runtimes/catalog";
-import { buildContainerSpec } from "@/worker/sandbox/build-container-spec";
-import { DEFAULT_HARDENING } from "@/worker/sandbox/hardening-policy";
-import { describeGvisor, type RegisteredRuntime } from "@/worker/sandbox/describe-gvisor";
+import { buildContainerSpec } from "@/worker/container/build-container-spec";
+import { toDockerCreateOptions } from "@/worker/engine/docker-engine";
+import { DEFAULT_HARDENING } from "@/worker/container/hardening-policy";
+import { describeGvisor, type RegisteredRuntime } from "@/worker/container/describe-gvisor";
 import { Client, runCode } from "../sdk/js/src/index";
 import { startStack, type Stack } from "../tests/support/stack";
 import { loadBenchConfig, type BenchContainerRuntime } from "./lib/bench-config";
@@ -66,10 +67,10 @@ async function repeatAsync(count: number, warmups: number, measure: () => Promis
 
 function benchSpec(runtime: RuntimeName, containerRuntime: BenchContainerRuntime) {
   const sandbox = sandboxFor(containerRuntime);
-  return buildContainerSpec(
-    { role: { run: "bench" }, workerId: "bench", instanceId: "bench", image: `sandpit/${runtime}`, memoryMb: DEFAULT_MEMORY_MB, containerRuntime: sandbox.containerRuntime },
+  return toDockerCreateOptions(buildContainerSpec(
+    { role: { run: "bench" }, workerId: "bench", instanceId: "bench", image: `sandpit/${runtime}`, memoryMb: DEFAULT_MEMORY_MB, cpus: 1, containerRuntime: sandbox.containerRuntime },
     sandbox.policy,
-  );
+  ));
 }
 
 function dockerArgs(runtime: RuntimeName, containerRuntime: BenchContainerRuntime): string[] {

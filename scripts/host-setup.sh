@@ -7,8 +7,9 @@
 #     runsc-debian (Debian's, for the benchmark) in /etc/docker/daemon.json;
 #   * start dockerd without systemd if it is not running; when only the
 #     runtimes changed, reload it with SIGHUP (running containers keep running);
-#     restart it only when other settings changed;
-#   * reap leftover runsc sandbox processes (scripts/reap-runsc.sh).
+#     restart it only when other settings changed.
+# Leftover runsc sandbox processes are the worker's to reap (worker/recovery/reap-runsc-sandboxes.ts):
+# it knows which runsc state belongs to its own daemon.
 # Idempotent and quick (<1 s) when everything is already in place.
 # Run as root. CI runs this first, then scripts/build-images.sh.
 set -euo pipefail
@@ -137,10 +138,7 @@ fi
 docker info --format '{{json .Runtimes}}' | grep -q '"runsc"' || die "runsc not registered with dockerd"
 log "runsc: $(docker info --format '{{json .Runtimes}}' | jq -r '.runsc.path') ($("$(docker info --format '{{json .Runtimes}}' | jq -r '.runsc.path')" --version 2>/dev/null | head -n1))"
 
-# --- 4. leftovers ----------------------------------------------------------------
-"$HERE/reap-runsc.sh" || log "reap-runsc failed (ignored)"
-
-# --- 4b. the web process's unprivileged user (docs/security.md "Least privilege") -----
+# --- 4. the web process's unprivileged user (docs/security.md "Least privilege") -----
 "$HERE/create-web-user.sh"
 
 # --- 5. smoke test (only once images exist; build-images.sh makes them) ----------

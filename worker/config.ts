@@ -23,7 +23,6 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   // gVisor allowed to connect to a bind-mounted host Unix socket (--host-uds=open): the requirements fetch step
   // reaches its registry proxy that way. Where Docker lacks it, the fetch step runs under runc.
   REQUIREMENTS_FETCH_DOCKER_RUNTIME: z.string().regex(/^[a-z][a-z0-9._-]{0,63}$/).default("runsc-uds"),
-  SANDBOX_CPUS: z.coerce.number().positive().max(64).default(1),
   SANDBOX_TMPFS_MB: positiveInt(64),
   SANDBOX_NOFILE: positiveInt(256),
   SANDBOX_FSIZE_MB: positiveInt(64),
@@ -39,8 +38,6 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   POOL_MAX_AGE_S: positiveInt(600),
   // Limits other than the defaults the pool learns from runs: at most this many, least recently used dropped first.
   POOL_MAX_KEYS: z.coerce.number().int().min(0).max(1000).default(16),
-  // The web's default run limits: the pool keeps containers ready for exactly these.
-  RUN_MEMORY_DEFAULT_MB: positiveInt(256),
   // Fair shares: the claim holds each owner to its running-runs limit (the web reads the same variables).
   ...fairShareEnvFields,
   // Retention (docs/security.md "Retention"): finished runs older than this are deleted, in batches, every sweep.
@@ -88,7 +85,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
       pidsLimit: parsed.SANDBOX_PIDS_LIMIT,
       runscPidsLimit: parsed.SANDBOX_RUNSC_PIDS_LIMIT,
       runscDockerRuntime: parsed.SANDBOX_RUNSC_DOCKER_RUNTIME,
-      cpus: parsed.SANDBOX_CPUS,
       tmpfsMb: parsed.SANDBOX_TMPFS_MB,
       nofile: parsed.SANDBOX_NOFILE,
       fsizeMb: parsed.SANDBOX_FSIZE_MB,
@@ -103,7 +99,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
       fillConcurrency: parsed.POOL_FILL_CONCURRENCY,
       idleMs: parsed.POOL_IDLE_S * 1000,
       maxAgeMs: parsed.POOL_MAX_AGE_S * 1000,
-      defaultLimits: { memoryMb: parsed.RUN_MEMORY_DEFAULT_MB, cpusMilli: 1000 },
+      // The web's default run limits (RUN_MEMORY_DEFAULT_MB is a shared setting): the pool keeps containers ready for exactly these.
+      defaultLimits: { memoryMb: shared.runMemoryDefaultMb, cpusMilli: 1000 },
     },
     heartbeatMs: parsed.WORKER_HEARTBEAT_MS,
     gpu: { devices: parsed.GPU_DEVICES, slotsPerDevice: parsed.GPU_SLOTS_PER_DEVICE, waitMs: parsed.GPU_WAIT_S * 1000 },

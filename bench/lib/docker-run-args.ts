@@ -1,8 +1,8 @@
 import type Dockerode from "dockerode";
 
 /**
- * `docker run --rm` flags equal to a container spec from worker/sandbox/build-container-spec.ts, so the
- * baseline runs with exactly the hardening our own containers get.
+ * `docker run --rm` flags equal to the Docker create options the worker sends (toDockerCreateOptions in
+ * worker/engine/docker-engine.ts), so the baseline runs with exactly the hardening our own containers get.
  */
 export function dockerRunArgs(spec: Dockerode.ContainerCreateOptions, command: string[]): string[] {
   const host = spec.HostConfig!;

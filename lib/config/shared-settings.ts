@@ -9,6 +9,8 @@ export const sharedSettingsSchema = z.object({
   DATABASE_PATH: z.string().optional(),
   WORKER_SECRET: z.string().min(16).optional(),
   MODELS_DIR: z.string().optional(),
+  // The memory a run gets when it does not say: the web applies it, the worker keeps warm containers for it.
+  RUN_MEMORY_DEFAULT_MB: z.coerce.number().int().positive().default(256),
 });
 
 export type SharedSettings = {
@@ -16,6 +18,7 @@ export type SharedSettings = {
   databasePath: string;
   workerSecret: string;
   modelsDir: string;
+  runMemoryDefaultMb: number;
 };
 
 export function resolveSharedSettings(env: z.infer<typeof sharedSettingsSchema>): SharedSettings {
@@ -28,6 +31,7 @@ export function resolveSharedSettings(env: z.infer<typeof sharedSettingsSchema>)
     databasePath: path.resolve(/*turbopackIgnore: true*/ env.DATABASE_PATH ?? path.join(dataDir, "sandpit.db")),
     workerSecret: env.WORKER_SECRET ?? readOrCreateSecret(path.join(/*turbopackIgnore: true*/ dataDir, "worker.secret")),
     modelsDir: path.resolve(/*turbopackIgnore: true*/ env.MODELS_DIR ?? path.join(dataDir, "models")),
+    runMemoryDefaultMb: env.RUN_MEMORY_DEFAULT_MB,
   };
 }
 

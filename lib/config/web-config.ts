@@ -13,7 +13,6 @@ const webEnvSchema = sharedSettingsSchema.extend({
   MAX_REQUEST_BYTES: positiveInt(1024 * 1024),
   RUN_TIMEOUT_DEFAULT_S: positiveInt(10),
   RUN_TIMEOUT_MAX_S: positiveInt(300),
-  RUN_MEMORY_DEFAULT_MB: positiveInt(256),
   RUN_MEMORY_MAX_MB: positiveInt(4096),
   RUN_VCPUS_MAX: z.coerce.number().positive().default(os.availableParallelism()),
   WAIT_MARGIN_S: positiveInt(15),
@@ -65,7 +64,7 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
   const runLimits = {
     timeoutDefaultS: parsed.RUN_TIMEOUT_DEFAULT_S,
     timeoutMaxS: parsed.RUN_TIMEOUT_MAX_S,
-    memoryDefaultMb: parsed.RUN_MEMORY_DEFAULT_MB,
+    memoryDefaultMb: shared.runMemoryDefaultMb,
     memoryMaxMb: parsed.RUN_MEMORY_MAX_MB,
     vcpusMax: parsed.RUN_VCPUS_MAX,
   };

@@ -4,8 +4,8 @@ import { z } from "zod";
  * What `images/<name>/runtime.json` says about a runtime: everything the web, the worker, the image builder and
  * the docs need beyond the image recipe itself. The folder name is the runtime's name (the API's `runtime`, the
  * image tag `sandpit/<name>`); `starter.<fileExtension>` beside it is the playground's starter snippet.
- * The image's own contract (the same for every runtime): `/opt/sandpit/run` reads the code per
- * images/base/recv and runs it cold, `/opt/sandpit/warm` is the warm pool's agent, `/opt/sandpit/call` runs
+ * The image's own contract (the same for every runtime): `/opt/sandpit/warm` (its CMD) reads the code per
+ * images/base/recv and runs it in every single-use container, warm or cold; `/opt/sandpit/call` runs
  * `/sandbox/main.<fileExtension>` for a sandbox run (calling its handler, where the language has one).
  */
 export const runtimeFileSchema = z
@@ -42,7 +42,7 @@ export const runtimeFileSchema = z
      * what it carries; otherwise from the runtime's own image with their requirements. Absent: no GPU image.
      */
     gpuImage: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/).optional(),
-    /** A program that prints exactly "hello": `build-images.sh --verify` and the benchmark run it. */
+    /** A program that prints exactly "hello": the integration tests (runs-api) and the benchmark run it. */
     hello: z
       .object({
         code: z.string().min(1),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRunscVersion, runscPlatform } from "@/worker/sandbox/describe-gvisor";
+import { parseRunscVersion, runscPlatform } from "@/worker/container/describe-gvisor";
 
 describe("describe-gvisor", () => {
   it("reads the version line of both builds", () => {

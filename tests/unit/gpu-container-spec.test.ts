@@ -1,9 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { GpuPassthrough } from "@/lib/gpus/gpu-inventory";
-import { buildContainerSpec, type SandboxRequest } from "@/worker/sandbox/build-container-spec";
-import { DEFAULT_HARDENING } from "@/worker/sandbox/hardening-policy";
+import { buildContainerSpec as buildNeutralSpec, type ContainerRequest } from "@/worker/container/build-container-spec";
+import { DEFAULT_HARDENING, type HardeningPolicy } from "@/worker/container/hardening-policy";
+import { toDockerCreateOptions } from "@/worker/engine/docker-engine";
 
-const base: SandboxRequest = { role: { sandbox: "s1" }, workerId: "w1", instanceId: "i1", image: "sandpit/python-gpu", memoryMb: 4096, containerRuntime: "runsc" };
+/** The spec as Docker receives it: what the GPU path must get right is what reaches the engine. */
+const buildContainerSpec = (request: ContainerRequest, policy: HardeningPolicy) => toDockerCreateOptions(buildNeutralSpec(request, policy));
+
+const base: ContainerRequest = { role: { sandbox: "s1" }, workerId: "w1", instanceId: "i1", image: "sandpit/python-gpu", memoryMb: 4096, cpus: 1, containerRuntime: "runsc" };
 const plain = buildContainerSpec(base, DEFAULT_HARDENING);
 const withGpu = (passthrough: GpuPassthrough, containerRuntime: "runc" | "runsc" = "runsc") =>
   buildContainerSpec({ ...base, containerRuntime, gpu: { deviceIndex: 1, memoryFraction: 0.5, passthrough } }, DEFAULT_HARDENING);

@@ -15,8 +15,8 @@ describe("the runtime catalog (images/<name>/runtime.json)", () => {
     expect(runtimes.length).toBeGreaterThan(0);
     for (const runtime of runtimes) {
       const folder = path.join(IMAGES_DIR, runtime.name);
-      // The image contract (lib/runtimes/runtime-schema.ts): cold agent, warm agent, sandbox handler shim.
-      for (const file of ["Dockerfile", "run", "warm", "call"]) expect(existsSync(path.join(folder, file)), `${runtime.name}/${file}`).toBe(true);
+      // The image contract (lib/runtimes/runtime-schema.ts): the agent of every single-use container, sandbox handler shim.
+      for (const file of ["Dockerfile", "warm", "call"]) expect(existsSync(path.join(folder, file)), `${runtime.name}/${file}`).toBe(true);
       // The shims read the code from main.<fileExtension>, where the supervisor writes a sandbox's code.
       expect(readdirText(folder), `${runtime.name}'s agents never mention ${runtime.sourceFile}`).toContain(runtime.sourceFile);
       expect(runtime.starter.trim(), `${runtime.name}'s starter`).not.toBe("");

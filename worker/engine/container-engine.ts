@@ -1,12 +1,15 @@
 import type { Readable, Writable } from "node:stream";
-import type Dockerode from "dockerode";
+import type { ContainerSpec } from "../container/container-spec";
 
-/** What the worker needs from a container engine; DockerEngine is the real one. */
+/**
+ * What the worker needs from a container engine, in engine-neutral terms: DockerEngine is the real one,
+ * tests/support/fake-engine.ts an in-memory one for unit tests.
+ */
 export type StartedContainer = {
   id: string;
   /** Writable end of the container's stdin. */
   stdin: Writable;
-  /** Docker's multiplexed stdout/stderr stream (8-byte frame headers). */
+  /** stdout and stderr multiplexed in frames (worker/container/frame-parser.ts). */
   output: Readable;
   /** Resolves with the exit code once the container stops. */
   exited: Promise<number>;
@@ -44,7 +47,7 @@ export type ImageBuild = {
 
 export interface ContainerEngine {
   /** Creates and starts a long-lived container (a sandbox) without attaching to it. */
-  startDetached(spec: Dockerode.ContainerCreateOptions): Promise<string>;
+  startDetached(spec: ContainerSpec): Promise<string>;
   /** Starts a process in a running container with stdin/stdout/stderr attached. */
   exec(containerId: string, options: ExecOptions): Promise<StartedContainer>;
   /**
@@ -60,7 +63,8 @@ export interface ContainerEngine {
   /** Removes an image by tag; rejects while a container uses it. */
   removeImage(tag: string): Promise<void>;
   registeredRuntimes(): Promise<string[]>;
-  start(spec: Dockerode.ContainerCreateOptions): Promise<StartedContainer>;
+  /** Creates and starts a single-use container, its stdin and output attached before it starts. */
+  start(spec: ContainerSpec): Promise<StartedContainer>;
   kill(id: string): Promise<void>;
   inspectExit(id: string): Promise<ContainerExit>;
   /** Whether a running container has hit its memory limit (a SIGKILLed child may have been OOM-killed). */

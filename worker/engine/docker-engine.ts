@@ -1,10 +1,11 @@
-import type { RegisteredRuntime } from "../sandbox/describe-gvisor";
 import Dockerode from "dockerode";
 import type { Duplex } from "node:stream";
 import tarFs from "tar-fs";
-import { LABELS } from "../sandbox/build-container-spec";
+import type { ContainerSpec, TmpfsMount } from "../container/container-spec";
+import type { RegisteredRuntime } from "../container/describe-gvisor";
+import { FrameParser } from "../container/frame-parser";
+import { LABELS } from "../container/labels";
 import type { ContainerEngine, ContainerExit, ExecOptions, ExecResult, ImageBuild, ManagedContainer, StartedContainer } from "./container-engine";
-import { DockerFrameParser } from "../execution/docker-frame-parser";
 
 const isNotFound = (error: unknown) => (error as { statusCode?: number })?.statusCode === 404;
 /** After the attach stream closes, how long the wait may take to answer before we ask ourselves. */
@@ -16,6 +17,68 @@ const SIGKILL_EXIT = 137;
 const OOM_EVENT_GRACE_MS = 150;
 
 const isAlreadyStopped = (error: unknown) => [304, 404, 409].includes((error as { statusCode?: number })?.statusCode ?? 0);
+
+const tmpfsOptions = (mount: TmpfsMount) =>
+  [
+    "rw",
+    ...(mount.nosuid ? ["nosuid"] : []),
+    ...(mount.nodev ? ["nodev"] : []),
+    mount.exec ? "exec" : "noexec",
+    `size=${mount.sizeMb}m`,
+    `nr_inodes=${mount.inodes}`,
+    ...(mount.owner ? [`uid=${mount.owner.uid}`, `gid=${mount.owner.gid}`] : []),
+    `mode=${mount.mode}`,
+  ].join(",");
+
+/**
+ * A ContainerSpec as Docker's create request: a translation, field by field, that decides nothing. Docker's
+ * default seccomp profile applies because nothing here turns it off; logs are not kept (output is streamed
+ * over attach and kept by Sandpit); the container stays after exit (its OOMKilled is read before removal).
+ */
+export function toDockerCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
+  return {
+    Image: spec.image,
+    Cmd: spec.cmd,
+    User: spec.user,
+    WorkingDir: spec.workDir,
+    Env: spec.env,
+    AttachStdin: spec.stdin,
+    AttachStdout: spec.stdin,
+    AttachStderr: spec.stdin,
+    OpenStdin: spec.stdin,
+    StdinOnce: spec.stdin,
+    Tty: false,
+    NetworkDisabled: spec.network === "none",
+    Labels: spec.labels,
+    HostConfig: {
+      Runtime: spec.runtime,
+      NetworkMode: spec.network,
+      ReadonlyRootfs: spec.readOnlyRoot,
+      Tmpfs: Object.fromEntries(spec.tmpfs.map((mount) => [mount.path, tmpfsOptions(mount)])),
+      CapDrop: spec.capDrop,
+      SecurityOpt: spec.noNewPrivileges ? ["no-new-privileges"] : [],
+      PidsLimit: spec.limits.pids,
+      Memory: spec.limits.memoryBytes,
+      // Docker's MemorySwap is memory plus swap.
+      MemorySwap: spec.limits.memoryBytes + spec.limits.swapBytes,
+      NanoCpus: Math.round(spec.limits.cpus * 1e9),
+      Mounts: spec.mounts.map((mount) => ({ Type: "bind" as const, Source: mount.source, Target: mount.target, ReadOnly: mount.readOnly })),
+      ...(spec.devices?.length
+        ? { DeviceRequests: spec.devices.map((device) => ({ Driver: device.driver, DeviceIDs: device.ids, ...(device.capabilities ? { Capabilities: device.capabilities } : {}) })) }
+        : {}),
+      Ulimits: [
+        { Name: "nofile", Soft: spec.limits.nofile, Hard: spec.limits.nofile },
+        { Name: "fsize", Soft: spec.limits.fsizeBytes, Hard: spec.limits.fsizeBytes },
+      ],
+      OomScoreAdj: spec.oomScoreAdj,
+      IpcMode: spec.ipc,
+      ShmSize: spec.limits.shmBytes,
+      LogConfig: { Type: "none", Config: {} },
+      AutoRemove: false,
+      Privileged: false,
+    },
+  };
+}
 
 /** The Docker Engine API, through dockerode. The only module that talks to Docker. */
 export class DockerEngine implements ContainerEngine {
@@ -51,8 +114,8 @@ export class DockerEngine implements ContainerEngine {
     return info.Runtimes?.[name];
   }
 
-  async start(spec: Dockerode.ContainerCreateOptions): Promise<StartedContainer> {
-    const container = await this.docker.createContainer(spec);
+  async start(spec: ContainerSpec): Promise<StartedContainer> {
+    const container = await this.docker.createContainer(toDockerCreateOptions(spec));
     try {
       // Attach before start so not a byte of early output is lost.
       const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
@@ -229,8 +292,8 @@ export class DockerEngine implements ContainerEngine {
     return (await this.docker.listContainers()).map((container) => container.Id);
   }
 
-  async startDetached(spec: Dockerode.ContainerCreateOptions): Promise<string> {
-    const container = await this.docker.createContainer(spec);
+  async startDetached(spec: ContainerSpec): Promise<string> {
+    const container = await this.docker.createContainer(toDockerCreateOptions(spec));
     try {
       await container.start();
       return container.id;
@@ -275,7 +338,7 @@ export class DockerEngine implements ContainerEngine {
     const parts = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     let size = 0;
     let overLimit = false;
-    const parser = new DockerFrameParser((stream, payload) => {
+    const parser = new FrameParser((stream, payload) => {
       if (overLimit) return;
       size += payload.length;
       if (size <= maxBytes) parts[stream].push(Buffer.from(payload));

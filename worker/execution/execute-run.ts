@@ -3,7 +3,7 @@ import type { RunRow } from "@/lib/db/schema";
 import type { RunEvent } from "@/lib/realtime/events";
 import { appendRunOutput, finishRun, isCancelRequested, markRunStarted, type RunOutcome } from "@/lib/runs/record-run-progress";
 import { toEndEvent } from "@/lib/runs/run-view";
-import { DockerFrameParser } from "./docker-frame-parser";
+import { FrameParser } from "../container/frame-parser";
 import { CompletionMarkers } from "../pool/completion-marker";
 import { launchInSandbox, launchSingleUse, type LaunchDeps, type Launched } from "./launchers";
 import { OutputCollector } from "./output-collector";
@@ -75,7 +75,7 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
     launched = await (run.sandboxId ? launchInSandbox(run, deps) : launchSingleUse(run, deps));
     const { process } = launched;
     const markers = launched.completionToken ? new CompletionMarkers(launched.completionToken) : undefined;
-    const parser = new DockerFrameParser((stream, payload) => {
+    const parser = new FrameParser((stream, payload) => {
       const data = markers ? markers.push(stream, payload) : payload;
       if (data.length) collector.push(stream, data);
     });

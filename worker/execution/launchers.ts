@@ -6,8 +6,8 @@ import { isRuntimeName } from "@/lib/runtimes/catalog";
 import { randomBytes } from "node:crypto";
 import type { ContainerEngine, StartedContainer } from "../engine/container-engine";
 import type { PoolKey, WarmPool } from "../pool/warm-pool";
-import { buildContainerSpec, type SandboxRequest } from "../sandbox/build-container-spec";
-import type { HardeningPolicy } from "../sandbox/hardening-policy";
+import { buildContainerSpec, type ContainerRequest } from "../container/build-container-spec";
+import type { HardeningPolicy } from "../container/hardening-policy";
 
 export type LaunchDeps = {
   db: SandpitDb;
@@ -54,7 +54,7 @@ const TEARDOWN_DEFER_MS = 25;
 const framed = (payload: Buffer, token?: string) => [Buffer.from(token ? `${payload.length} ${token}\n` : `${payload.length}\n`), payload];
 
 /** The image and limits a single-use container for `run` gets, shared by the pool and cold starts. */
-export function singleUseRequest(key: PoolKey, deps: LaunchDeps): Omit<SandboxRequest, "role"> {
+export function singleUseRequest(key: PoolKey, deps: LaunchDeps): Omit<ContainerRequest, "role"> {
   return {
     workerId: deps.workerId,
     instanceId: deps.instanceId,

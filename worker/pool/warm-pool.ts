@@ -1,5 +1,5 @@
-import type Dockerode from "dockerode";
 import type { RuntimeName } from "@/lib/runtimes/catalog";
+import type { ContainerSpec } from "../container/container-spec";
 import type { ContainerEngine, StartedContainer } from "../engine/container-engine";
 import { targetPoolSize, updateAverage } from "./pool-sizing";
 import { RemovalQueue } from "./removal-queue";
@@ -58,14 +58,13 @@ export class WarmPool {
   private refillMs: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  readonly stats = { hits: 0, misses: 0, created: 0, failed: 0, waited: 0 };
   /** Runs that found no idle container and wait for one being created (oldest first), per key. */
   private readonly waiters = new Map<string, ((container: StartedContainer | undefined) => void)[]>();
   private readonly removals: RemovalQueue;
 
   constructor(
     private readonly engine: ContainerEngine,
-    private readonly createSpec: (key: PoolKey) => Dockerode.ContainerCreateOptions,
+    private readonly createSpec: (key: PoolKey) => ContainerSpec,
     private readonly settings: PoolSettings,
   ) {
     this.removals = new RemovalQueue((id) => engine.remove(id), {
@@ -98,8 +97,6 @@ export class WarmPool {
     takes.push(now);
     this.takes.set(id, takes);
     const taken = this.idle.get(id)?.shift();
-    if (taken) this.stats.hits++;
-    else this.stats.misses++;
     // Creating a container is a burst of CPU in dockerd, containerd and runc that would compete with the
     // run just handed out: the run's clean-up refills (refill() below) and the tick catches long runs.
     // A key that ran dry refills at once.
@@ -138,7 +135,6 @@ export class WarmPool {
     const waiter = waiting?.shift();
     if (!waiting?.length) this.waiters.delete(id);
     if (!waiter) return false;
-    if (container) this.stats.waited++;
     waiter(container);
     return true;
   }
@@ -162,12 +158,6 @@ export class WarmPool {
   /** How many keys the pool knows: the defaults plus at most `maxKeys` learned ones. */
   keyCount(): number {
     return this.keys.size;
-  }
-
-  idleCount(): number {
-    let count = 0;
-    for (const list of this.idle.values()) count += list.length;
-    return count;
   }
 
   async stop(): Promise<void> {
@@ -266,7 +256,6 @@ export class WarmPool {
     try {
       const container = await this.engine.start(this.createSpec(key));
       this.refillMs = updateAverage(this.refillMs, Date.now() - startedAt);
-      this.stats.created++;
       if (this.stopped || !this.keys.has(id)) {
         // Stopping, or the key was forgotten while its container was being made.
         this.handToWaiter(id, undefined);
@@ -282,7 +271,6 @@ export class WarmPool {
       // Killed while idle (by hand, by the engine restarting): never hand it to a run.
       void container.exited.then(() => this.discard(entry), () => this.discard(entry));
     } catch (error) {
-      this.stats.failed++;
       this.failedUntil.set(id, Date.now() + FAILURE_BACKOFF_MS);
       this.handToWaiter(id, undefined); // it starts a cold container (and sees that error, if it persists)
       console.error(`[worker] warm pool could not start a ${id} container:`, (error as Error).message);

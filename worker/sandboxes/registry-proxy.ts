@@ -4,7 +4,7 @@ import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { SANDBOX_UID } from "../sandbox/hardening-policy";
+import { SANDBOX_UID } from "../container/hardening-policy";
 import { processAlive } from "@/lib/os/process-alive";
 
 /**

@@ -4,8 +4,8 @@ import type { RequirementsInstaller } from "@/lib/requirements/parse-requirement
 import { RequirementsRejected, RequirementsUnavailable } from "@/lib/requirements/requirements-errors";
 import { getRuntime } from "@/lib/runtimes/catalog";
 import type { ContainerEngine, ExecOptions } from "../engine/container-engine";
-import { buildContainerSpec } from "../sandbox/build-container-spec";
-import type { HardeningPolicy } from "../sandbox/hardening-policy";
+import { buildContainerSpec } from "../container/build-container-spec";
+import type { HardeningPolicy } from "../container/hardening-policy";
 import { REQUIREMENTS_CACHE_LABEL, type RequirementsCache } from "./requirements-cache";
 import { RelayEnded, startSocketRelay } from "./socket-relay";
 import { PROXY_MOUNT, PROXY_SOCKET_NAME, registryHostPorts, startRegistryProxy, type RegistryProxy } from "./registry-proxy";
@@ -20,6 +20,7 @@ const MAX_LOCKFILE_BYTES = 8 * 1024 * 1024;
 const BUILD_MEMORY_MB = 2048;
 const BUILD_TMPFS_MB = 768;
 const BUILD_FSIZE_MB = 512;
+const BUILD_CPUS = 1;
 /** The most a step may hand back (a tar of wheels, site-packages or node_modules), read into the worker's memory. */
 const MAX_OUTPUT_TAR_BYTES = 512 * 1024 * 1024;
 /** The relay inside a fetch container listens here (its own loopback; the container has no other network). */
@@ -126,13 +127,14 @@ class BuildSteps {
         instanceId: this.context.instanceId,
         image,
         memoryMb: BUILD_MEMORY_MB,
+        cpus: BUILD_CPUS,
         containerRuntime: runtime,
         registryProxy: proxyDir ? { hostDir: proxyDir, mountPath: PROXY_MOUNT } : undefined,
       },
       policy,
     );
     // The same label as cached images, valued "build": a leftover is easy to find (recovery reaps it by its sandbox label).
-    spec.Labels = { ...spec.Labels, [REQUIREMENTS_CACHE_LABEL]: "build" };
+    spec.labels = { ...spec.labels, [REQUIREMENTS_CACHE_LABEL]: "build" };
     const id = await this.engine.startDetached(spec);
     this.containers.push(id);
     if (this.abort.signal.aborted) await this.engine.remove(id).catch(() => {});

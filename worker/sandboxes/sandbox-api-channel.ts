@@ -3,7 +3,7 @@ import http from "node:http";
 import type net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { SANDBOX_UID } from "../sandbox/hardening-policy";
+import { SANDBOX_UID } from "../container/hardening-policy";
 
 /**
  * A nested sandbox's only way out (its container still has NetworkMode none): an HTTP server the worker

@@ -11,7 +11,7 @@ import { createSandboxToken } from "@/lib/auth/api-tokens";
 import { uploadCommand } from "@/lib/sandboxes/sandbox-file-commands";
 import { findSandbox } from "@/lib/sandboxes/sandbox-view";
 import { getRuntime } from "@/lib/runtimes/catalog";
-import { buildContainerSpec } from "../sandbox/build-container-spec";
+import { buildContainerSpec } from "../container/build-container-spec";
 import type { LaunchDeps } from "../execution/launchers";
 import { ensureRequirementsImage } from "./requirements-image";
 import { describeEngineError } from "../engine/describe-engine-error";

@@ -4,7 +4,7 @@ import { sandboxes } from "@/lib/db/schema";
 import { assignGpuSlot, describeDevices, gpuBusyError } from "@/lib/gpus/assign-gpu-slot";
 import type { GpuInventory } from "@/lib/gpus/gpu-inventory";
 import { usedGpuSlots } from "@/lib/workers/gpu-availability";
-import type { GpuGrant } from "../sandbox/attach-model-and-gpu";
+import type { GpuGrant } from "../container/attach-model-and-gpu";
 
 const POLL_MS = 500;
 

@@ -1,5 +1,5 @@
-import type Dockerode from "dockerode";
 import type { GpuPassthrough } from "@/lib/gpus/gpu-inventory";
+import type { ContainerSpec, DeviceRequest } from "./container-spec";
 import type { HardeningPolicy } from "./hardening-policy";
 
 export const MODELS_MOUNT = "/models";
@@ -7,8 +7,10 @@ export const MODELS_MOUNT = "/models";
 /** A GPU slot the worker assigned (lib/gpus/assign-gpu-slot.ts) and how this host passes devices. */
 export type GpuGrant = { deviceIndex: number; memoryFraction: number; passthrough: GpuPassthrough };
 
+const GPU_CAPABILITIES = [["gpu", "compute", "utility"]];
+
 /**
- * The only additions a model or a GPU makes to a sandbox's container; every hardening setting stays as
+ * The only additions a model or a GPU makes to a container; every hardening setting stays as
  * build-container-spec.ts made it (tests/unit/gpu-container-spec.test.ts holds that).
  * - model: its store folder bind-mounted read-only at /models/NAME, named by MODEL_PATH;
  * - GPU: one device, passed by gVisor's nvproxy (runsc) or by the NVIDIA runtime or CDI (runc), with each
@@ -17,31 +19,32 @@ export type GpuGrant = { deviceIndex: number; memoryFraction: number; passthroug
 export function attachModelAndGpu(
   request: { model?: { hostPath: string; name: string }; gpu?: GpuGrant },
   policy: HardeningPolicy,
-  spec: Dockerode.ContainerCreateOptions,
-): Dockerode.ContainerCreateOptions {
-  const env = [...(spec.Env ?? [])];
-  const host: Dockerode.HostConfig = { ...spec.HostConfig, Mounts: [...(spec.HostConfig?.Mounts ?? [])] };
+  spec: ContainerSpec,
+): ContainerSpec {
+  const env = [...spec.env];
+  const mounts = [...spec.mounts];
+  let { runtime, limits } = spec;
+  let devices: DeviceRequest[] | undefined;
   if (request.model) {
     const target = `${MODELS_MOUNT}/${request.model.name}`;
-    host.Mounts!.unshift({ Type: "bind", Source: request.model.hostPath, Target: target, ReadOnly: true });
+    mounts.unshift({ source: request.model.hostPath, target, readOnly: true });
     env.push(`MODEL_PATH=${target}`);
   }
   if (request.gpu) {
     const { deviceIndex, memoryFraction, passthrough } = request.gpu;
-    const capabilities = [["gpu", "compute", "utility"]];
     if (passthrough === "nvproxy") {
       // gVisor takes the device request as `--gpus` does and proxies the driver (runsc registered with --nvproxy).
-      host.Runtime = policy.runscDockerRuntime;
-      host.DeviceRequests = [{ Driver: "nvidia", DeviceIDs: [String(deviceIndex)], Capabilities: capabilities }];
+      runtime = policy.runscDockerRuntime;
+      devices = [{ driver: "nvidia", ids: [String(deviceIndex)], capabilities: GPU_CAPABILITIES }];
     } else {
       // runc: the host kernel is shared, as for every runc sandbox; the pids cap is runc's.
-      host.PidsLimit = policy.pidsLimit;
+      limits = { ...limits, pids: policy.pidsLimit };
       if (passthrough === "cdi") {
-        host.Runtime = "runc";
-        host.DeviceRequests = [{ Driver: "cdi", DeviceIDs: [`nvidia.com/gpu=${deviceIndex}`] }];
+        runtime = "runc";
+        devices = [{ driver: "cdi", ids: [`nvidia.com/gpu=${deviceIndex}`] }];
       } else {
-        host.Runtime = "nvidia";
-        host.DeviceRequests = [{ Driver: "nvidia", DeviceIDs: [String(deviceIndex)], Capabilities: capabilities }];
+        runtime = "nvidia";
+        devices = [{ driver: "nvidia", ids: [String(deviceIndex)], capabilities: GPU_CAPABILITIES }];
         env.push(`NVIDIA_VISIBLE_DEVICES=${deviceIndex}`, "NVIDIA_DRIVER_CAPABILITIES=compute,utility");
       }
     }
@@ -56,5 +59,5 @@ export function attachModelAndGpu(
       "TF_FORCE_GPU_ALLOW_GROWTH=true",
     );
   }
-  return { ...spec, Env: env, HostConfig: host };
+  return { ...spec, env, mounts, runtime, limits, ...(devices ? { devices } : {}) };
 }

@@ -1,6 +1,6 @@
 /**
  * Hardening settings as data, secure by default. build-container-spec.ts is the one place that turns
- * a policy and a run into a Docker create request; nothing else decides how a sandbox is confined.
+ * a policy and a request into a ContainerSpec; nothing else decides how a container is confined.
  */
 export type HardeningPolicy = {
   user: string;
@@ -8,7 +8,7 @@ export type HardeningPolicy = {
   readOnlyRoot: boolean;
   network: "none";
   capDrop: string[];
-  securityOpt: string[];
+  noNewPrivileges: boolean;
   /** Host pids (processes and threads) of one container under runc: the program's own. */
   pidsLimit: number;
   /**
@@ -19,7 +19,6 @@ export type HardeningPolicy = {
   runscPidsLimit: number;
   /** The Docker runtime gVisor sandboxes run under (as registered in daemon.json by scripts/host-setup.sh). */
   runscDockerRuntime: string;
-  cpus: number;
   tmpfsMb: number;
   /** Files per tmpfs: without a cap, empty files cost host kernel memory that `tmpfsMb` does not count (runc). */
   tmpfsInodes: number;
@@ -38,12 +37,11 @@ export const DEFAULT_HARDENING: HardeningPolicy = {
   readOnlyRoot: true,
   network: "none",
   capDrop: ["ALL"],
-  // Docker applies its default seccomp profile unless told otherwise; we never pass seccomp=unconfined.
-  securityOpt: ["no-new-privileges"],
+  // The engine's default seccomp profile always applies (ContainerSpec has no way to turn it off).
+  noNewPrivileges: true,
   pidsLimit: 128,
   runscPidsLimit: 512,
   runscDockerRuntime: "runsc",
-  cpus: 1,
   tmpfsMb: 64,
   tmpfsInodes: 16384,
   nofile: 256,
