@@ -22,7 +22,7 @@ export default async function PlaygroundPage({ searchParams }: { searchParams: P
           runtime: forked.runtime,
           code: forked.code,
           stdin: forked.stdin,
-          resources: { memoryMb: forked.memoryMb, timeoutS: forked.timeoutMs / 1000, vcpus: forked.cpus / 1000, gpu: false },
+          resources: { memoryMb: forked.memoryMb, timeoutS: forked.timeoutMs / 1000, vcpus: forked.cpus / 1000 },
           model: forked.model ?? "",
         }
       : await codeFromUrl(params, limits);
@@ -51,7 +51,7 @@ async function codeFromUrl(params: Record<string, string | string[] | undefined>
     runtime: embed.runtime,
     code: embed.code,
     stdin: "",
-    resources: { memoryMb: limits.memoryDefaultMb, timeoutS: limits.timeoutDefaultS, vcpus: 1, gpu: false },
+    resources: { memoryMb: limits.memoryDefaultMb, timeoutS: limits.timeoutDefaultS, vcpus: 1 },
     model: "",
   };
 }

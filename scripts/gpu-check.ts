@@ -87,7 +87,7 @@ async function inSandbox(label: string, code: string, model?: string) {
   }
 }
 
-// Installed by the requirements step (cached after the first sandbox); sandpit/python-gpu is not yet chosen for GPU sandboxes.
+// Carried by sandpit/python-gpu when it is built (scripts/gpu-image.sh); otherwise installed by the requirements step.
 const REQUIREMENTS = ["torch", "transformers", "safetensors"];
 const MATMUL = `
 import os, time, torch

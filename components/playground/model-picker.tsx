@@ -1,8 +1,24 @@
 "use client";
 
 import { useId } from "react";
+import type { ModelEntry } from "@/lib/models/list-models";
 
-/** The models in the store (MODELS_DIR); disabled with the reason when the store is empty. */
+/** 1536 → "1.5 KB": binary units, as the store counts bytes. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/**
+ * The models in the store (listModels, as GET /api/v1/models lists them) with their sizes; disabled with the
+ * reason when the store is empty.
+ */
 export function ModelPicker({
   models,
   modelsDir,
@@ -10,7 +26,7 @@ export function ModelPicker({
   onChange,
   disabled,
 }: {
-  models: { name: string }[];
+  models: ModelEntry[];
   modelsDir: string;
   value: string;
   onChange: (model: string) => void;
@@ -25,7 +41,7 @@ export function ModelPicker({
         Model
         <select
           id={id}
-          className="field max-w-56"
+          className="field max-w-64"
           value={empty ? "" : value}
           disabled={disabled || empty}
           aria-describedby={helpId}
@@ -35,7 +51,7 @@ export function ModelPicker({
           <option value="">No model</option>
           {models.map((model) => (
             <option key={model.name} value={model.name}>
-              {model.name}
+              {model.name} ({formatBytes(model.sizeBytes)})
             </option>
           ))}
         </select>
@@ -43,10 +59,13 @@ export function ModelPicker({
       <span id={helpId} className="max-w-64 text-[11px] leading-tight text-neutral-500" data-testid="model-help">
         {empty ? (
           <>
-            No models yet: put each model in its own folder under <code className="break-all">{modelsDir}</code>.
+            No models yet: upload one through the API (README &quot;Model store&quot;) or put it in its own folder under{" "}
+            <code className="break-all">{modelsDir}</code>.
           </>
         ) : (
-          <>The chosen model is mounted read-only at <code>/models/{value || "<name>"}</code>.</>
+          <>
+            The chosen model is mounted read-only at <code>/models/{value || "<name>"}</code>, named by <code>MODEL_PATH</code>.
+          </>
         )}
       </span>
     </div>

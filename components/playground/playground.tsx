@@ -11,6 +11,7 @@ import { SiteHeader } from "@/components/ui/site-header";
 import { useRunStream } from "@/lib/realtime/use-run-stream";
 import { useRuntimes } from "@/components/ui/runtimes-context";
 import type { RuntimeName } from "@/lib/runtimes/runtime-schema";
+import type { ModelEntry } from "@/lib/models/list-models";
 import { ModelPicker } from "./model-picker";
 import { RecentRuns } from "./recent-runs";
 import { rememberRun, titleForCode } from "./recent-runs-store";
@@ -26,7 +27,7 @@ export type PlaygroundDraft = {
 
 type Props = {
   limits: ResourceLimits;
-  models: { name: string }[];
+  models: ModelEntry[];
   modelsDir: string;
   gpu: GpuInfo;
   /** A run forked from a share page ("Open in playground"); wins over the saved draft. */
@@ -54,7 +55,7 @@ export function Playground({ limits, models, modelsDir, gpu, fork }: Props) {
     runtime: runtimes.defaultRuntime.name,
     code: runtimes.defaultRuntime.starter,
     stdin: "",
-    resources: { memoryMb: limits.memoryDefaultMb, timeoutS: limits.timeoutDefaultS, vcpus: 1, gpu: false },
+    resources: { memoryMb: limits.memoryDefaultMb, timeoutS: limits.timeoutDefaultS, vcpus: 1 },
     model: "",
   };
   const [draft, setDraft] = useState<PlaygroundDraft>(fork ?? defaults);
@@ -161,9 +162,18 @@ export function Playground({ limits, models, modelsDir, gpu, fork }: Props) {
     return () => window.removeEventListener("keydown", onKeyDown);
   }, [run]);
 
+  /** Code the user has not written: empty, or one of the current runtime's snippets. */
+  const unedited = (code: string) => code.trim() === "" || code === runtimeOf(draft.runtime).starter || code === runtimeOf(draft.runtime).modelStarter;
+  /** The snippet for a runtime: with a model chosen, the one that reads it from MODEL_PATH (where the runtime has one). */
+  const snippetFor = (runtime: RuntimeName, model: string) => (model && runtimeOf(runtime).modelStarter) || runtimeOf(runtime).starter;
+
   const changeRuntime = (next: RuntimeName) => {
-    const keepCode = draft.code.trim() !== "" && draft.code !== runtimeOf(draft.runtime).starter;
-    update({ runtime: next, code: keepCode ? draft.code : runtimeOf(next).starter });
+    update({ runtime: next, code: unedited(draft.code) ? snippetFor(next, draft.model) : draft.code });
+  };
+
+  // Choosing a model puts its snippet in the editor unless the user has written code of their own.
+  const changeModel = (model: string) => {
+    update({ model, code: unedited(draft.code) ? snippetFor(draft.runtime, model) : draft.code });
   };
 
   return (
@@ -184,10 +194,15 @@ export function Playground({ limits, models, modelsDir, gpu, fork }: Props) {
               Runtime
               <RuntimeSelect id={ids.runtime} className="field" value={draft.runtime} onChange={changeRuntime} />
             </label>
-            <ModelPicker models={models} modelsDir={modelsDir} value={draft.model} onChange={(model) => update({ model })} />
+            <ModelPicker models={models} modelsDir={modelsDir} value={draft.model} onChange={changeModel} />
             <button type="button" className="btn-secondary mb-px" onClick={() => update({ code: runtimeOf(draft.runtime).starter })}>
               Starter code
             </button>
+            {draft.model && runtimeOf(draft.runtime).modelStarter && (
+              <button type="button" className="btn-secondary mb-px" onClick={() => update({ code: snippetFor(draft.runtime, draft.model) })} data-testid="model-snippet">
+                Model snippet
+              </button>
+            )}
           </div>
           <CodeEditor
             value={draft.code}

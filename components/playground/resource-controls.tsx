@@ -2,7 +2,7 @@
 
 import { useId } from "react";
 
-export type ResourceChoice = { memoryMb: number; timeoutS: number; vcpus: number; gpu: boolean };
+export type ResourceChoice = { memoryMb: number; timeoutS: number; vcpus: number };
 export type ResourceLimits = { memoryMaxMb: number; memoryDefaultMb: number; timeoutMaxS: number; timeoutDefaultS: number; vcpusMax: number };
 export type GpuInfo = { available: boolean; reason: string };
 
@@ -11,7 +11,10 @@ const VCPU_STEPS = [0.25, 0.5, 1, 2, 4, 8, 16];
 
 const memoryLabel = (mb: number) => (mb >= 1024 ? `${mb / 1024} GB` : `${mb} MB`);
 
-/** Memory, timeout, vCPUs and GPU for the next run; the GPU box explains itself when no worker has one. */
+/**
+ * Memory, timeout and vCPUs for the next run, and the workers' GPUs. Runs never get a GPU (GPU slots belong to
+ * sandboxes: POST /api/v1/sandboxes with `gpu`), so the GPUs are shown, not offered.
+ */
 export function ResourceControls({
   value,
   onChange,
@@ -25,7 +28,7 @@ export function ResourceControls({
   gpu: GpuInfo;
   disabled?: boolean;
 }) {
-  const ids = { memory: useId(), timeout: useId(), vcpus: useId(), gpu: useId(), gpuHelp: useId() };
+  const ids = { memory: useId(), timeout: useId(), vcpus: useId() };
   const memoryOptions = [...new Set([...MEMORY_STEPS.filter((mb) => mb <= limits.memoryMaxMb), value.memoryMb])].sort((a, b) => a - b);
   const vcpuOptions = [...new Set([...VCPU_STEPS.filter((count) => count <= limits.vcpusMax), value.vcpus])].sort((a, b) => a - b);
   return (
@@ -65,23 +68,9 @@ export function ResourceControls({
           ))}
         </select>
       </label>
-      <div className="flex flex-col gap-1">
-        <label className={`flex items-center gap-2 text-sm ${gpu.available ? "" : "text-neutral-500"}`} htmlFor={ids.gpu}>
-          <input
-            id={ids.gpu}
-            type="checkbox"
-            checked={gpu.available && value.gpu}
-            disabled={!gpu.available}
-            aria-describedby={ids.gpuHelp}
-            onChange={(event) => onChange({ ...value, gpu: event.target.checked })}
-            data-testid="gpu"
-          />
-          GPU
-        </label>
-        <span id={ids.gpuHelp} className="max-w-64 text-[11px] leading-tight text-neutral-500" data-testid="gpu-help">
-          {gpu.reason}
-        </span>
-      </div>
+      <p className="max-w-72 text-[11px] leading-tight text-neutral-500" data-testid="gpu-help">
+        <span className="font-medium">GPUs:</span> {gpu.reason} {gpu.available && "Runs here use the CPU; GPU code runs in sandboxes (the API's gpu option)."}
+      </p>
     </fieldset>
   );
 }

@@ -34,6 +34,13 @@ export function runLimitsFor(limits: RunLimitSettings, shares: FairShareSettings
     memoryMaxMb,
     memoryDefaultMb: Math.min(limits.memoryDefaultMb, memoryMaxMb),
     vcpusMax: Math.min(limits.vcpusMax, shares.anonymous.maxVcpus),
+    // The error for a request over a cap names the setting that set it.
+    limitSettings: {
+      ...limits.limitSettings,
+      ...(timeoutMaxS < limits.timeoutMaxS ? { timeout: "ANON_MAX_TIMEOUT_S" } : {}),
+      ...(memoryMaxMb < limits.memoryMaxMb ? { memory: "ANON_MAX_MEMORY_MB" } : {}),
+      ...(shares.anonymous.maxVcpus < limits.vcpusMax ? { vcpus: "ANON_MAX_VCPUS" } : {}),
+    },
   };
 }
 

@@ -10,7 +10,17 @@ export type RunLimitSettings = {
   memoryDefaultMb: number;
   memoryMaxMb: number;
   vcpusMax: number;
+  /** The settings that set the maxima, named in the error a request over one gets (anonymous runs have their own). */
+  limitSettings?: Partial<LimitSettingNames>;
 };
+
+export type LimitSettingNames = { timeout: string; memory: string; vcpus: string };
+export const LIMIT_SETTING_NAMES: LimitSettingNames = { timeout: "RUN_TIMEOUT_MAX_S", memory: "RUN_MEMORY_MAX_MB", vcpus: "RUN_VCPUS_MAX" };
+
+/** The part of a cap's message that says where the cap comes from and how an operator raises it. */
+export function raisedBy(setting: string): string {
+  return `this server's limit; its operator can raise it with ${setting}`;
+}
 
 export const MIN_MEMORY_MB = 32;
 export const MAX_CODE_BYTES = 512 * 1024;
@@ -51,11 +61,12 @@ const modelName = z
 
 /** Limits shared by runs and sandboxes. */
 export function resourceFields(limits: RunLimitSettings) {
+  const settings = { ...LIMIT_SETTING_NAMES, ...limits.limitSettings };
   return {
     timeout: z
       .number({ error: "timeout must be a number of seconds" })
       .positive("timeout must be positive")
-      .max(limits.timeoutMaxS, `timeout must be at most ${limits.timeoutMaxS} seconds`)
+      .max(limits.timeoutMaxS, `timeout must be at most ${limits.timeoutMaxS} seconds (${raisedBy(settings.timeout)})`)
       .default(limits.timeoutDefaultS),
     memory: z
       .union([z.string(), z.number()], { error: 'memory must be like "512MB", "1GB", "256Mi" or a number of MB' })
@@ -72,7 +83,8 @@ export function resourceFields(limits: RunLimitSettings) {
           return z.NEVER;
         }
         if (mb < MIN_MEMORY_MB || mb > limits.memoryMaxMb) {
-          ctx.addIssue({ code: "custom", message: `memory must be between ${MIN_MEMORY_MB} MB and ${limits.memoryMaxMb} MB` });
+          const source = mb > limits.memoryMaxMb ? ` (${limits.memoryMaxMb} MB is ${raisedBy(settings.memory)})` : "";
+          ctx.addIssue({ code: "custom", message: `memory must be between ${MIN_MEMORY_MB} MB and ${limits.memoryMaxMb} MB${source}` });
           return z.NEVER;
         }
         return mb;
@@ -80,7 +92,7 @@ export function resourceFields(limits: RunLimitSettings) {
     vcpus: z
       .number({ error: "vcpus must be a number" })
       .min(0.1, "vcpus must be at least 0.1")
-      .max(limits.vcpusMax, `vcpus must be at most ${limits.vcpusMax}`)
+      .max(limits.vcpusMax, `vcpus must be at most ${limits.vcpusMax} (${raisedBy(settings.vcpus)})`)
       .default(1),
     // A store name, or `{name, path}` (the published SDK's form: `path` is the client's own folder, which its SDK uploads).
     model: z

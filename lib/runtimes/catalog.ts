@@ -45,7 +45,10 @@ export function loadRuntimeCatalog(imagesDir: string): RuntimeCatalog {
     }
     const starterFile = path.join(imagesDir, name, `starter.${parsed.fileExtension}`);
     if (!existsSync(starterFile)) throw new Error(`runtime catalog: ${starterFile} is missing`);
-    runtimes.push({ ...parsed, name, starter: readFileSync(starterFile, "utf8"), sourceFile: `main.${parsed.fileExtension}` });
+    const gpuImagePackages = parsed.gpuImage ? readGpuImagePackages(path.join(imagesDir, parsed.gpuImage, "requirements.txt")) : [];
+    const modelStarterFile = path.join(imagesDir, name, `starter.model.${parsed.fileExtension}`);
+    const modelStarter = existsSync(modelStarterFile) ? readFileSync(modelStarterFile, "utf8") : null;
+    runtimes.push({ ...parsed, name, starter: readFileSync(starterFile, "utf8"), modelStarter, sourceFile: `main.${parsed.fileExtension}`, gpuImagePackages });
   }
   if (!runtimes.length) throw new Error(`runtime catalog: no images/<name>/runtime.json under ${imagesDir}`);
   runtimes.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
@@ -65,6 +68,18 @@ export function loadRuntimeCatalog(imagesDir: string): RuntimeCatalog {
   };
 }
 
+/**
+ * The package names a GPU image's requirements.txt installs (one per line; comments and blank lines skipped).
+ * Without the file none is known to be carried: GPU sandboxes then install all of their requirements on top.
+ */
+function readGpuImagePackages(file: string): string[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .map((line) => line.replace(/#.*/, "").trim().toLowerCase())
+    .filter(Boolean);
+}
+
 export function isRuntimeName(value: string): value is RuntimeName {
   return runtimeCatalog().find(value) !== undefined;
 }
@@ -78,5 +93,5 @@ export function getRuntime(name: RuntimeName): Runtime {
 
 /** The runtimes as browser components see them, in picker order. */
 export function clientRuntimes(): ClientRuntime[] {
-  return runtimeCatalog().runtimes.map(({ name, label, monacoLanguage, starter }) => ({ name, label, monacoLanguage, starter }));
+  return runtimeCatalog().runtimes.map(({ name, label, monacoLanguage, starter, modelStarter }) => ({ name, label, monacoLanguage, starter, modelStarter }));
 }

@@ -36,6 +36,12 @@ export const runtimeFileSchema = z
      * from SANDPIT_API_URL: only runtimes with one may create nested sandboxes. Absent: none.
      */
     sdk: z.enum(["py", "js"]).optional(),
+    /**
+     * The folder under images/ of this runtime's GPU image (built on demand: scripts/gpu-image.sh; its
+     * requirements.txt lists what it carries). GPU sandboxes start from it when it is built, without reinstalling
+     * what it carries; otherwise from the runtime's own image with their requirements. Absent: no GPU image.
+     */
+    gpuImage: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/).optional(),
     /** A program that prints exactly "hello": the integration tests (runs-api) and the benchmark run it. */
     hello: z
       .object({
@@ -56,11 +62,15 @@ export type Runtime = RuntimeFile & {
   name: RuntimeName;
   /** The playground's starter snippet (starter.<fileExtension>). */
   starter: string;
+  /** The playground's snippet for a chosen model, reading MODEL_PATH (starter.model.<fileExtension>); null: none. */
+  modelStarter: string | null;
   /** Where a sandbox's code is written, relative to /sandbox. */
   sourceFile: string;
+  /** The packages the GPU image carries (images/<gpuImage>/requirements.txt, names lowercased); empty without one. */
+  gpuImagePackages: string[];
 };
 
 /** What browser code needs of a runtime (passed from the server: client bundles never read the catalog's files). */
-export type ClientRuntime = Pick<Runtime, "name" | "label" | "monacoLanguage" | "starter">;
+export type ClientRuntime = Pick<Runtime, "name" | "label" | "monacoLanguage" | "starter" | "modelStarter">;
 
 export const RUNTIME_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;

@@ -2,22 +2,48 @@ import { and, asc, eq, inArray, isNotNull, isNull, lt, notInArray } from "drizzl
 import type { SandpitDb } from "@/lib/db/open-database";
 import { runs, sandboxes, type SandboxRow, type SandboxStatus } from "@/lib/db/schema";
 import { revokeSandboxTokens } from "@/lib/auth/api-tokens";
+import { matchesGpuType } from "@/lib/gpus/assign-gpu-slot";
+import { NO_GPUS, type GpuInventory } from "@/lib/gpus/gpu-inventory";
 import { liveDescendants } from "./nested-budget";
 
-/** The worker's side of a sandbox's life: claim, ready, failed, expired, ended. */
-export function claimNextSandbox(db: SandpitDb, workerId: string): SandboxRow | undefined {
-  const oldest = db
-    .select({ seq: sandboxes.seq })
-    .from(sandboxes)
-    .where(and(eq(sandboxes.status, "creating"), isNull(sandboxes.workerId)))
-    .orderBy(asc(sandboxes.seq))
-    .limit(1);
-  return db
-    .update(sandboxes)
-    .set({ workerId })
-    .where(and(inArray(sandboxes.seq, oldest), isNull(sandboxes.workerId)))
-    .returning()
-    .all()[0];
+/** How many of the oldest waiting sandboxes a GPU worker looks through for one it can serve. */
+const GPU_CLAIM_SCAN = 100;
+
+/**
+ * The worker's side of a sandbox's life: claim, ready, failed, expired, ended.
+ * A worker claims the oldest waiting sandbox it can serve: one without `gpu`, or one whose GPU type matches a device
+ * it can pass to containers. So a GPU sandbox waits for a worker with such a GPU (the web checked at create that one
+ * exists) instead of failing on the first worker that looks; a busy slot is waited for after the claim (wait-for-gpu-slot.ts).
+ */
+export function claimNextSandbox(db: SandpitDb, workerId: string, gpus: GpuInventory = NO_GPUS): SandboxRow | undefined {
+  const servesGpus = gpus.passthrough !== null && gpus.devices.length > 0;
+  const waiting = and(eq(sandboxes.status, "creating"), isNull(sandboxes.workerId));
+  if (!servesGpus) {
+    const oldest = db
+      .select({ seq: sandboxes.seq })
+      .from(sandboxes)
+      .where(and(waiting, isNull(sandboxes.gpu)))
+      .orderBy(asc(sandboxes.seq))
+      .limit(1);
+    return db
+      .update(sandboxes)
+      .set({ workerId })
+      .where(and(inArray(sandboxes.seq, oldest), isNull(sandboxes.workerId)))
+      .returning()
+      .all()[0];
+  }
+  const candidates = db.select({ seq: sandboxes.seq, gpu: sandboxes.gpu }).from(sandboxes).where(waiting).orderBy(asc(sandboxes.seq)).limit(GPU_CLAIM_SCAN).all();
+  for (const candidate of candidates) {
+    if (candidate.gpu && !gpus.devices.some((device) => matchesGpuType(candidate.gpu!, device.name))) continue;
+    const claimed = db
+      .update(sandboxes)
+      .set({ workerId })
+      .where(and(eq(sandboxes.seq, candidate.seq), isNull(sandboxes.workerId)))
+      .returning()
+      .all()[0];
+    if (claimed) return claimed;
+  }
+  return undefined;
 }
 
 export function markSandboxReady(db: SandpitDb, id: string, containerId: string, requirementsCached: boolean): SandboxRow | undefined {

@@ -3,7 +3,7 @@ import { MAX_REQUIREMENT_CHARS, MAX_REQUIREMENTS, MAX_REQUIREMENTS_BYTES, parseR
 import { quoteClientInput } from "@/lib/http/quote-client-input";
 import { runtimeCatalog, type Runtime } from "@/lib/runtimes/catalog";
 import { nestedRequestSchema } from "./nested-budget";
-import { cappedText, MAX_CODE_BYTES, MAX_STDIN_BYTES, resourceFields, type RunLimitSettings } from "@/lib/runs/run-request-schema";
+import { cappedText, MAX_CODE_BYTES, MAX_STDIN_BYTES, raisedBy, resourceFields, type RunLimitSettings } from "@/lib/runs/run-request-schema";
 
 /** The sandbox API's runtime and language vocabulary, from the runtime catalog (images/<name>/runtime.json). */
 export function sandboxVocabulary() {
@@ -73,11 +73,46 @@ export function isSafeRelativePath(path: string): boolean {
 
 const envValue = z.union([z.string(), z.number(), z.boolean()]);
 
+/**
+ * A GPU sandbox's defaults where the request leaves them out, as the published SDK's GPUSandbox has them (10000 MB,
+ * 10 vCPUs, 300 s), each lowered to this server's cap: a default never fails a request, an explicit value over a
+ * cap does, with the setting that raises it.
+ */
+export const GPU_SANDBOX_DEFAULTS = { memoryMb: 10_000, vcpus: 10, timeoutS: 300 } as const;
+
+/** Option names of the published SDKs (snake_case in Python, camelCase in JavaScript), each meaning one of ours. */
+export const SANDBOX_OPTION_ALIASES: Record<string, string> = {
+  cpu_cores: "vcpus",
+  cpuCores: "vcpus",
+  gpu_count: "gpuCount",
+  env_variables: "envVariables",
+};
+
+/** Renames aliases to their fields (refusing both at once) and fills a GPU sandbox's defaults; anything else passes through. */
+function normalizeSandboxRequest(limits: RunLimitSettings & { lifetimeMaxS: number }) {
+  return (input: unknown, ctx: { addIssue: (issue: { code: "custom"; message: string; input: unknown }) => void }) => {
+    if (!input || typeof input !== "object" || Array.isArray(input)) return input;
+    const body: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+    for (const [alias, field] of Object.entries(SANDBOX_OPTION_ALIASES)) {
+      if (!Object.hasOwn(body, alias)) continue;
+      if (Object.hasOwn(body, field)) ctx.addIssue({ code: "custom", message: `give ${field} or ${alias}, not both`, input });
+      else body[field] = body[alias];
+      delete body[alias];
+    }
+    if (body.gpu !== undefined || body.gpuCount !== undefined) {
+      body.memory ??= Math.min(GPU_SANDBOX_DEFAULTS.memoryMb, limits.memoryMaxMb);
+      body.vcpus ??= Math.min(GPU_SANDBOX_DEFAULTS.vcpus, limits.vcpusMax);
+      body.timeout ??= Math.min(GPU_SANDBOX_DEFAULTS.timeoutS, limits.lifetimeMaxS);
+    }
+    return body;
+  };
+}
+
 export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: number }) {
   const { memory, vcpus, model } = resourceFields(limits);
   const vocabulary = sandboxVocabulary();
   const { runtimeNames, languages } = vocabulary;
-  return z
+  return z.preprocess(normalizeSandboxRequest(limits), z
     .object({
       name: z.string().min(1).max(100).optional(),
       runtime: z.enum(runtimeNames, { error: `runtime must be one of ${runtimeNames.join(", ")}` }).optional(),
@@ -89,7 +124,7 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
       timeout: z
         .number({ error: "timeout must be a number of seconds" })
         .positive("timeout must be positive")
-        .max(limits.lifetimeMaxS, `timeout must be at most ${limits.lifetimeMaxS} seconds`)
+        .max(limits.lifetimeMaxS, `timeout must be at most ${limits.lifetimeMaxS} seconds (${raisedBy("SANDBOX_TIMEOUT_MAX_S")})`)
         .default(60),
       envVariables: z
         .union([
@@ -132,6 +167,8 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         .max(LIMITS.denoFlagCount, `at most ${LIMITS.denoFlagCount} Deno flags`)
         .optional(),
       gpu: z.string().min(1).max(32).regex(/^[A-Za-z0-9_-]+$/, "gpu must be a GPU type like T4, A100 or any").optional(),
+      // The published SDK's gpu_count (1–10 there): a sandbox here gets one GPU, or a slot of one.
+      gpuCount: z.literal(1, { error: "gpuCount (gpu_count) must be 1: a sandbox gets one GPU (or a slot of one)" }).optional(),
       files: z.array(z.object({ path: sandboxPath, content: base64Content })).max(100).optional(),
       /** Off by default: with it, the sandbox gets a channel to the sandbox API and a budget for children. */
       nested: nestedRequestSchema(limits).optional(),
@@ -195,11 +232,11 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
         env: request.envVariables,
         requirements,
         denoFlags: [...new Set(denoFlags)],
-        gpu: request.gpu,
+        gpu: request.gpu ?? (request.gpuCount ? "any" : undefined),
         files: request.files ?? [],
         nested: request.nested ?? null,
       };
-    });
+    }));
 }
 
 export type SandboxRequest = z.output<ReturnType<typeof sandboxRequestSchema>>;

@@ -33,6 +33,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export const sandboxViewSchema = z.object({
   id: z.string(),
   name: z.string(),
+  type: z.enum(["cpu", "gpu"]).describe("gpu when the sandbox asked for a GPU."),
+  endpoint: z.string().describe("Where its runs are posted (POST), on this server's PUBLIC_URL."),
   runtime: z.string(),
   language: z.string(),
   status: z.enum(SANDBOX_STATUSES),
@@ -79,10 +81,16 @@ export const fileUploadedSchema = z.object({ path: z.string(), size: z.number().
 /** `GET …/files?path=`: `content` is base64. */
 export const fileDownloadedSchema = z.object({ path: z.string(), size: z.number().int(), content: z.string().describe("The file's bytes in base64.") });
 
-export function toSandboxView(sandbox: SandboxRow): SandboxView {
+/**
+ * A sandbox as the API shows it. `endpoint` (where its runs are posted), `type` and `gpu` are there as the published
+ * SDK's instances carry them; `publicUrl` is the server's own address (PUBLIC_URL).
+ */
+export function toSandboxView(sandbox: SandboxRow, publicUrl: string): SandboxView {
   return {
     id: sandbox.id,
     name: sandbox.name,
+    type: sandbox.gpu ? ("gpu" as const) : ("cpu" as const),
+    endpoint: `${publicUrl}/api/v1/sandboxes/${sandbox.id}/runs`,
     runtime: sandbox.runtime,
     language: sandbox.language,
     status: sandbox.status,

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runtimeCatalog } from "@/lib/runtimes/catalog";
+import { getRun, postRun } from "../support/api-client";
 import { createTokens } from "../support/create-token";
 import { manifestOf, putChunk, sendMissing, storeApi, type LocalFile } from "../support/model-upload";
 import { CONTAINER_RUNTIMES } from "../support/runtimes-under-test";
@@ -120,6 +122,26 @@ describe.each(CONTAINER_RUNTIMES)("model store under %s", (containerRuntime: Con
     expect((await storeApi(stack.baseUrl, token, "DELETE", "/tiny-a")).status).toBe(404);
   }, 120_000);
 
+  // The playground inserts these when a model is picked (images/<name>/starter.model.*): each must run as it is.
+  it.runIf(containerRuntime === "runc")("runs every runtime's model snippet as a run with `model`, reading the folder", async () => {
+    const manifest = manifestOf("org/snippets", files);
+    const plan = await storeApi(stack.baseUrl, token, "POST", "/uploads", manifest);
+    await sendMissing(stack.baseUrl, token, files, plan.json);
+    expect((await storeApi(stack.baseUrl, token, "POST", "/commits", manifest)).status).toBe(201);
+    const withSnippet = runtimeCatalog().runtimes.filter((runtime) => runtime.modelStarter);
+    expect(withSnippet.length).toBeGreaterThan(0);
+    for (const runtime of withSnippet) {
+      const queued = await postRun(stack.baseUrl, { runtime: runtime.name, code: runtime.modelStarter, model: "org/snippets", timeout: 30 });
+      expect(queued.status, JSON.stringify(queued.json)).toBe(201);
+      const run = await getRun(stack.baseUrl, queued.json.id, true);
+      expect([runtime.name, run.status, run.stderr]).toEqual([runtime.name, "succeeded", ""]);
+      expect(run.stdout).toContain("/models/org/snippets");
+      expect(run.stdout).toContain(`model.safetensors: ${files[1].bytes.length} bytes`);
+      expect(run.stdout).toContain("gpt2");
+    }
+    expect((await storeApi(stack.baseUrl, token, "DELETE", "/org/snippets")).status).toBe(204);
+  }, 120_000);
+
   it("mounts a model read-only at $MODEL_PATH, and names the setting for a hub id it lacks", async () => {
     const manifest = manifestOf("org/mounted", files);
     const plan = await storeApi(stack.baseUrl, token, "POST", "/uploads", manifest);
@@ -141,8 +163,12 @@ describe.each(CONTAINER_RUNTIMES)("model store under %s", (containerRuntime: Con
       "    except OSError as error:",
       '        print("refused")',
     ].join("\n");
-    const created = await sandboxApi(stack, token, "POST", "/sandboxes", { runtime: "python", model: { name: "org/mounted", path: "./models/org/mounted" }, code, timeout: 60 });
+    // `cpu_cores`: the published SDK's name for vcpus.
+    const created = await sandboxApi(stack, token, "POST", "/sandboxes", { runtime: "python", model: { name: "org/mounted", path: "./models/org/mounted" }, code, timeout: 60, cpu_cores: 0.5 });
     expect(created.status, JSON.stringify(created.json)).toBe(201);
+    // The published SDK's instance fields.
+    expect(created.json).toMatchObject({ type: "cpu", gpu: null, vcpus: 0.5, model: "org/mounted" });
+    expect(created.json.endpoint).toMatch(new RegExp(`^https?://[^/]+/api/v1/sandboxes/${created.json.id}/runs$`));
     try {
       const run = await sandboxApi(stack, token, "POST", `/sandboxes/${created.json.id}/runs?wait=1`, {});
       const marker = JSON.parse(files[0].bytes.toString()).marker;

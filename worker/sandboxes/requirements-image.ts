@@ -37,6 +37,8 @@ export type RequirementsImageRequest = {
   /** Hosts (host[:port]) the index sends pip to for files, besides the index's own (PyPI: files.pythonhosted.org). */
   pipFileHosts?: string[];
   npmRegistry: string;
+  /** The image to build on (and to use as is without requirements); default: the runtime's own image. */
+  baseImage?: string;
 };
 
 /** Who the fetch and install containers belong to: labelled like the sandbox being provisioned, reaped with it. */
@@ -81,7 +83,7 @@ export async function ensureRequirementsImage(
   context: RequirementsBuildContext,
   cancelled?: AbortSignal,
 ): Promise<{ image: string; cached: boolean }> {
-  const base = `${request.imagePrefix}${request.runtime}`;
+  const base = request.baseImage ?? `${request.imagePrefix}${request.runtime}`;
   if (!request.requirements.length) return { image: base, cached: true };
   if (getRuntime(request.runtime).requirements === "none") throw new RequirementsRejected(`requirements are not supported for ${request.runtime}`);
   const tag = requirementsImageTag(request, base);

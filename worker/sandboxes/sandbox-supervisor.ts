@@ -4,6 +4,7 @@ import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
 import { resolveModelPath } from "@/lib/models/list-models";
 import { NO_GPUS, type GpuInventory } from "@/lib/gpus/gpu-inventory";
 import { waitForGpuSlot } from "./wait-for-gpu-slot";
+import { gpuSandboxImage } from "./gpu-base-image";
 import { toEndEvent } from "@/lib/runs/run-view";
 import { cancelQueuedRunsOf, claimNextSandbox, dueSandboxes, endSandbox, endSandboxTree, markSandboxReady, orphanedChildren } from "@/lib/sandboxes/sandbox-lifecycle";
 import { createSandboxToken } from "@/lib/auth/api-tokens";
@@ -77,7 +78,7 @@ export class SandboxSupervisor {
     while (this.provisioning < 2) {
       let sandbox: SandboxRow | undefined;
       try {
-        sandbox = claimNextSandbox(this.deps.db, this.deps.workerId);
+        sandbox = claimNextSandbox(this.deps.db, this.deps.workerId, this.deps.gpus?.inventory);
       } catch (error) {
         abandonFailedTransaction(this.deps.db);
         // Database locked past its busy timeout, or unwritable: the next sweep tries again.
@@ -128,11 +129,13 @@ export class SandboxSupervisor {
     const cancel = new AbortController();
     this.provisioningCancels.set(sandbox.id, cancel);
     try {
-      const requirements = JSON.parse(sandbox.requirements) as string[];
+      const asked = JSON.parse(sandbox.requirements) as string[];
+      const { baseImage, requirements } = sandbox.gpu ? await gpuSandboxImage(engine, this.deps.imagePrefix, sandbox.runtime, asked) : { requirements: asked };
       const { image, cached } = await ensureRequirementsImage(engine, this.requirementsCache, {
         imagePrefix: this.deps.imagePrefix,
         runtime: sandbox.runtime,
         requirements,
+        baseImage,
         buildTimeoutMs: this.deps.requirements.buildTimeoutMs,
         pipIndexUrl: this.deps.requirements.pipIndexUrl,
         pipFileHosts: this.deps.requirements.pipFileHosts,

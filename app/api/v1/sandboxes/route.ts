@@ -24,5 +24,5 @@ export const POST = handleApi(async (request: Request) => {
   if (sandbox.status === "error") throw sandboxFailureError(sandbox);
   if (sandbox.status === "creating") throw new SandpitError("unavailable", "no worker provisioned the sandbox in time; is a worker running?");
   if (sandbox.status !== "ready") throw new SandpitError("conflict", `the sandbox was ${sandbox.status} before it was ready`);
-  return Response.json(toSandboxView(sandbox), { status: 201 });
+  return Response.json(toSandboxView(sandbox, config.publicUrl), { status: 201 });
 });

@@ -960,6 +960,8 @@ export interface components {
             requirements?: string | string[];
             denoFlags?: string[];
             gpu?: string;
+            /** @constant */
+            gpuCount?: 1;
             files?: {
                 path: string;
                 /** Format: base64 */
@@ -1060,6 +1062,13 @@ export interface components {
         Sandbox: {
             id: string;
             name: string;
+            /**
+             * @description gpu when the sandbox asked for a GPU.
+             * @enum {string}
+             */
+            type: "cpu" | "gpu";
+            /** @description Where its runs are posted (POST), on this server's PUBLIC_URL. */
+            endpoint: string;
             runtime: string;
             language: string;
             /** @enum {string} */

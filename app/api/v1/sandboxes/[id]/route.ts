@@ -1,4 +1,5 @@
 import { requireToken } from "@/lib/auth/api-tokens";
+import { webConfig } from "@/lib/config/web-config";
 import { webDatabase } from "@/lib/db/web-database";
 import { handleApi } from "@/lib/http/handle-api";
 import { deleteSandbox } from "@/lib/sandboxes/manage-sandboxes";
@@ -13,11 +14,11 @@ type Context = { params: Promise<{ id: string }> };
 export const GET = handleApi(async (request: Request, context: Context) => {
   const db = webDatabase();
   const token = requireToken(db, request, { sandboxScoped: true });
-  return Response.json(toSandboxView(findOwnedSandbox(db, (await context.params).id, token)));
+  return Response.json(toSandboxView(findOwnedSandbox(db, (await context.params).id, token), webConfig().publicUrl));
 });
 
 export const DELETE = handleApi(async (request: Request, context: Context) => {
   const db = webDatabase();
   const token = requireToken(db, request, { sandboxScoped: true });
-  return Response.json(toSandboxView(deleteSandbox(db, (await context.params).id, token)));
+  return Response.json(toSandboxView(deleteSandbox(db, (await context.params).id, token), webConfig().publicUrl));
 });
