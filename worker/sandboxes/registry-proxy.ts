@@ -1,11 +1,10 @@
-import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, rmSync } from "node:fs";
 import dns from "node:dns/promises";
 import http from "node:http";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { SANDBOX_UID } from "../container/hardening-policy";
-import { processAlive } from "@/lib/os/process-alive";
+import { makeHostSocketDir } from "./host-socket-dir";
 
 /**
  * The only way out of a requirements fetch container (NetworkMode none): an HTTP forwarding proxy the worker
@@ -83,26 +82,11 @@ export type RegistryProxy = { hostDir: string; close(): Promise<void> };
 
 const PROXY_DIR_PREFIX = "sandpit-proxy-";
 
-/** Socket folders of workers that died mid-build (named by their pid): nothing else removes them. */
-function removeStaleProxyDirs(): void {
-  let names: string[];
-  try {
-    names = readdirSync(os.tmpdir());
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(name.slice(PROXY_DIR_PREFIX.length).split("-")[0]);
-    if (!name.startsWith(PROXY_DIR_PREFIX) || !Number.isInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue;
-    rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
-  }
-}
 
 
 /** Starts the proxy on a socket in a fresh 0700 folder owned by the sandbox user; close() removes it all. */
 export async function startRegistryProxy(allowed: Set<string>): Promise<RegistryProxy> {
-  removeStaleProxyDirs();
-  const hostDir = mkdtempSync(path.join(os.tmpdir(), `${PROXY_DIR_PREFIX}${process.pid}-`));
+  const hostDir = makeHostSocketDir(PROXY_DIR_PREFIX);
   const socketPath = path.join(hostDir, PROXY_SOCKET_NAME);
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket) => {

@@ -1,7 +1,7 @@
-import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, rmSync } from "node:fs";
+import { makeHostSocketDir } from "./host-socket-dir";
 import http from "node:http";
 import type net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { SANDBOX_UID } from "../container/hardening-policy";
 
@@ -72,7 +72,7 @@ function refuse(response: http.ServerResponse, status: number, message: string):
 /** Starts a channel on a socket in a fresh 0700 folder owned by the sandbox user; close() ends it and removes it all. */
 export async function startSandboxApiChannel(options: ChannelOptions): Promise<SandboxApiChannel> {
   const web = new URL(options.webUrl);
-  const hostDir = mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
+  const hostDir = makeHostSocketDir(DIR_PREFIX);
   const socketPath = path.join(hostDir, CHANNEL_SOCKET_NAME);
   const sockets = new Set<net.Socket>();
   const server = http.createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 0 });
