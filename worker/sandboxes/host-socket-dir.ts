@@ -1,7 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import type net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { processAlive } from "@/lib/os/process-alive";
+import { SANDBOX_UID } from "../container/hardening-policy";
 
 /**
  * A fresh host folder for a Unix socket that a container reaches through a bind mount (the requirements fetch
@@ -26,4 +28,33 @@ function removeDeadWorkersDirs(prefix: string): void {
     if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue;
     rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
   }
+}
+
+/**
+ * Listens on `socketPath` inside `hostDir` (from makeHostSocketDir), for the sandbox user alone; close() ends the
+ * open connections (`sockets`, kept by the server's owner) and removes the folder.
+ */
+export async function serveOnHostSocket(
+  server: net.Server,
+  hostDir: string,
+  socketPath: string,
+  sockets: Set<net.Socket>,
+): Promise<{ hostDir: string; close(): Promise<void> }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socketPath, () => resolve());
+  });
+  // Only the sandbox user (uid 1000 in the container) may use the socket; nobody else on the host can.
+  chownSync(hostDir, SANDBOX_UID, SANDBOX_UID);
+  chmodSync(hostDir, 0o700);
+  chownSync(socketPath, SANDBOX_UID, SANDBOX_UID);
+  chmodSync(socketPath, 0o600);
+  return {
+    hostDir,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(hostDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,10 +1,8 @@
-import { chmodSync, chownSync, rmSync } from "node:fs";
 import dns from "node:dns/promises";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
-import { SANDBOX_UID } from "../container/hardening-policy";
-import { makeHostSocketDir } from "./host-socket-dir";
+import { makeHostSocketDir, serveOnHostSocket } from "./host-socket-dir";
 
 /**
  * The only way out of a requirements fetch container (NetworkMode none): an HTTP forwarding proxy the worker
@@ -141,21 +139,5 @@ export async function startRegistryProxy(allowed: Set<string>): Promise<Registry
     })();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(socketPath, () => resolve());
-  });
-  // Only the sandbox user (uid 1000 in the container) may use the socket; nobody else on the host can.
-  chownSync(hostDir, SANDBOX_UID, SANDBOX_UID);
-  chmodSync(hostDir, 0o700);
-  chownSync(socketPath, SANDBOX_UID, SANDBOX_UID);
-  chmodSync(socketPath, 0o600);
-  return {
-    hostDir,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(hostDir, { recursive: true, force: true });
-    },
-  };
+  return serveOnHostSocket(server, hostDir, socketPath, sockets);
 }

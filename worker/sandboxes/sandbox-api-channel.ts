@@ -1,9 +1,7 @@
-import { chmodSync, chownSync, rmSync } from "node:fs";
-import { makeHostSocketDir } from "./host-socket-dir";
+import { makeHostSocketDir, serveOnHostSocket } from "./host-socket-dir";
 import http from "node:http";
 import type net from "node:net";
 import path from "node:path";
-import { SANDBOX_UID } from "../container/hardening-policy";
 
 /**
  * A nested sandbox's only way out (its container still has NetworkMode none): an HTTP server the worker
@@ -141,21 +139,5 @@ export async function startSandboxApiChannel(options: ChannelOptions): Promise<S
     request.pipe(upstream);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(socketPath, () => resolve());
-  });
-  // Only the sandbox user (uid 1000 in the container) may use the socket; nobody else on the host can.
-  chownSync(hostDir, SANDBOX_UID, SANDBOX_UID);
-  chmodSync(hostDir, 0o700);
-  chownSync(socketPath, SANDBOX_UID, SANDBOX_UID);
-  chmodSync(socketPath, 0o600);
-  return {
-    hostDir,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(hostDir, { recursive: true, force: true });
-    },
-  };
+  return serveOnHostSocket(server, hostDir, socketPath, sockets);
 }
