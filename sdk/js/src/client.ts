@@ -82,7 +82,8 @@ export class Client {
       response = await fetch(url, {
         method,
         headers,
-        body: options.bytes ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+        // A Uint8Array is a valid body; some lib typings ask for an ArrayBuffer-backed one, hence the cast.
+        body: (options.bytes as BodyInit | undefined) ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
