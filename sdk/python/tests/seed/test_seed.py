@@ -77,7 +77,7 @@ def test_reward_scoring_example_runs_unchanged(stack, token, fake_anthropic, tmp
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
     assert "Authenticated as: test-user" in completed.stdout, output
-    assert "   Result: {'score': 1.0" in completed.stdout, output  # every unit test of the reward handler passed
+    assert "   Result: {'score': 1, 'passed': 10, 'total': 10" in completed.stdout, output  # every test of the reward handler passed
     assert "CPU Sandbox deleted" in completed.stdout, output
     assert [request["path"] for request in FakeMessages.requests] == ["/v1/messages"]
     assert FakeMessages.requests[0]["body"]["model"] == "claude-opus-4-6"
