@@ -83,7 +83,7 @@ export class Client {
         method,
         headers,
         // A Uint8Array is a valid body; some lib typings ask for an ArrayBuffer-backed one, hence the cast.
-        body: (options.bytes as BodyInit | undefined) ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+        body: (options.bytes as RequestInit["body"] | undefined) ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
