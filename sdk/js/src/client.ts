@@ -17,7 +17,12 @@ export type ClientOptions = {
 export type User = WhoAmI;
 
 export type RequestOptions = {
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is (`application/octet-stream`), instead of `body`. */
+  bytes?: Uint8Array;
+  /** Extra request headers (`content-range`). */
+  headers?: Record<string, string>;
   /** Overrides the client's deadline for this request (ms). */
   timeoutMs?: number;
 };
@@ -69,14 +74,16 @@ export class Client {
     }
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
     const url = `${this.baseUrl}${path}`;
-    const headers: Record<string, string> = { authorization: `Bearer ${this.apiToken}`, accept: "application/json" };
-    if (options.body !== undefined) headers["content-type"] = "application/json";
+    const headers: Record<string, string> = { ...options.headers, authorization: `Bearer ${this.apiToken}`, accept: "application/json" };
+    if (options.bytes !== undefined) headers["content-type"] = "application/octet-stream";
+    else if (options.body !== undefined) headers["content-type"] = "application/json";
     let response: Response;
     try {
       response = await fetch(url, {
         method,
         headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        // A Uint8Array is a valid body; some lib typings ask for an ArrayBuffer-backed one, hence the cast.
+        body: (options.bytes as RequestInit["body"] | undefined) ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
@@ -96,6 +103,11 @@ export class Client {
     }
     if (!response.ok) throw errorFromResponse(response.status, body, response.headers);
     return body as T;
+  }
+
+  /** A request whose body is bytes (a model blob's chunk); the answer is JSON as for {@link Client.request}. */
+  async requestBytes<T = Record<string, unknown>>(method: string, path: string, bytes: Uint8Array, headers: Record<string, string> = {}): Promise<T> {
+    return this.request<T>(method, path, { bytes, headers, timeoutMs: Math.max(this.requestTimeoutMs, 10 * 60_000) });
   }
 }
 

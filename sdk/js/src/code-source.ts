@@ -57,8 +57,15 @@ export function resolveCode(code: string): ResolvedCode {
   return { code, files: filesNamedByCommand(code) };
 }
 
+/** Whether `text` is one line starting with a command word (`python x.py`, `bash -c "…"`): what `run("…")` runs. */
+export function isCommandLine(text: string): boolean {
+  const trimmed = text.trim();
+  if (!trimmed || trimmed.includes("\n") || trimmed.length > 10_000) return false;
+  return COMMAND_WORDS.has(trimmed.split(/\s+/, 1)[0]!);
+}
+
 /** For a one-line command such as `python inference.py "x"`, the existing relative source files it names. */
-function filesNamedByCommand(code: string): { path: string; content: string }[] {
+export function filesNamedByCommand(code: string): { path: string; content: string }[] {
   const text = code.trim();
   if (text.includes("\n")) return [];
   const words = text.match(/"[^"]*"|'[^']*'|\S+/g) ?? [];
@@ -76,25 +83,6 @@ function filesNamedByCommand(code: string): { path: string; content: string }[] 
     }
   }
   return files;
-}
-
-/**
- * A GPU sandbox's `model`: a path (`./models/Qwen`, `/srv/models/Qwen`, `~/models/Qwen`) must be an
- * existing folder and is sent as its base name (the server mounts `MODELS_DIR/<name>`); any other
- * value is sent as given (a model name under the operator's `MODELS_DIR`).
- */
-export function resolveModel(model: string): string {
-  const text = model.trim();
-  if (/^(\/|\.\/|\.\.\/|~\/)/.test(text) || text === "." || text === "..") {
-    const folder = resolveLocalPath(text);
-    if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-      throw new ValidationError(`model looks like a path but ${folder} is not an existing folder (pass a model name from the server's MODELS_DIR, or a path to a local copy)`, {
-        field: "model",
-      });
-    }
-    return path.basename(folder);
-  }
-  return text;
 }
 
 /** A `requirements` string naming an existing `*.txt` file is replaced by that file's text. */

@@ -19,6 +19,19 @@ export type * as api from "./generated/api.js";
 export type { SandboxOptions, GPUSandboxOptions, EnvVariables, Runtime, Language } from "./options.js";
 export type { OutputCallback } from "./stream.js";
 
-export { SandpitError, AuthError, NotFoundError, ValidationError, ConflictError, RateLimitError, SandpitTimeoutError } from "./errors.js";
+export {
+  SandpitError,
+  BuildfunctionsError,
+  AuthError,
+  AuthenticationError,
+  CapacityError,
+  NotFoundError,
+  ValidationError,
+  ConflictError,
+  RateLimitError,
+  SandpitTimeoutError,
+} from "./errors.js";
+export { uploadModel, planModel, isModelPath } from "./model-upload.js";
+export type { ModelOption, ModelUpload, ModelFile } from "./model-upload.js";
 
 export { looksLikePath, SOURCE_EXTENSIONS } from "./code-source.js";

@@ -1,6 +1,7 @@
-import { resolveCode, resolveModel, resolveRequirements } from "./code-source.js";
+import { resolveCode, resolveRequirements } from "./code-source.js";
 import { ValidationError } from "./errors.js";
 import { SANDBOX_LANGUAGES, SANDBOX_RUNTIMES } from "./generated/api.js";
+import { planModel, type ModelOption } from "./model-upload.js";
 
 // From the server's schema. Limits (name length, timeout, vcpus, memory) are the server's to set and report.
 export const RUNTIMES = SANDBOX_RUNTIMES;
@@ -32,10 +33,18 @@ export type SandboxOptions = {
   requirements?: string | string[];
   /** Deno permission flags from the server's allow-list (`--allow-read`, …). */
   denoFlags?: string[];
-  /** Model folder name under the operator's MODELS_DIR, or a local path whose folder name is used. */
-  model?: string;
+  /**
+   * A model: a name in the server's model store, a hub id (`Qwen/Qwen3-8B`, fetched by the server when its
+   * operator allows), a local folder (`./models/Qwen`, `/srv/models/Qwen`: uploaded to the store first, skipping
+   * what it has) or `{name, path}`. Mounted read-only; `MODEL_PATH` says where.
+   */
+  model?: ModelOption;
   /** Lets the sandbox create child sandboxes within this budget (README "Nested sandboxes"); off by default. */
   nested?: NestedOptions;
+  /** The published SDK's names: `cpu_cores`/`cpuCores` mean `vcpus`, `env_variables` means `envVariables`. */
+  cpu_cores?: number;
+  cpuCores?: number;
+  env_variables?: EnvVariables;
   /** Per-sandbox connection; default: the configured/last client, then the environment. */
   apiToken?: string;
   baseUrl?: string;
@@ -47,6 +56,17 @@ export type NestedOptions = { maxChildren?: number; maxDepth?: number; memory?: 
 export type GPUSandboxOptions = SandboxOptions & {
   /** GPU type (`"T4"`, `"A100"`, …) or `"any"` (default). */
   gpu?: string;
+  /** GPUs per sandbox (the published SDK's `gpu_count`); the server says how many it gives. */
+  gpuCount?: number;
+  gpu_count?: number;
+};
+
+/** The published SDKs' option names (Python snake_case, JavaScript camelCase), each meaning one of ours. */
+export const OPTION_ALIASES: Readonly<Record<string, string>> = {
+  cpu_cores: "vcpus",
+  cpuCores: "vcpus",
+  gpu_count: "gpuCount",
+  env_variables: "envVariables",
 };
 
 const MEMORY_PATTERN = /^\s*\d+(\.\d+)?\s*(b|k|kb|ki|kib|m|mb|mi|mib|g|gb|gi|gib)?\s*$/i;
@@ -62,16 +82,38 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 const KNOWN_OPTIONS = new Set([
   "name", "language", "runtime", "code", "memory", "timeout", "vcpus", "envVariables", "requirements",
-  "denoFlags", "model", "gpu", "apiToken", "baseUrl", "files", "nested",
+  "denoFlags", "model", "gpu", "gpuCount", "apiToken", "baseUrl", "files", "nested",
 ]);
+
+/** Renames the published SDK's option names to ours; giving both names of one option is refused. */
+export function normalizeOptions(options: GPUSandboxOptions): GPUSandboxOptions {
+  if (!isRecord(options)) fail("options", "expected an object of sandbox options");
+  const normalized: Record<string, unknown> = { ...options };
+  for (const [alias, field] of Object.entries(OPTION_ALIASES)) {
+    if (!Object.hasOwn(normalized, alias)) continue;
+    if (normalized[field] !== undefined) fail(alias, `give ${field} or ${alias}, not both`);
+    normalized[field] = normalized[alias];
+    delete normalized[alias];
+  }
+  return normalized as GPUSandboxOptions;
+}
+
+/** The body of `POST /api/v1/sandboxes`, and the local model folder to upload first (as `body.model`), if any. */
+export type CreateRequest = { body: Record<string, unknown>; modelFolder?: string };
 
 /** Checks the options and turns them into the body of `POST /api/v1/sandboxes`. */
 export function buildCreateBody(options: GPUSandboxOptions, kind: "cpu" | "gpu"): Record<string, unknown> {
-  if (!isRecord(options)) fail("options", "expected an object of sandbox options");
+  return buildCreateRequest(options, kind).body;
+}
+
+/** Checks the options and plans the create: the request body, and a local model folder to upload before it. */
+export function buildCreateRequest(given: GPUSandboxOptions, kind: "cpu" | "gpu"): CreateRequest {
+  const options = normalizeOptions(given);
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) fail(key, `unknown option (known: ${[...KNOWN_OPTIONS].join(", ")})`);
+    if (!KNOWN_OPTIONS.has(key)) fail(key, `unknown option (known: ${[...KNOWN_OPTIONS, ...Object.keys(OPTION_ALIASES)].join(", ")})`);
   }
   const body: Record<string, unknown> = {};
+  let modelFolder: string | undefined;
   const files: { path: string; content: string }[] = [];
 
   if (options.name !== undefined) {
@@ -147,15 +189,22 @@ export function buildCreateBody(options: GPUSandboxOptions, kind: "cpu" | "gpu")
     body.denoFlags = flags;
   }
   if (options.model !== undefined) {
-    if (typeof options.model !== "string" || !options.model.trim()) fail("model", "expected a model name or path");
-    body.model = resolveModel(options.model);
+    const model = planModel(options.model);
+    body.model = model.name;
+    modelFolder = model.folder;
   }
   if (kind === "gpu") {
+    // Memory, vCPUs and lifetime are left out when not given: the server fills in the published SDK's GPU
+    // defaults (10000 MB, 10 vCPUs, 300 s), each lowered to its own cap, so a default never fails a request.
     const gpu = options.gpu ?? "any";
     if (typeof gpu !== "string" || !gpu.trim()) fail("gpu", 'expected a GPU type such as "T4" or "any"');
     body.gpu = gpu;
-  } else if (options.gpu !== undefined) {
-    fail("gpu", "use GPUSandbox for a GPU");
+    if (options.gpuCount !== undefined) {
+      if (!Number.isInteger(options.gpuCount) || options.gpuCount < 1) fail("gpuCount", "expected a whole number of GPUs, 1 or more");
+      body.gpuCount = options.gpuCount; // the server says how many one sandbox may have
+    }
+  } else if (options.gpu !== undefined || options.gpuCount !== undefined) {
+    fail(options.gpu !== undefined ? "gpu" : "gpuCount", "use GPUSandbox for a GPU");
   }
   const extra = (options as { files?: unknown }).files;
   if (extra !== undefined) {
@@ -167,5 +216,5 @@ export function buildCreateBody(options: GPUSandboxOptions, kind: "cpu" | "gpu")
     if (!isRecord(options.nested)) fail("nested", "expected { maxChildren, maxDepth, memory, vcpus, gpus }");
     body.nested = options.nested; // the server checks each limit
   }
-  return body;
+  return { body, modelFolder };
 }

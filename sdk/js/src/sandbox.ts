@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { Client, getDefaultClient } from "./client.js";
-import { expandHome } from "./code-source.js";
+import { expandHome, filesNamedByCommand, isCommandLine } from "./code-source.js";
 import { SandpitError, SandpitTimeoutError, ValidationError } from "./errors.js";
 import type { FileUploaded, SandboxRunResult, SandboxRunStarted, Sandbox as SandboxView } from "./generated/api.js";
-import { buildCreateBody, type GPUSandboxOptions, type SandboxOptions } from "./options.js";
+import { uploadModel, type ModelUpload } from "./model-upload.js";
+import { buildCreateRequest, type GPUSandboxOptions, type SandboxOptions } from "./options.js";
 import { followRun, StreamUnavailable, type Delivered, type OutputCallback } from "./stream.js";
 
 /** What the server says about a sandbox (`GET /api/v1/sandboxes/{id}`). */
@@ -25,6 +26,8 @@ export type RunOptions = {
   stdin?: string;
   /** Time limit for this run in seconds. */
   timeout?: number;
+  /** The handler's event, when the first argument is left `undefined` (a string event cannot be the first argument). */
+  input?: unknown;
 };
 
 /** `run({ onStdout, input })`: the options alone, when they carry a callback (an input, being JSON, never does). */
@@ -71,13 +74,29 @@ export class Sandbox implements AsyncDisposable {
   get status(): SandboxInfo["status"] {
     return this.info.status;
   }
+  /** Where this sandbox's runs are posted (`POST` it with `{input}`; the server's view, else built from the base URL). */
+  get endpoint(): string {
+    const view = this.info as SandboxInfo & { endpoint?: string };
+    return view.endpoint ?? `${this.client.baseUrl}/api/v1/sandboxes/${encodeURIComponent(this.id)}/runs`;
+  }
+  /** `"gpu"` or `"cpu"`, as the published SDK's instances say. */
+  get type(): "cpu" | "gpu" {
+    const view = this.info as SandboxInfo & { type?: "cpu" | "gpu" };
+    return view.type ?? (this.gpu ? "gpu" : "cpu");
+  }
+  /** The GPU type asked for (`"any"`, `"T4"`, …); undefined for a CPU sandbox. */
+  get gpu(): string | undefined {
+    return this.info.gpu ?? undefined;
+  }
+  /** The model upload done before create (undefined when `model` was not a local folder). */
+  modelUpload?: ModelUpload;
   /** True when the requirements came from the server's cache instead of a fresh install. */
   get requirementsCached(): boolean {
     return this.info.requirementsCached === true;
   }
 
-  protected static async createWith(options: GPUSandboxOptions, kind: "cpu" | "gpu"): Promise<{ client: Client; info: SandboxInfo }> {
-    const body = buildCreateBody(options, kind);
+  protected static async createWith(options: GPUSandboxOptions, kind: "cpu" | "gpu"): Promise<{ client: Client; info: SandboxInfo; modelUpload?: ModelUpload }> {
+    const { body, modelFolder } = buildCreateRequest(options, kind);
     const client =
       options.apiToken !== undefined || options.baseUrl !== undefined
         ? new Client({
@@ -85,9 +104,11 @@ export class Sandbox implements AsyncDisposable {
             baseUrl: options.baseUrl ?? getDefaultClient().baseUrl,
           })
         : getDefaultClient();
+    // A local model folder goes into the store first (only what the store lacks), then is named in the create.
+    const modelUpload = modelFolder === undefined ? undefined : await uploadModel(client, body.model as string, modelFolder);
     // Creating waits for the container and any requirements install.
     const info = await client.request<SandboxInfo>("POST", "/api/v1/sandboxes", { body, timeoutMs: 15 * 60_000 });
-    return { client, info };
+    return { client, info, modelUpload };
   }
 
   /** Re-reads the sandbox's state from the server. */
@@ -100,14 +121,32 @@ export class Sandbox implements AsyncDisposable {
    * Runs the sandbox's code (or `options.command`) with `input` as the handler's event. With
    * `onStdout`/`onStderr` the output is streamed to them while it runs; otherwise one request waits.
    * `run({ onStdout })` (options with a callback, `input` among them) needs no placeholder input.
+   * A string is code, as the published SDK's `run(code)`: `run("python other.py")` runs that command (relative
+   * source files it names that exist locally are copied in first); a string event goes in `options.input`.
    * Throws {@link SandpitTimeoutError} (`kind: "run"`) when the run hits its time limit.
    */
   async run<R = any>(options: RunOptionsWithInput): Promise<RunResult<R>>;
   async run<R = any>(input?: unknown, options?: RunOptions): Promise<RunResult<R>>;
   async run<R = any>(...args: [input?: unknown, options?: RunOptions]): Promise<RunResult<R>> {
     const [first, second = {}] = args;
-    const [input, options]: [unknown, RunOptions] = args.length === 1 && isOptionsWithCallback(first) ? [first.input, first] : [first, second];
-    const { onStdout, onStderr, command, stdin, timeout } = options;
+    const [given, options]: [unknown, RunOptions] = args.length === 1 && isOptionsWithCallback(first) ? [first.input, first] : [first, second];
+    const { onStdout, onStderr, stdin, timeout } = options;
+    let { command } = options;
+    let input = given === undefined ? options.input : given;
+    if (typeof given === "string") {
+      if (!isCommandLine(given)) {
+        throw new ValidationError(
+          'run: a string is a command, as in run("python main.py") (one line starting with python, node, deno, go, bash or sh); pass a string event as run(undefined, { input })',
+          { field: "command" },
+        );
+      }
+      if (command !== undefined) throw new ValidationError("run: give the command as the string or as options.command, not both", { field: "command" });
+      for (const file of filesNamedByCommand(given)) {
+        await this.client.request("POST", `/api/v1/sandboxes/${encodeURIComponent(this.id)}/files`, { body: file });
+      }
+      command = given.trim();
+      input = options.input;
+    }
     const body: Record<string, unknown> = {};
     if (input !== undefined) body.input = input;
     if (command !== undefined) {
@@ -190,8 +229,8 @@ function toRunResult<R>(raw: SandboxRunResult): RunResult<R> {
 export class CPUSandbox extends Sandbox {
   /** Creates a sandbox and returns once it is ready (requirements installed). */
   static async create(options: SandboxOptions): Promise<CPUSandbox> {
-    const { client, info } = await Sandbox.createWith(options, "cpu");
-    return new CPUSandbox(client, info);
+    const { client, info, modelUpload } = await Sandbox.createWith(options, "cpu");
+    return Object.assign(new CPUSandbox(client, info), { modelUpload });
   }
 
   /** A handle to an existing sandbox by id. */
@@ -206,7 +245,7 @@ export class CPUSandbox extends Sandbox {
 export class GPUSandbox extends Sandbox {
   /** Creates a GPU sandbox; `gpu` and `model` are checked here and passed on. */
   static async create(options: GPUSandboxOptions): Promise<GPUSandbox> {
-    const { client, info } = await Sandbox.createWith(options, "gpu");
-    return new GPUSandbox(client, info);
+    const { client, info, modelUpload } = await Sandbox.createWith(options, "gpu");
+    return Object.assign(new GPUSandbox(client, info), { modelUpload });
   }
 }

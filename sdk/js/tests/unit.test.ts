@@ -2,12 +2,16 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { resolveCode, resolveModel } from "../src/code-source.js";
+import { resolveCode } from "../src/code-source.js";
 import { errorFromResponse } from "../src/errors.js";
-import { buildCreateBody } from "../src/options.js";
+import { listModelFiles, planModel } from "../src/model-upload.js";
+import { buildCreateBody, buildCreateRequest } from "../src/options.js";
 import {
+  AuthenticationError,
   AuthError,
   Buildfunctions,
+  BuildfunctionsError,
+  CapacityError,
   Client,
   ConflictError,
   CPUSandbox,
@@ -79,6 +83,20 @@ describe("error mapping", () => {
     expect(other.message).toContain("oops");
     for (const error of [limited, other]) expect(error).toBeInstanceOf(Error);
   });
+
+  it("maps the server's error code first, and answers to the published SDK's names", () => {
+    const busy = errorFromResponse(503, { error: "gpu: every GPU slot stayed busy for 60 s", code: "unavailable" });
+    expect(busy).toBeInstanceOf(CapacityError);
+    expect(busy).toBeInstanceOf(BuildfunctionsError);
+    expect(busy).toMatchObject({ statusCode: 503, status: 503, code: "unavailable" });
+    expect(errorFromResponse(400, { error: "gpu: no worker has a GPU", code: "validation", field: "gpu" })).toMatchObject({ field: "gpu", statusCode: 400 });
+    expect(errorFromResponse(403, { error: "no", code: "forbidden" })).toBeInstanceOf(AuthenticationError);
+    expect(AuthenticationError).toBe(AuthError);
+    expect(BuildfunctionsError).toBe(SandpitError);
+    expect(errorFromResponse(410, { error: "deleted", code: "gone" })).toBeInstanceOf(ConflictError);
+    expect(errorFromResponse(409, { error: "resume", code: "conflict", offset: 42 }).details).toMatchObject({ offset: 42 });
+    expect(errorFromResponse(500, { error: "x", code: "some_new_code" })).not.toBeInstanceOf(ValidationError);
+  });
 });
 
 describe("code given inline or as a path", () => {
@@ -124,11 +142,29 @@ describe("code given inline or as a path", () => {
     expect(resolved.files).toEqual([{ path: "hello.py", content: Buffer.from("print('from file')\n").toString("base64") }]);
   });
 
-  it("turns a model path into its folder name and refuses a missing one", () => {
-    expect(resolveModel("./models/Qwen3-8B")).toBe("Qwen3-8B");
-    expect(resolveModel(path.join(dir, "models/Qwen3-8B"))).toBe("Qwen3-8B");
-    expect(resolveModel("Qwen3-8B")).toBe("Qwen3-8B");
-    expect(validationField(() => resolveModel("./models/nope"))).toBe("model");
+  it("plans a model: a local folder is uploaded under its name, names and hub ids pass through", () => {
+    expect(planModel("./models/Qwen3-8B")).toEqual({ name: "Qwen3-8B", folder: path.join(dir, "models", "Qwen3-8B") });
+    expect(planModel(path.join(dir, "models/Qwen3-8B"))).toEqual({ name: "Qwen3-8B", folder: path.join(dir, "models", "Qwen3-8B") });
+    expect(planModel("Qwen/Qwen3-8B")).toEqual({ name: "Qwen/Qwen3-8B" }); // a hub id: never looked for locally
+    expect(planModel("/path/to/models/Qwen/Qwen3-8B")).toEqual({ name: "Qwen3-8B" }); // not here: the store's model of that name
+    expect(planModel({ name: "org/my-model", path: "./models/Qwen3-8B" })).toEqual({ name: "org/my-model", folder: path.join(dir, "models", "Qwen3-8B") });
+    expect(planModel({ name: "my-model" })).toEqual({ name: "my-model" });
+    expect(validationField(() => planModel({ name: "m", path: "./models/nope" }))).toBe("model");
+    expect(validationField(() => planModel({ name: "../m" }))).toBe("model");
+    expect(validationField(() => planModel(""))).toBe("model");
+    expect(buildCreateRequest({ language: "python", model: "./models/Qwen3-8B" }, "gpu")).toMatchObject({ body: { model: "Qwen3-8B" }, modelFolder: path.join(dir, "models", "Qwen3-8B") });
+  });
+
+  it("lists a model folder's files, leaving out hidden and empty ones", async () => {
+    const folder = path.join(dir, "models", "Qwen3-8B");
+    mkdirSync(path.join(folder, "sub"));
+    mkdirSync(path.join(folder, ".cache"));
+    writeFileSync(path.join(folder, "config.json"), "{}");
+    writeFileSync(path.join(folder, "sub", "weights.bin"), "abc");
+    writeFileSync(path.join(folder, ".gitattributes"), "x");
+    writeFileSync(path.join(folder, ".cache", "lock"), "x");
+    writeFileSync(path.join(folder, "empty.txt"), "");
+    expect((await listModelFiles(folder)).map((file) => [file.path, file.size])).toEqual([["config.json", 2], ["sub/weights.bin", 3]]);
   });
 });
 
@@ -146,6 +182,20 @@ describe("option checks before any request", () => {
     expect(validationField(() => buildCreateBody({ ...base, gpu: "T4" } as never, "cpu"))).toBe("gpu");
     expect(validationField(() => buildCreateBody({ ...base, gpu: "" }, "gpu"))).toBe("gpu");
     expect(validationField(() => buildCreateBody({ runtime: "node", code: "1" }, "gpu"))).toBe("runtime");
+    expect(validationField(() => buildCreateBody({ ...base, vcpus: 2, cpu_cores: 2 }, "cpu"))).toBe("cpu_cores");
+    expect(validationField(() => buildCreateBody({ ...base, gpu_count: 1 } as never, "cpu"))).toBe("gpuCount");
+    expect(validationField(() => buildCreateBody({ ...base, gpu_count: 0 }, "gpu"))).toBe("gpuCount");
+  });
+
+  it("takes the published SDK's option names", () => {
+    expect(buildCreateBody({ language: "python", cpu_cores: 6, gpu_count: 1, env_variables: { A: "1" } }, "gpu")).toEqual({
+      language: "python",
+      vcpus: 6,
+      gpu: "any",
+      gpuCount: 1,
+      envVariables: [{ key: "A", value: "1" }],
+    });
+    expect(buildCreateBody({ language: "python", cpuCores: 2 }, "cpu")).toEqual({ language: "python", vcpus: 2 });
   });
 
   it("builds the request body", () => {
@@ -162,7 +212,7 @@ describe("option checks before any request", () => {
   it("rejects bad options in create() before talking to the server", async () => {
     const unreachable = { apiToken: "x", baseUrl: "http://127.0.0.1:9" };
     await expect(CPUSandbox.create({ ...unreachable, runtime: "python", memory: "lots" })).rejects.toMatchObject({ name: "ValidationError", field: "memory" });
-    await expect(GPUSandbox.create({ ...unreachable, language: "python", model: "./no/such/model" })).rejects.toMatchObject({ field: "model" });
+    await expect(GPUSandbox.create({ ...unreachable, language: "python", model: { name: "m", path: "./no/such/model" } })).rejects.toMatchObject({ field: "model" });
   });
 });
 

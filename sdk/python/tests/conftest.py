@@ -83,7 +83,8 @@ class Stack:
     def start(self) -> None:
         self.launch(
             "server.ts",
-            {"PORT": str(self.port), "HOST": "127.0.0.1", "PUBLIC_URL": self.base_url},
+            # Caps raised to the seed's GPU request (10000 MB, 6 vCPUs): tests/seed expects the GPU, not a cap, refused.
+            {"PORT": str(self.port), "HOST": "127.0.0.1", "PUBLIC_URL": self.base_url, "RUN_MEMORY_MAX_MB": "16384", "RUN_VCPUS_MAX": "8"},
             "web",
             r"listening on",
         )

@@ -10,7 +10,8 @@ import pytest
 
 import sandpit
 from sandpit import AuthError, ConflictError, NotFoundError, RateLimitError, SandpitError, SandpitTimeoutError, ValidationError
-from sandpit._code import looks_like_path, resolve_code, resolve_model
+from sandpit._code import looks_like_path, resolve_code
+from sandpit._models import list_model_files, plan_model
 from sandpit._errors import error_from_response
 from sandpit._options import build_create_body
 
@@ -89,15 +90,66 @@ def test_command_sends_the_files_it_names(tmp_path: Path, monkeypatch):
     assert files == [{"path": "inference.py", "content": base64.b64encode(b"print(1)\n").decode()}]
 
 
-def test_model_paths(tmp_path: Path, monkeypatch):
-    (tmp_path / "models" / "Qwen3-8B").mkdir(parents=True)
+def test_model_plans(tmp_path: Path, monkeypatch):
+    folder = tmp_path / "models" / "Qwen3-8B"
+    folder.mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
-    assert resolve_model("./models/Qwen3-8B") == "Qwen3-8B"
-    assert resolve_model(str(tmp_path / "models" / "Qwen3-8B")) == "Qwen3-8B"
-    assert resolve_model("Qwen3-8B") == "Qwen3-8B"
+    assert plan_model("./models/Qwen3-8B") == ("Qwen3-8B", folder)
+    assert plan_model(str(folder)) == ("Qwen3-8B", folder)
+    assert plan_model("Qwen/Qwen3-8B") == ("Qwen/Qwen3-8B", None)  # a hub id: never looked for locally
+    assert plan_model("/path/to/models/Qwen/Qwen3-8B") == ("Qwen3-8B", None)  # not here: the store's model of that name
+    assert plan_model({"name": "org/m", "path": "./models/Qwen3-8B"}) == ("org/m", folder)
+    assert plan_model({"name": "m"}) == ("m", None)
+    for bad in ({"name": "m", "path": "./models/nope"}, {"name": "../m"}, "", 5):
+        with pytest.raises(ValidationError) as caught:
+            plan_model(bad)
+        assert caught.value.field == "model"
+    (folder / "sub").mkdir()
+    (folder / ".cache").mkdir()
+    (folder / "config.json").write_text("{}")
+    (folder / "sub" / "weights.bin").write_text("abc")
+    (folder / ".gitattributes").write_text("x")
+    (folder / ".cache" / "lock").write_text("x")
+    (folder / "empty.txt").write_text("")
+    assert [(path, size) for path, _, size in list_model_files(folder)] == [("config.json", 2), ("sub/weights.bin", 3)]
+
+
+def test_published_option_names():
+    from sandpit._client import normalise_keys
+    from sandpit._options import OPTION_ALIASES
+
+    options = normalise_keys({"language": "python", "cpu_cores": 6, "gpu_count": 1, "env_variables": {"A": "1"}}, {}, OPTION_ALIASES)
+    assert build_create_body(options, "gpu") == {
+        "language": "python", "vcpus": 6, "gpu": "any", "gpuCount": 1, "envVariables": [{"key": "A", "value": "1"}],
+    }
     with pytest.raises(ValidationError) as caught:
-        resolve_model("./models/nope")
-    assert caught.value.field == "model"
+        normalise_keys({"vcpus": 2, "cpu_cores": 2}, {}, OPTION_ALIASES)
+    assert caught.value.field == "cpu_cores"
+    with pytest.raises(ValidationError) as caught:
+        build_create_body({"language": "python", "gpuCount": 1}, "cpu")
+    assert caught.value.field == "gpuCount"
+
+
+def test_errors_by_code_and_published_names():
+    busy = error_from_response(503, {"error": "gpu: every GPU slot stayed busy", "code": "unavailable"})
+    assert isinstance(busy, sandpit.CapacityError) and isinstance(busy, sandpit.BuildfunctionsError)
+    assert (busy.status_code, busy.statusCode, busy.code) == (503, 503, "unavailable")
+    refused = error_from_response(400, {"error": "gpu: no worker has a GPU", "code": "validation", "field": "gpu"})
+    assert isinstance(refused, ValidationError) and refused.field == "gpu"
+    assert sandpit.AuthenticationError is AuthError and sandpit.BuildfunctionsError is SandpitError
+    assert isinstance(error_from_response(403, {"error": "no", "code": "forbidden"}), sandpit.AuthenticationError)
+    assert isinstance(error_from_response(410, {"error": "deleted", "code": "gone"}), ConflictError)
+    assert error_from_response(409, {"error": "resume", "code": "conflict", "offset": 42}).details["offset"] == 42
+
+
+def test_run_results_are_dict_like():
+    result = sandpit.RunResult.from_api({"runId": "r1", "response": {"ok": True}, "status": 200, "stdout": "hi", "exitCode": 0, "state": "succeeded"})
+    assert result["response"] == {"ok": True} and result.response == {"ok": True}
+    assert result.get("status") == 200 and result.get("nope", "d") == "d"
+    assert "stdout" in result and "exitCode" in result and "raw" not in result
+    assert result["exitCode"] == 0 and dict(result)["run_id"] == "r1"
+    with pytest.raises(KeyError):
+        result["raw"]
 
 
 @pytest.mark.parametrize(
@@ -137,7 +189,7 @@ async def test_create_checks_options_before_any_request():
         await sandpit.CPUSandbox.create({**unreachable, "runtime": "python", "memory": "lots"})
     assert caught.value.field == "memory"
     with pytest.raises(ValidationError) as caught:
-        await sandpit.GPUSandbox.create(language="python", model="./no/such/model", **{"api_token": "x"})
+        await sandpit.GPUSandbox.create(language="python", model={"name": "m", "path": "./no/such/model"}, **{"api_token": "x"})
     assert caught.value.field == "model"
 
 

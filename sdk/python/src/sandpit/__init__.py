@@ -13,7 +13,10 @@ A synchronous API with the same names lives in :mod:`sandpit.sync`.
 from ._client import DEFAULT_BASE_URL, Buildfunctions, Client, Sandpit, User, configure, get_default_client
 from ._code import SOURCE_EXTENSIONS, looks_like_path
 from ._errors import (
+    AuthenticationError,
     AuthError,
+    BuildfunctionsError,
+    CapacityError,
     ConflictError,
     NotFoundError,
     RateLimitError,
@@ -22,6 +25,7 @@ from ._errors import (
     ValidationError,
 )
 from ._run_code import CODE_RUNTIMES, CodeRunResult, run_code
+from ._models import ModelUpload, is_model_path, plan_model, upload_model
 from ._sandbox import CPUSandbox, GPUSandbox, RunResult, Sandbox
 
 __version__ = "0.1.0"
@@ -42,12 +46,19 @@ __all__ = [
     "CodeRunResult",
     "CODE_RUNTIMES",
     "SandpitError",
+    "BuildfunctionsError",
     "AuthError",
+    "AuthenticationError",
+    "CapacityError",
     "NotFoundError",
     "ValidationError",
     "ConflictError",
     "RateLimitError",
     "SandpitTimeoutError",
+    "upload_model",
+    "plan_model",
+    "is_model_path",
+    "ModelUpload",
     "looks_like_path",
     "SOURCE_EXTENSIONS",
 ]

@@ -32,7 +32,15 @@ def normalise_keys(options: Optional[Mapping[str, Any]], kwargs: Mapping[str, An
             raise ValidationError("options: expected a dict of options", field="options")
         merged.update(options)
     merged.update(kwargs)
-    return {aliases.get(key, key): value for key, value in merged.items()}
+    normalised: dict[str, Any] = {}
+    for key, value in merged.items():
+        name = aliases.get(key, key)
+        if name != key and (name in merged or name in normalised):
+            from ._errors import ValidationError
+
+            raise ValidationError(f"{key}: give {name} or {key}, not both", field=key)
+        normalised[name] = value
+    return normalised
 
 
 @dataclass
@@ -87,18 +95,27 @@ class Client:
         self.user = User(username=me["username"], tokenId=me.get("tokenId"))
         return self.user
 
-    async def request(self, method: str, path: str, *, body: Any = None, timeout: Optional[float] = None) -> Any:
-        """One JSON request; non-2xx answers raise typed errors."""
+    async def request_bytes(self, method: str, path: str, data: bytes, headers: Optional[Mapping[str, str]] = None) -> Any:
+        """A request whose body is bytes (a model blob's chunk); the answer is JSON as for :meth:`request`."""
+        return await self.request(method, path, data=data, headers=headers, timeout=max(self.request_timeout, 600.0))
+
+    async def request(
+        self, method: str, path: str, *, body: Any = None, data: Optional[bytes] = None, headers: Optional[Mapping[str, str]] = None, timeout: Optional[float] = None
+    ) -> Any:
+        """One request (``body`` as JSON, or ``data`` as bytes); non-2xx answers raise typed errors."""
         if not self.api_token:
             raise AuthError("no API token: pass apiToken or set SANDPIT_API_TOKEN (create one with `npm run token -- create NAME`)")
         deadline = timeout if timeout is not None else self.request_timeout
-        headers = {"authorization": f"Bearer {self.api_token}", "accept": "application/json"}
-        content = None
-        if body is not None:
-            headers["content-type"] = "application/json"
+        sent_headers = {**(headers or {}), "authorization": f"Bearer {self.api_token}", "accept": "application/json"}
+        content: Any = None
+        if data is not None:
+            sent_headers["content-type"] = "application/octet-stream"
+            content = data
+        elif body is not None:
+            sent_headers["content-type"] = "application/json"
             content = json.dumps(body)
         try:
-            response = await self._client().request(method, f"{self.base_url}{path}", headers=headers, content=content, timeout=deadline)
+            response = await self._client().request(method, f"{self.base_url}{path}", headers=sent_headers, content=content, timeout=deadline)
         except httpx.TimeoutException as error:
             raise SandpitTimeoutError(f"{method} {path}: no answer from {self.base_url} within {deadline:g} s", kind="client") from error
         except httpx.HTTPError as error:

@@ -42,10 +42,10 @@ def resolve_code(code: str) -> tuple[str, list[dict[str, str]]]:
                 field="code",
             )
         return path.read_text(encoding="utf-8"), []
-    return code, _files_named_by_command(code)
+    return code, files_named_by_command(code)
 
 
-def _files_named_by_command(code: str) -> list[dict[str, str]]:
+def files_named_by_command(code: str) -> list[dict[str, str]]:
     text = code.strip()
     if "\n" in text:
         return []
@@ -68,19 +68,12 @@ def _files_named_by_command(code: str) -> list[dict[str, str]]:
     return files
 
 
-def resolve_model(model: str) -> str:
-    """A path (``./models/Qwen``, ``/srv/models/Qwen``) must be an existing folder and becomes its base name."""
-    text = model.strip()
-    if _PATH_PREFIX.match(text) or text in (".", ".."):
-        folder = resolve_local_path(text)
-        if not folder.is_dir():
-            raise ValidationError(
-                f"model looks like a path but {folder} is not an existing folder "
-                "(pass a model name from the server's MODELS_DIR, or a path to a local copy)",
-                field="model",
-            )
-        return folder.name
-    return text
+def is_command_line(text: str) -> bool:
+    """One line starting with a command word (``python x.py``): what ``run("...")`` runs."""
+    stripped = text.strip()
+    if not stripped or "\n" in stripped or len(stripped) > 10_000:
+        return False
+    return stripped.split(None, 1)[0] in _COMMAND_WORDS
 
 
 def resolve_requirements(requirements: str) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any, Mapping, Optional
 
-from ._code import resolve_code, resolve_model, resolve_requirements
+from ._code import resolve_code, resolve_requirements
 from ._errors import ValidationError
+from ._models import plan_model
 
 # The server's enums (tests/test_contract.py checks them against its OpenAPI document). Limits (name length,
 # timeout, vcpus, memory) are the server's to set and report in its 400s.
@@ -15,10 +17,14 @@ RUNTIMES = ("python", "node", "deno", "go", "shell", "bash")
 LANGUAGES = ("python", "javascript", "typescript", "go", "shell")
 KNOWN_OPTIONS = (
     "name", "language", "runtime", "code", "memory", "timeout", "vcpus", "envVariables", "requirements",
-    "denoFlags", "model", "gpu", "apiToken", "baseUrl", "files", "nested",
+    "denoFlags", "model", "gpu", "gpuCount", "apiToken", "baseUrl", "files", "nested",
 )
+# snake_case spellings, and the published SDK's names (cpu_cores, gpu_count), each meaning one of ours.
 OPTION_ALIASES = {
     "env_variables": "envVariables",
+    "cpu_cores": "vcpus",
+    "cpuCores": "vcpus",
+    "gpu_count": "gpuCount",
     "deno_flags": "denoFlags",
     "api_token": "apiToken",
     "base_url": "baseUrl",
@@ -36,6 +42,13 @@ def _is_number(value: Any) -> bool:
 
 
 def build_create_body(options: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """Checks the options (already in our names) and turns them into the body of ``POST /api/v1/sandboxes``."""
+    return build_create_request(options, kind)[0]
+
+
+def build_create_request(options: Mapping[str, Any], kind: str) -> tuple[dict[str, Any], Optional[Path]]:
+    """The request body, and the local model folder to upload (as ``body["model"]``) before it, if any."""
+    model_folder: Optional[Path] = None
     for key in options:
         if key not in KNOWN_OPTIONS:
             _fail(key, f"unknown option (known: {', '.join(KNOWN_OPTIONS)})")
@@ -130,18 +143,23 @@ def build_create_body(options: Mapping[str, Any], kind: str) -> dict[str, Any]:
 
     model = options.get("model")
     if model is not None:
-        if not isinstance(model, str) or not model.strip():
-            _fail("model", "expected a model name or path")
-        body["model"] = resolve_model(model)
+        body["model"], model_folder = plan_model(model)
 
     gpu = options.get("gpu")
+    gpu_count = options.get("gpuCount")
     if kind == "gpu":
+        # Memory, vCPUs and lifetime are left out when not given: the server fills in the published SDK's GPU
+        # defaults (10000 MB, 10 vCPUs, 300 s), each lowered to its own cap, so a default never fails a request.
         gpu = "any" if gpu is None else gpu
         if not isinstance(gpu, str) or not gpu.strip():
             _fail("gpu", 'expected a GPU type such as "T4" or "any"')
         body["gpu"] = gpu
-    elif gpu is not None:
-        _fail("gpu", "use GPUSandbox for a GPU")
+        if gpu_count is not None:
+            if isinstance(gpu_count, bool) or not isinstance(gpu_count, int) or gpu_count < 1:
+                _fail("gpuCount", "expected a whole number of GPUs, 1 or more")
+            body["gpuCount"] = gpu_count  # the server says how many one sandbox may have
+    elif gpu is not None or gpu_count is not None:
+        _fail("gpu" if gpu is not None else "gpuCount", "use GPUSandbox for a GPU")
 
     extra = options.get("files")
     if extra is not None:
@@ -155,4 +173,4 @@ def build_create_body(options: Mapping[str, Any], kind: str) -> dict[str, Any]:
         if not isinstance(nested, Mapping):
             _fail("nested", "expected {maxChildren, maxDepth, memory, vcpus, gpus}")
         body["nested"] = dict(nested)  # the server checks each limit
-    return body
+    return body, model_folder

@@ -5,22 +5,31 @@ from __future__ import annotations
 import asyncio
 import base64
 from pathlib import Path
-from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping, Optional
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Iterator, Mapping, Optional
 from urllib.parse import quote
 
 from ._client import Client, get_default_client, normalise_keys
+from ._code import files_named_by_command, is_command_line
 from ._errors import SandpitError, SandpitTimeoutError, ValidationError
-from ._options import OPTION_ALIASES, build_create_body
+from ._models import ModelUpload, upload_model
+from ._options import OPTION_ALIASES, build_create_request
 from ._stream import OutputCallback, StreamUnavailableError, _call, follow_run
 
 CLIENT_MARGIN_S = 30.0
 _RUN_ALIASES = {"onStdout": "on_stdout", "onStderr": "on_stderr"}
 
 
+_CAMEL_KEYS = {"runId": "run_id", "exitCode": "exit_code", "durationMs": "duration_ms"}
+
+
 @dataclass
-class RunResult:
-    """The result of ``sandbox.run()``: ``response``, ``status``, ``stdout``, ``stderr``, ``exit_code``…"""
+class RunResult(Mapping[str, Any]):
+    """The result of ``sandbox.run()``: ``response``, ``status``, ``stdout``, ``stderr``, ``exit_code``…
+
+    Attributes, or keys as the published SDK's dict-like results: ``result["response"]``, ``result.get("status")``,
+    ``"stdout" in result``, ``dict(result)`` (camelCase keys such as ``result["exitCode"]`` work too).
+    """
 
     run_id: str
     response: Any
@@ -52,6 +61,24 @@ class RunResult:
         data.pop("raw", None)
         return data
 
+    def _keys(self) -> list[str]:
+        return [item.name for item in fields(self) if item.name != "raw"]
+
+    def __getitem__(self, key: str) -> Any:
+        name = _CAMEL_KEYS.get(key, key)
+        if name not in self._keys():
+            raise KeyError(key)
+        return getattr(self, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and _CAMEL_KEYS.get(key, key) in self._keys()
+
     @classmethod
     def from_api(cls, raw: Any) -> "RunResult":
         if not isinstance(raw, dict) or not isinstance(raw.get("runId"), str):
@@ -81,9 +108,11 @@ class Sandbox:
 
     _kind = "cpu"
 
-    def __init__(self, client: Client, info: dict[str, Any]) -> None:
+    def __init__(self, client: Client, info: dict[str, Any], model_upload: Optional[ModelUpload] = None) -> None:
         self.client = client
         self.info = info
+        self.model_upload = model_upload
+        """The upload done before create when ``model`` was a local folder (None otherwise)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r}, name={self.name!r}, status={self.status!r})"
@@ -105,6 +134,21 @@ class Sandbox:
         return self.info.get("status", "")
 
     @property
+    def endpoint(self) -> str:
+        """Where this sandbox's runs are posted (the server's view, else built from the base URL)."""
+        return self.info.get("endpoint") or f"{self.client.base_url}{self._path}/runs"
+
+    @property
+    def type(self) -> str:  # noqa: A003 - the published SDK's name
+        """``"gpu"`` or ``"cpu"``, as the published SDK's instances say."""
+        return self.info.get("type") or ("gpu" if self.gpu else "cpu")
+
+    @property
+    def gpu(self) -> Optional[str]:
+        """The GPU type asked for (``"any"``, ``"T4"``, …); None for a CPU sandbox."""
+        return self.info.get("gpu")
+
+    @property
     def requirements_cached(self) -> bool:
         """True when the requirements came from the server's cache instead of a fresh install."""
         return self.info.get("requirementsCached") is True
@@ -119,14 +163,16 @@ class Sandbox:
     async def create(cls, options: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> "Sandbox":
         """Creates a sandbox (``CPUSandbox.create({...})`` as in the seed, or keyword arguments)."""
         opts = normalise_keys(options, kwargs, OPTION_ALIASES)
-        body = build_create_body(opts, cls._kind)
+        body, model_folder = build_create_request(opts, cls._kind)
         if opts.get("apiToken") is not None or opts.get("baseUrl") is not None:
             default = get_default_client()
             client = Client({"apiToken": opts.get("apiToken") or default.api_token, "baseUrl": opts.get("baseUrl") or default.base_url})
         else:
             client = get_default_client()
+        # A local model folder goes into the store first (only what the store lacks), then is named in the create.
+        model_upload = None if model_folder is None else await upload_model(client, body["model"], model_folder)
         info = await client.request("POST", "/api/v1/sandboxes", body=body, timeout=15 * 60)
-        return cls(client, info)
+        return cls(client, info, model_upload)
 
     @classmethod
     async def connect(cls, sandbox_id: str, options: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> "Sandbox":
@@ -156,10 +202,12 @@ class Sandbox:
 
         With ``on_stdout``/``on_stderr`` (or ``{"onStdout": ...}`` in ``options``; sync or async
         callables) output is streamed to them while it runs; otherwise one request waits.
+        A string is code, as the published SDK's ``run(code)``: ``run("python other.py")`` runs that command (relative
+        source files it names that exist locally are copied in first); a string event goes in ``options["input"]``.
         Raises :class:`SandpitTimeoutError` (``kind == "run"``) when the run hits its time limit.
         """
         opts = {_RUN_ALIASES.get(key, key): value for key, value in (options or {}).items()}
-        unknown = set(opts) - {"on_stdout", "on_stderr", "command", "stdin", "timeout"}
+        unknown = set(opts) - {"on_stdout", "on_stderr", "command", "stdin", "timeout", "input"}
         if unknown:
             name = sorted(unknown)[0]
             raise ValidationError(f"{name}: unknown run option", field=name)
@@ -168,6 +216,20 @@ class Sandbox:
         command = command if command is not None else opts.get("command")
         stdin = stdin if stdin is not None else opts.get("stdin")
         timeout = timeout if timeout is not None else opts.get("timeout")
+        if isinstance(input, str):
+            if not is_command_line(input):
+                raise ValidationError(
+                    'run: a string is a command, as in run("python main.py") (one line starting with python, node, deno, go, bash or sh); '
+                    'pass a string event as run(None, {"input": ...})',
+                    field="command",
+                )
+            if command is not None:
+                raise ValidationError("run: give the command as the string or as command=, not both", field="command")
+            for file in files_named_by_command(input):
+                await self.client.request("POST", f"{self._path}/files", body=file)
+            command, input = input.strip(), opts.get("input")  # noqa: A001
+        elif input is None:
+            input = opts.get("input")  # noqa: A001
 
         body: dict[str, Any] = {}
         if input is not None:

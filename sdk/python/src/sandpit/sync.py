@@ -20,7 +20,18 @@ from typing import Any, Awaitable, Mapping, Optional, TypeVar
 
 from . import _client
 from ._client import Client, User
-from ._errors import AuthError, ConflictError, NotFoundError, RateLimitError, SandpitError, SandpitTimeoutError, ValidationError
+from ._errors import (
+    AuthenticationError,
+    AuthError,
+    BuildfunctionsError,
+    CapacityError,
+    ConflictError,
+    NotFoundError,
+    RateLimitError,
+    SandpitError,
+    SandpitTimeoutError,
+    ValidationError,
+)
 from ._sandbox import CPUSandbox as _AsyncCPUSandbox
 from ._sandbox import GPUSandbox as _AsyncGPUSandbox
 from ._run_code import CodeRunResult
@@ -87,6 +98,10 @@ class Sandbox:
     client = property(lambda self: self._inner.client)
     requirements_cached = property(lambda self: self._inner.requirements_cached)
     requirementsCached = requirements_cached  # noqa: N815
+    endpoint = property(lambda self: self._inner.endpoint)
+    type = property(lambda self: self._inner.type)  # noqa: A003 - the published SDK's name
+    gpu = property(lambda self: self._inner.gpu)
+    model_upload = property(lambda self: self._inner.model_upload)
 
     def run(self, input: Any = None, options: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> RunResult:  # noqa: A002
         return _wait(self._inner.run(input, options, **kwargs))
@@ -119,5 +134,6 @@ class GPUSandbox(Sandbox):
 __all__ = [
     "Sandpit", "Buildfunctions", "configure", "Client", "User", "Sandbox", "CPUSandbox", "GPUSandbox", "RunResult",
     "run_code", "CodeRunResult",
-    "SandpitError", "AuthError", "NotFoundError", "ValidationError", "ConflictError", "RateLimitError", "SandpitTimeoutError",
+    "SandpitError", "BuildfunctionsError", "AuthError", "AuthenticationError", "CapacityError", "NotFoundError", "ValidationError",
+    "ConflictError", "RateLimitError", "SandpitTimeoutError",
 ]

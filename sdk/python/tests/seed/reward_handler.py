@@ -1,0 +1,1 @@
+../../../../examples/reward-scoring/python/reward_handler.py
