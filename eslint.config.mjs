@@ -4,7 +4,15 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["**/node_modules/**", ".next/**", "**/dist/**", "data/**", "bench/tmp/**", "next-env.d.ts", "sdk/js/src/generated/**", ".venv*/**",
+    ignores: [
+      "**/node_modules/**",
+      ".next/**",
+      "**/dist/**",
+      "data/**",
+      "bench/tmp/**",
+      "next-env.d.ts",
+      "sdk/js/src/generated/**",
+      ".venv*/**",
       // Code that runs inside the containers, under Deno or plain Node: not this project's TypeScript.
       "images/**",
     ],
@@ -25,7 +33,10 @@ export default tseslint.config(
       "prefer-const": ["error", { ignoreReadBeforeAssign: true }],
       // `any` is used deliberately at a few JSON boundaries in tests and SDK generics.
       "@typescript-eslint/no-explicit-any": "off",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", caughtErrors: "none" },
+      ],
     },
   },
   {

@@ -43,7 +43,10 @@ export default async function PlaygroundPage({ searchParams }: { searchParams: P
   );
 }
 
-async function codeFromUrl(params: Record<string, string | string[] | undefined>, limits: { memoryDefaultMb: number; timeoutDefaultS: number }): Promise<PlaygroundDraft | null> {
+async function codeFromUrl(
+  params: Record<string, string | string[] | undefined>,
+  limits: { memoryDefaultMb: number; timeoutDefaultS: number },
+): Promise<PlaygroundDraft | null> {
   if (!params.c && !params.code) return null;
   const embed = await readEmbedParams(params);
   if (embed.code === null) return null;

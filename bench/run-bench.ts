@@ -67,10 +67,20 @@ async function repeatAsync(count: number, warmups: number, measure: () => Promis
 
 function benchSpec(runtime: RuntimeName, containerRuntime: BenchContainerRuntime) {
   const sandbox = sandboxFor(containerRuntime);
-  return toDockerCreateOptions(buildContainerSpec(
-    { role: { run: "bench" }, workerId: "bench", instanceId: "bench", image: `sandpit/${runtime}`, memoryMb: DEFAULT_MEMORY_MB, cpus: 1, containerRuntime: sandbox.containerRuntime },
-    sandbox.policy,
-  ));
+  return toDockerCreateOptions(
+    buildContainerSpec(
+      {
+        role: { run: "bench" },
+        workerId: "bench",
+        instanceId: "bench",
+        image: `sandpit/${runtime}`,
+        memoryMb: DEFAULT_MEMORY_MB,
+        cpus: 1,
+        containerRuntime: sandbox.containerRuntime,
+      },
+      sandbox.policy,
+    ),
+  );
 }
 
 function dockerArgs(runtime: RuntimeName, containerRuntime: BenchContainerRuntime): string[] {
@@ -270,7 +280,16 @@ function dockerOnce(args: string[]): () => Promise<number> {
 }
 
 async function benchContainerRuntime(containerRuntime: BenchContainerRuntime): Promise<ContainerRuntimeResults> {
-  const result: ContainerRuntimeResults = { containerRuntime, docker: {}, cold: {}, warmHttp: {}, warmSdk: {}, warmHitRate: {}, warmStages: {}, coldStages: {} };
+  const result: ContainerRuntimeResults = {
+    containerRuntime,
+    docker: {},
+    cold: {},
+    warmHttp: {},
+    warmSdk: {},
+    warmHitRate: {},
+    warmStages: {},
+    coldStages: {},
+  };
   const n = config.runs;
   const sandbox = sandboxFor(containerRuntime);
   result.gvisor = await gvisorLabel(containerRuntime);
@@ -376,7 +395,10 @@ async function main() {
       continue;
     }
     log(`bare ${runtime} on the host (${interpreter.label}) x${config.runs}`);
-    bare[runtime] = { label: interpreter.label, ...summarize(repeat(config.runs, 3, () => timeCommand(interpreter.command, interpreter.args, interpreter.env))) };
+    bare[runtime] = {
+      label: interpreter.label,
+      ...summarize(repeat(config.runs, 3, () => timeCommand(interpreter.command, interpreter.args, interpreter.env))),
+    };
   }
   const perRuntime: ContainerRuntimeResults[] = [];
   for (const containerRuntime of config.containerRuntimes) perRuntime.push(await benchContainerRuntime(containerRuntime));

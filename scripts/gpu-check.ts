@@ -17,7 +17,11 @@ const gpu = process.env.GPU_TYPE ?? "any";
 async function api(method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${baseUrl}/api/v1${route}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined || body instanceof Uint8Array ? {} : { "content-type": "application/json" }), ...headers },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined || body instanceof Uint8Array ? {} : { "content-type": "application/json" }),
+      ...headers,
+    },
     body: body === undefined ? undefined : body instanceof Uint8Array ? (body as unknown as BodyInit) : JSON.stringify(body),
   });
   const text = await response.text();
@@ -27,16 +31,26 @@ async function api(method: string, route: string, body?: unknown, headers: Recor
 
 /** A GPT-2 with 2 layers of width 32 and random weights, as config.json + model.safetensors. */
 function tinyGpt2(): { path: string; bytes: Buffer }[] {
-  const embd = 32, layers = 2, vocab = 256, positions = 64;
+  const embd = 32,
+    layers = 2,
+    vocab = 256,
+    positions = 64;
   const shapes: Record<string, number[]> = { "wte.weight": [vocab, embd], "wpe.weight": [positions, embd], "ln_f.weight": [embd], "ln_f.bias": [embd] };
   for (let layer = 0; layer < layers; layer++) {
     const p = `h.${layer}.`;
     Object.assign(shapes, {
-      [`${p}ln_1.weight`]: [embd], [`${p}ln_1.bias`]: [embd], [`${p}ln_2.weight`]: [embd], [`${p}ln_2.bias`]: [embd],
-      [`${p}attn.c_attn.weight`]: [embd, 3 * embd], [`${p}attn.c_attn.bias`]: [3 * embd],
-      [`${p}attn.c_proj.weight`]: [embd, embd], [`${p}attn.c_proj.bias`]: [embd],
-      [`${p}mlp.c_fc.weight`]: [embd, 4 * embd], [`${p}mlp.c_fc.bias`]: [4 * embd],
-      [`${p}mlp.c_proj.weight`]: [4 * embd, embd], [`${p}mlp.c_proj.bias`]: [embd],
+      [`${p}ln_1.weight`]: [embd],
+      [`${p}ln_1.bias`]: [embd],
+      [`${p}ln_2.weight`]: [embd],
+      [`${p}ln_2.bias`]: [embd],
+      [`${p}attn.c_attn.weight`]: [embd, 3 * embd],
+      [`${p}attn.c_attn.bias`]: [3 * embd],
+      [`${p}attn.c_proj.weight`]: [embd, embd],
+      [`${p}attn.c_proj.bias`]: [embd],
+      [`${p}mlp.c_fc.weight`]: [embd, 4 * embd],
+      [`${p}mlp.c_fc.bias`]: [4 * embd],
+      [`${p}mlp.c_proj.weight`]: [4 * embd, embd],
+      [`${p}mlp.c_proj.bias`]: [embd],
     });
   }
   const header: Record<string, unknown> = {};
@@ -53,7 +67,17 @@ function tinyGpt2(): { path: string; bytes: Buffer }[] {
   const headerJson = Buffer.from(JSON.stringify(header));
   const length = Buffer.alloc(8);
   length.writeBigUInt64LE(BigInt(headerJson.length));
-  const config = { model_type: "gpt2", architectures: ["GPT2LMHeadModel"], n_embd: embd, n_layer: layers, n_head: 2, vocab_size: vocab, n_positions: positions, bos_token_id: 0, eos_token_id: 0 };
+  const config = {
+    model_type: "gpt2",
+    architectures: ["GPT2LMHeadModel"],
+    n_embd: embd,
+    n_layer: layers,
+    n_head: 2,
+    vocab_size: vocab,
+    n_positions: positions,
+    bos_token_id: 0,
+    eos_token_id: 0,
+  };
   return [
     { path: "config.json", bytes: Buffer.from(JSON.stringify(config)) },
     { path: "model.safetensors", bytes: Buffer.concat([length, headerJson, ...data]) },
@@ -61,13 +85,18 @@ function tinyGpt2(): { path: string; bytes: Buffer }[] {
 }
 
 async function upload(name: string, files: { path: string; bytes: Buffer }[]) {
-  const manifest = { name, files: files.map((file) => ({ path: file.path, sha256: createHash("sha256").update(file.bytes).digest("hex"), size: file.bytes.length })) };
+  const manifest = {
+    name,
+    files: files.map((file) => ({ path: file.path, sha256: createHash("sha256").update(file.bytes).digest("hex"), size: file.bytes.length })),
+  };
   const plan = await api("POST", "/models/uploads", manifest);
   for (const blob of plan.missing) {
     const bytes = files[manifest.files.findIndex((file) => file.sha256 === blob.sha256)].bytes;
     for (let start = blob.offset; start < bytes.length; start += plan.chunkMaxBytes) {
       const end = Math.min(bytes.length, start + plan.chunkMaxBytes) - 1;
-      await api("PUT", `/models/blobs/${blob.sha256}`, new Uint8Array(bytes.subarray(start, end + 1)), { "content-range": `bytes ${start}-${end}/${bytes.length}` });
+      await api("PUT", `/models/blobs/${blob.sha256}`, new Uint8Array(bytes.subarray(start, end + 1)), {
+        "content-range": `bytes ${start}-${end}/${bytes.length}`,
+      });
     }
   }
   await api("POST", "/models/commits", manifest);

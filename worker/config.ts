@@ -19,10 +19,16 @@ const workerEnvSchema = sharedSettingsSchema.extend({
   SANDBOX_RUNSC_PIDS_LIMIT: positiveInt(512),
   // The Docker runtime name that gVisor sandboxes use: `runsc` (setup registers the current build there);
   // `runsc-debian` (Debian's 2022 build, for the benchmark's comparison).
-  SANDBOX_RUNSC_DOCKER_RUNTIME: z.string().regex(/^[a-z][a-z0-9._-]{0,63}$/).default("runsc"),
+  SANDBOX_RUNSC_DOCKER_RUNTIME: z
+    .string()
+    .regex(/^[a-z][a-z0-9._-]{0,63}$/)
+    .default("runsc"),
   // gVisor allowed to connect to a bind-mounted host Unix socket (--host-uds=open): the requirements fetch step
   // reaches its registry proxy that way. Where Docker lacks it, the fetch step runs under runc.
-  REQUIREMENTS_FETCH_DOCKER_RUNTIME: z.string().regex(/^[a-z][a-z0-9._-]{0,63}$/).default("runsc-uds"),
+  REQUIREMENTS_FETCH_DOCKER_RUNTIME: z
+    .string()
+    .regex(/^[a-z][a-z0-9._-]{0,63}$/)
+    .default("runsc-uds"),
   SANDBOX_TMPFS_MB: positiveInt(64),
   SANDBOX_NOFILE: positiveInt(256),
   SANDBOX_FSIZE_MB: positiveInt(64),
@@ -112,7 +118,9 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
       usageFile: path.join(shared.dataDir, "requirements-cache.json"),
       fetchDockerRuntime: parsed.REQUIREMENTS_FETCH_DOCKER_RUNTIME,
       pipIndexUrl: parsed.PIP_INDEX_URL,
-      pipFileHosts: parsed.PIP_FILE_HOSTS.split(",").map((host) => host.trim()).filter(Boolean),
+      pipFileHosts: parsed.PIP_FILE_HOSTS.split(",")
+        .map((host) => host.trim())
+        .filter(Boolean),
       npmRegistry: parsed.NPM_REGISTRY.endsWith("/") ? parsed.NPM_REGISTRY : `${parsed.NPM_REGISTRY}/`,
     },
   };

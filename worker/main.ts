@@ -75,7 +75,13 @@ async function main() {
     },
   });
   sandboxes.start();
-  loop = new RunQueueLoop(db, { ...launchDeps, outputLimitBytes: config.outputLimitBytes, publish }, config.concurrency, config.queuePollMs, config.runningShares);
+  loop = new RunQueueLoop(
+    db,
+    { ...launchDeps, outputLimitBytes: config.outputLimitBytes, publish },
+    config.concurrency,
+    config.queuePollMs,
+    config.runningShares,
+  );
   loop.start();
   const retention = new RetentionSweeper(db, config.retention);
   retention.start();

@@ -21,13 +21,6 @@ export default async function EmbedCodePage({ searchParams }: { searchParams: Pr
   if (compressed) forkQuery.set("c", compressed);
   else forkQuery.set("code", code);
   return (
-    <EmbedWidget
-      runtime={embed.runtime}
-      code={code}
-      readOnly={embed.readOnly}
-      autorun={autorun}
-      playgroundHref={`/?${forkQuery}`}
-      notice={embed.problem}
-    />
+    <EmbedWidget runtime={embed.runtime} code={code} readOnly={embed.readOnly} autorun={autorun} playgroundHref={`/?${forkQuery}`} notice={embed.problem} />
   );
 }

@@ -5,7 +5,12 @@ const list = <T extends string>(values: readonly [T, ...T[]], fallback: string) 
   z
     .string()
     .default(fallback)
-    .transform((text) => text.split(",").map((item) => item.trim()).filter(Boolean))
+    .transform((text) =>
+      text
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(values)).min(1));
 
 /** The benchmark's one validated configuration (environment variables, all optional). */

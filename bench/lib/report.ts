@@ -69,11 +69,23 @@ export function evaluateGoals(results: BenchResults): Goal[] {
     const cr = r.containerRuntime;
     for (const runtime of INTERPRETED) {
       const warm = r.warmHttp[runtime]?.p50;
-      atMost(`${cr}: warm ${runtime} (HTTP) p50 vs bare ${runtime} on the host`, warm, results.bare[runtime]?.p50, 1.5, `${ms(warm)} vs ${ms(results.bare[runtime]?.p50)} ms`);
+      atMost(
+        `${cr}: warm ${runtime} (HTTP) p50 vs bare ${runtime} on the host`,
+        warm,
+        results.bare[runtime]?.p50,
+        1.5,
+        `${ms(warm)} vs ${ms(results.bare[runtime]?.p50)} ms`,
+      );
       atMost(`${cr}: warm ${runtime} (HTTP) p50 vs docker run --rm`, warm, r.docker[runtime]?.p50, 0.15, `${ms(warm)} vs ${ms(r.docker[runtime]?.p50)} ms`);
     }
     for (const runtime of Object.keys(r.cold) as RuntimeName[]) {
-      atMost(`${cr}: cold ${runtime} (pool off) p50 vs docker run --rm`, r.cold[runtime]?.p50, r.docker[runtime]?.p50, 1.1, `${ms(r.cold[runtime]?.p50)} vs ${ms(r.docker[runtime]?.p50)} ms`);
+      atMost(
+        `${cr}: cold ${runtime} (pool off) p50 vs docker run --rm`,
+        r.cold[runtime]?.p50,
+        r.docker[runtime]?.p50,
+        1.1,
+        `${ms(r.cold[runtime]?.p50)} vs ${ms(r.docker[runtime]?.p50)} ms`,
+      );
     }
     if (r.throughputPoolC2 !== undefined && r.throughputDockerC2) {
       const ratio = r.throughputPoolC2 / r.throughputDockerC2;
@@ -89,7 +101,13 @@ export function evaluateGoals(results: BenchResults): Goal[] {
       const p50 = r.socketFirstByte.p50;
       goals.push({ goal: `${cr}: program write → Socket.IO client, p50`, measured: `${ms(p50)} ms`, ratio: p50 / 10, limit: "≤ 10 ms", met: p50 <= 10 });
     }
-    atMost(`${cr}: warm python p95 at concurrency 2 vs p50 at concurrency 1`, r.warmPythonC2?.p95, r.warmHttp.python?.p50, 2, `${ms(r.warmPythonC2?.p95)} vs ${ms(r.warmHttp.python?.p50)} ms`);
+    atMost(
+      `${cr}: warm python p95 at concurrency 2 vs p50 at concurrency 1`,
+      r.warmPythonC2?.p95,
+      r.warmHttp.python?.p50,
+      2,
+      `${ms(r.warmPythonC2?.p95)} vs ${ms(r.warmHttp.python?.p50)} ms`,
+    );
   }
   goals.push(...sustainedLoadGoals(results, atMost));
   return goals;
@@ -109,11 +127,23 @@ function sustainedLoadGoals(results: BenchResults, atMost: AtMost): Goal[] {
   }
   if (runc) {
     const bare = results.bare.python?.p50;
-    atMost("runc: warm python (HTTP, paced) p50 vs bare python3 -c on the host", runc.warmHttp.python?.p50, bare, 1.0, `${ms(runc.warmHttp.python?.p50)} vs ${ms(bare)} ms`);
+    atMost(
+      "runc: warm python (HTTP, paced) p50 vs bare python3 -c on the host",
+      runc.warmHttp.python?.p50,
+      bare,
+      1.0,
+      `${ms(runc.warmHttp.python?.p50)} vs ${ms(bare)} ms`,
+    );
   }
   if (runc && runsc) {
     for (const runtime of INTERPRETED) {
-      atMost(`runsc warm ${runtime} p50 vs runc warm p50`, runsc.warmHttp[runtime]?.p50, runc.warmHttp[runtime]?.p50, 1.2, `${ms(runsc.warmHttp[runtime]?.p50)} vs ${ms(runc.warmHttp[runtime]?.p50)} ms`);
+      atMost(
+        `runsc warm ${runtime} p50 vs runc warm p50`,
+        runsc.warmHttp[runtime]?.p50,
+        runc.warmHttp[runtime]?.p50,
+        1.2,
+        `${ms(runsc.warmHttp[runtime]?.p50)} vs ${ms(runc.warmHttp[runtime]?.p50)} ms`,
+      );
     }
     for (const program of ["20k stat()", "20× fork+exec /bin/true"] as TimedProgram[]) {
       const a = runsc.programs?.[program]?.p50;
@@ -124,14 +154,22 @@ function sustainedLoadGoals(results: BenchResults, atMost: AtMost): Goal[] {
   const c2 = runsc?.sustainedPool?.["2"]?.perSecond;
   if (runsc && c2 !== undefined && runsc.throughputDockerC2) {
     const ratio = c2 / runsc.throughputDockerC2;
-    goals.push({ goal: "runsc: runs/s at concurrency 2 (back to back) vs docker run --rm", measured: `${rate(c2)} vs ${rate(runsc.throughputDockerC2)} runs/s`, ratio, limit: "≥ 2", met: ratio >= 2 });
+    goals.push({
+      goal: "runsc: runs/s at concurrency 2 (back to back) vs docker run --rm",
+      measured: `${rate(c2)} vs ${rate(runsc.throughputDockerC2)} runs/s`,
+      ratio,
+      limit: "≥ 2",
+      met: ratio >= 2,
+    });
   }
   return goals;
 }
 
 export function renderMarkdown(results: BenchResults): string {
   const lines: string[] = [];
-  lines.push(`Measured ${results.startedAt.slice(0, 16).replace("T", " ")} UTC on ${results.machine}; ${results.runsPerMeasurement} runs per cell, hello-world programs.`);
+  lines.push(
+    `Measured ${results.startedAt.slice(0, 16).replace("T", " ")} UTC on ${results.machine}; ${results.runsPerMeasurement} runs per cell, hello-world programs.`,
+  );
   lines.push("");
   lines.push("**Latency, ms (p50 / p95)**: wall time of one hello-world, from the request to its answer.");
   lines.push("");
@@ -148,7 +186,9 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push("");
   lines.push("**Streaming, load and memory**");
   lines.push("");
-  lines.push("| container runtime | write → Socket.IO client, ms (p50 / p95) | warm python at concurrency 2, ms (p50 / p95) | runs/s pool on, c=1 / c=2 | runs/s `docker run --rm`, c=1 / c=2 | worker peak RSS |");
+  lines.push(
+    "| container runtime | write → Socket.IO client, ms (p50 / p95) | warm python at concurrency 2, ms (p50 / p95) | runs/s pool on, c=1 / c=2 | runs/s `docker run --rm`, c=1 / c=2 | worker peak RSS |",
+  );
   lines.push("|---|---|---|---|---|---|");
   for (const r of results.containerRuntimes) {
     lines.push(
@@ -164,7 +204,9 @@ export function renderMarkdown(results: BenchResults): string {
   const load = (summary: (Summary & { perSecond: number; hitRate: number }) | undefined) =>
     summary ? `${triple(summary)}, ${rate(summary.perSecond)}/s, ${Math.round(summary.hitRate * 100)}%` : "–";
   for (const r of results.containerRuntimes) {
-    lines.push(`| ${r.containerRuntime} | ${r.gvisor ?? "–"} | ${triple(r.warmHttp.python)} | ${load(r.unpaced)} | ${levels.map((level) => load(r.sustainedPool?.[level])).join(" | ")} |`);
+    lines.push(
+      `| ${r.containerRuntime} | ${r.gvisor ?? "–"} | ${triple(r.warmHttp.python)} | ${load(r.unpaced)} | ${levels.map((level) => load(r.sustainedPool?.[level])).join(" | ")} |`,
+    );
   }
   lines.push("");
   lines.push("**Programs and containers** (ms p50 / p95: a program's own time inside a warm sandbox; Engine API cost per hardened container)");
@@ -173,7 +215,9 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push(`| container runtime | ${programs.join(" | ")} | create+start | remove (running, force) |`);
   lines.push(`|---|${programs.map(() => "---").join("|")}|---|---|`);
   for (const r of results.containerRuntimes) {
-    lines.push(`| ${r.containerRuntime} | ${programs.map((program) => pair(r.programs?.[program])).join(" | ")} | ${pair(r.containerCost?.createStart)} | ${pair(r.containerCost?.remove)} |`);
+    lines.push(
+      `| ${r.containerRuntime} | ${programs.map((program) => pair(r.programs?.[program])).join(" | ")} | ${pair(r.containerCost?.createStart)} | ${pair(r.containerCost?.remove)} |`,
+    );
   }
   lines.push("");
   lines.push("**Where the time goes** (p50 per stage, ms, from the server's own timestamps at 1 ms resolution; warm / cold)");
@@ -192,7 +236,8 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push("");
   lines.push("| goal | measured | ratio | limit | |");
   lines.push("|---|---|---|---|---|");
-  for (const goal of results.goals) lines.push(`| ${goal.goal} | ${goal.measured} | ${goal.ratio.toFixed(2)} | ${goal.limit} | ${goal.met ? "PASS" : "**MISS**"} |`);
+  for (const goal of results.goals)
+    lines.push(`| ${goal.goal} | ${goal.measured} | ${goal.ratio.toFixed(2)} | ${goal.limit} | ${goal.met ? "PASS" : "**MISS**"} |`);
   lines.push("");
   const bare = Object.entries(results.bare).map(([runtime, value]) => `${runtime}: ${value!.label}`);
   lines.push(`Bare interpreters: ${bare.join("; ")}.`);

@@ -105,7 +105,10 @@ export class AnsiParser {
           .split(/[;:]/)
           .filter((part, index, all) => part !== "" || all.length > 1)
           .map((part) => (part === "" ? 0 : Number.parseInt(part, 10)));
-        this.style = applySgr(this.style, params.filter((value) => Number.isFinite(value)));
+        this.style = applySgr(
+          this.style,
+          params.filter((value) => Number.isFinite(value)),
+        );
       }
       last = ESCAPE.lastIndex;
     }

@@ -98,7 +98,11 @@ export function CodeEditor({ value, onChange, language, readOnly = false, onRun,
   }, [scheme, ready]);
 
   return (
-    <div className={`relative overflow-hidden rounded-md border border-neutral-300 dark:border-neutral-700 ${className ?? ""}`} style={style} data-testid={testId}>
+    <div
+      className={`relative overflow-hidden rounded-md border border-neutral-300 dark:border-neutral-700 ${className ?? ""}`}
+      style={style}
+      data-testid={testId}
+    >
       <div ref={hostRef} className="absolute inset-0" data-editor-ready={ready ? "true" : "false"} />
       {!ready && (
         <pre

@@ -25,7 +25,16 @@ export type EmbedWidgetProps = {
 };
 
 /** The compact widget other sites frame: editor, Run, output; it tells its parent how tall it is. */
-export function EmbedWidget({ runtime: initialRuntime, code: initialCode, stdin = "", readOnly, autorun, initialRun, playgroundHref, notice }: EmbedWidgetProps) {
+export function EmbedWidget({
+  runtime: initialRuntime,
+  code: initialCode,
+  stdin = "",
+  readOnly,
+  autorun,
+  initialRun,
+  playgroundHref,
+  notice,
+}: EmbedWidgetProps) {
   const [runtime, setRuntime] = useState<RuntimeName>(initialRuntime);
   const runtimes = useRuntimes();
   const runtimeInfo = runtimes.find(runtime) ?? runtimes.defaultRuntime;
@@ -34,7 +43,10 @@ export function EmbedWidget({ runtime: initialRuntime, code: initialCode, stdin 
   const [error, setError] = useState<string | null>(notice ?? null);
   const [pending, startTransition] = useTransition();
   const showingInitial = initialRun && runId === initialRun.id;
-  const stream = useRunStream(runId, showingInitial ? { initialChunks: initialRun.chunks, initialEnd: initialRun.end, initialStartedAt: initialRun.startedAt } : {});
+  const stream = useRunStream(
+    runId,
+    showingInitial ? { initialChunks: initialRun.chunks, initialEnd: initialRun.end, initialStartedAt: initialRun.startedAt } : {},
+  );
   const running = runId !== null && stream.end === null;
   const rootRef = useRef<HTMLDivElement>(null);
   const codeRef = useRef(code);
@@ -96,7 +108,12 @@ export function EmbedWidget({ runtime: initialRuntime, code: initialCode, stdin 
             Cancel
           </button>
         )}
-        <a href={playgroundHref} target="_blank" rel="noopener" className="ml-auto text-xs text-neutral-500 underline hover:text-neutral-800 dark:hover:text-neutral-200">
+        <a
+          href={playgroundHref}
+          target="_blank"
+          rel="noopener"
+          className="ml-auto text-xs text-neutral-500 underline hover:text-neutral-800 dark:hover:text-neutral-200"
+        >
           Open in Sandpit ↗
         </a>
       </div>

@@ -41,7 +41,9 @@ const RUN_PARAM = "run";
 function loadDraft(isRuntimeName: (name: string) => boolean): Partial<PlaygroundDraft> | null {
   try {
     const parsed = JSON.parse(localStorage.getItem(DRAFT_KEY) ?? "null");
-    return parsed && typeof parsed === "object" && typeof parsed.runtime === "string" && isRuntimeName(parsed.runtime) && typeof parsed.code === "string" ? parsed : null;
+    return parsed && typeof parsed === "object" && typeof parsed.runtime === "string" && isRuntimeName(parsed.runtime) && typeof parsed.code === "string"
+      ? parsed
+      : null;
   } catch {
     return null;
   }
@@ -199,7 +201,12 @@ export function Playground({ limits, models, modelsDir, gpu, fork }: Props) {
               Starter code
             </button>
             {draft.model && runtimeOf(draft.runtime).modelStarter && (
-              <button type="button" className="btn-secondary mb-px" onClick={() => update({ code: snippetFor(draft.runtime, draft.model) })} data-testid="model-snippet">
+              <button
+                type="button"
+                className="btn-secondary mb-px"
+                onClick={() => update({ code: snippetFor(draft.runtime, draft.model) })}
+                data-testid="model-snippet"
+              >
                 Model snippet
               </button>
             )}
@@ -230,7 +237,14 @@ export function Playground({ limits, models, modelsDir, gpu, fork }: Props) {
 
         <section aria-label="Run" className="flex min-w-0 flex-col gap-3">
           <div className="flex flex-wrap items-center gap-2">
-            <button type="button" className="btn-primary" disabled={pending || running} onClick={run} data-testid="run" aria-keyshortcuts="Control+Enter Meta+Enter">
+            <button
+              type="button"
+              className="btn-primary"
+              disabled={pending || running}
+              onClick={run}
+              data-testid="run"
+              aria-keyshortcuts="Control+Enter Meta+Enter"
+            >
               {running ? "Running…" : pending ? "Starting…" : "Run"}
               <kbd className="hidden rounded bg-white/20 px-1 text-[10px] font-normal sm:inline">Ctrl+Enter</kbd>
             </button>

@@ -36,7 +36,13 @@ export function ResourceControls({
       <legend className="sr-only">Resources</legend>
       <label className="field-label" htmlFor={ids.memory}>
         Memory
-        <select id={ids.memory} className="field" value={value.memoryMb} onChange={(event) => onChange({ ...value, memoryMb: Number(event.target.value) })} data-testid="memory">
+        <select
+          id={ids.memory}
+          className="field"
+          value={value.memoryMb}
+          onChange={(event) => onChange({ ...value, memoryMb: Number(event.target.value) })}
+          data-testid="memory"
+        >
           {memoryOptions.map((mb) => (
             <option key={mb} value={mb}>
               {memoryLabel(mb)}
@@ -60,7 +66,13 @@ export function ResourceControls({
       </label>
       <label className="field-label" htmlFor={ids.vcpus}>
         vCPUs
-        <select id={ids.vcpus} className="field" value={value.vcpus} onChange={(event) => onChange({ ...value, vcpus: Number(event.target.value) })} data-testid="vcpus">
+        <select
+          id={ids.vcpus}
+          className="field"
+          value={value.vcpus}
+          onChange={(event) => onChange({ ...value, vcpus: Number(event.target.value) })}
+          data-testid="vcpus"
+        >
           {vcpuOptions.map((count) => (
             <option key={count} value={count}>
               {count}

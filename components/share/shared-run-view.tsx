@@ -67,7 +67,9 @@ export function SharedRunView({ run, origin }: { run: SharedRun; origin: string 
       {run.stdin && (
         <section aria-label="Standard input" className="flex flex-col gap-1">
           <h2 className="text-sm font-semibold">Standard input</h2>
-          <pre className="max-h-40 overflow-auto rounded-md border border-neutral-300 bg-neutral-50 p-2 text-sm dark:border-neutral-700 dark:bg-neutral-900">{run.stdin}</pre>
+          <pre className="max-h-40 overflow-auto rounded-md border border-neutral-300 bg-neutral-50 p-2 text-sm dark:border-neutral-700 dark:bg-neutral-900">
+            {run.stdin}
+          </pre>
         </section>
       )}
       <section aria-label="Output" className="flex flex-col gap-1">

@@ -5,9 +5,7 @@
 exports.handler = async (event) => {
   const { CPUSandbox } = await import("@sandpit/sdk");
   const created = await Promise.allSettled(
-    event.chunks.map((_, worker) =>
-      CPUSandbox.create({ name: `worker-${worker}`, language: "python", code: event.childCode, memory: 128, timeout: 60 }),
-    ),
+    event.chunks.map((_, worker) => CPUSandbox.create({ name: `worker-${worker}`, language: "python", code: event.childCode, memory: 128, timeout: 60 })),
   );
   const children = created.filter((outcome) => outcome.status === "fulfilled").map((outcome) => outcome.value);
   try {

@@ -16,7 +16,9 @@ export function createApiToken(db: SandpitDb, name: string): { id: string; name:
   }
   const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
   const id = randomBytes(9).toString("base64url");
-  db.insert(apiTokens).values({ id, name, tokenHash: hashToken(token), createdAt: Date.now() }).run();
+  db.insert(apiTokens)
+    .values({ id, name, tokenHash: hashToken(token), createdAt: Date.now() })
+    .run();
   return { id, name, token };
 }
 
@@ -28,14 +30,19 @@ export function createApiToken(db: SandpitDb, name: string): { id: string; name:
 export function createSandboxToken(db: SandpitDb, sandboxId: string, expiresAt: number): { id: string; token: string } {
   const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
   const id = randomBytes(9).toString("base64url");
-  db.insert(apiTokens).values({ id, name: `sandbox-${sandboxId.slice(0, 8)}`, tokenHash: hashToken(token), createdAt: Date.now(), sandboxId, expiresAt }).run();
+  db.insert(apiTokens)
+    .values({ id, name: `sandbox-${sandboxId.slice(0, 8)}`, tokenHash: hashToken(token), createdAt: Date.now(), sandboxId, expiresAt })
+    .run();
   return { id, token };
 }
 
 /** Ends the tokens of sandboxes that ended (they would fail the liveness check anyway; this makes it visible). */
 export function revokeSandboxTokens(db: SandpitDb, sandboxIds: string[]): void {
   for (const sandboxId of sandboxIds) {
-    db.update(apiTokens).set({ revokedAt: Date.now() }).where(and(eq(apiTokens.sandboxId, sandboxId), isNull(apiTokens.revokedAt))).run();
+    db.update(apiTokens)
+      .set({ revokedAt: Date.now() })
+      .where(and(eq(apiTokens.sandboxId, sandboxId), isNull(apiTokens.revokedAt)))
+      .run();
   }
 }
 
@@ -50,9 +57,17 @@ export function listApiTokens(db: SandpitDb): Omit<ApiTokenRow, "tokenHash">[] {
 
 export function revokeApiToken(db: SandpitDb, idOrName: string): number {
   const now = Date.now();
-  const byId = db.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.id, idOrName), isNull(apiTokens.revokedAt))).run();
+  const byId = db
+    .update(apiTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(apiTokens.id, idOrName), isNull(apiTokens.revokedAt)))
+    .run();
   if (byId.changes) return byId.changes;
-  return db.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.name, idOrName), isNull(apiTokens.revokedAt))).run().changes;
+  return db
+    .update(apiTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(apiTokens.name, idOrName), isNull(apiTokens.revokedAt)))
+    .run().changes;
 }
 
 export type TokenUse = {
@@ -93,6 +108,7 @@ export function whoAmI(token: ApiTokenRow): z.infer<typeof whoAmISchema> {
 
 export function requireToken(db: SandpitDb, request: Request, use: TokenUse = {}): ApiTokenRow {
   const token = authenticate(db, request, use);
-  if (!token) throw new SandpitError("unauthorized", "this endpoint needs an API token: 'Authorization: Bearer <token>' (make one with `npm run token -- create NAME`)");
+  if (!token)
+    throw new SandpitError("unauthorized", "this endpoint needs an API token: 'Authorization: Bearer <token>' (make one with `npm run token -- create NAME`)");
   return token;
 }

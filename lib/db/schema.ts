@@ -85,7 +85,9 @@ export const workers = sqliteTable("workers", {
   hostname: text("hostname").notNull(),
   pid: integer("pid").notNull(),
   startedAt: integer("started_at").notNull(),
-  heartbeatAt: integer("heartbeat_at").notNull().default(sql`0`),
+  heartbeatAt: integer("heartbeat_at")
+    .notNull()
+    .default(sql`0`),
   gpus: integer("gpus").notNull().default(0),
   /** runc or runsc: what this worker's sandboxes run under. */
   containerRuntime: text("container_runtime"),

@@ -58,20 +58,29 @@ export function describeDevices(devices: GpuDevice[]): string[] {
 export function checkGpuRequest(inventories: GpuInventory[], wanted: string): void {
   const usable = inventories.filter((inventory) => inventory.devices.length > 0);
   if (!usable.length) {
-    throw new SandpitError("validation", "gpu: no worker has a GPU: GPU sandboxes need a worker on a host with an NVIDIA GPU (README \"GPU setup\")", { field: "gpu" });
+    throw new SandpitError("validation", 'gpu: no worker has a GPU: GPU sandboxes need a worker on a host with an NVIDIA GPU (README "GPU setup")', {
+      field: "gpu",
+    });
   }
   const passing = usable.filter((inventory) => inventory.passthrough);
-  if (!passing.length) throw new SandpitError("validation", `gpu: ${usable[0].unusableReason ?? "no worker can pass its GPUs to containers"}`, { field: "gpu" });
+  if (!passing.length)
+    throw new SandpitError("validation", `gpu: ${usable[0].unusableReason ?? "no worker can pass its GPUs to containers"}`, { field: "gpu" });
   if (!passing.some((inventory) => inventory.devices.some((device) => matchesGpuType(wanted, device.name)))) {
     const available = describeDevices(passing.flatMap((inventory) => inventory.devices));
-    throw new SandpitError("validation", `gpu: no worker has a ${quoteClientInput(wanted)} GPU; available: ${available.join(", ")} (or ask for "any")`, { field: "gpu" });
+    throw new SandpitError("validation", `gpu: no worker has a ${quoteClientInput(wanted)} GPU; available: ${available.join(", ")} (or ask for "any")`, {
+      field: "gpu",
+    });
   }
 }
 
 /** A GPU sandbox that waited its whole wait for a slot: the GPUs exist but are all busy. */
 export function gpuBusyError(wanted: string, waitedS: number): SandpitError {
-  return new SandpitError("unavailable", `gpu: every ${wanted === "any" ? "GPU" : quoteClientInput(wanted)} slot stayed busy for ${waitedS} s; try again later`, {
-    field: "gpu",
-    retryAfterS: 30,
-  });
+  return new SandpitError(
+    "unavailable",
+    `gpu: every ${wanted === "any" ? "GPU" : quoteClientInput(wanted)} slot stayed busy for ${waitedS} s; try again later`,
+    {
+      field: "gpu",
+      retryAfterS: 30,
+    },
+  );
 }

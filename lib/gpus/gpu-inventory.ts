@@ -55,17 +55,17 @@ export function parseNvidiaSmi(output: string): { devices: GpuDevice[]; driverVe
  * Which passthrough this host has, best isolation first: nvproxy when the worker's runsc is registered with
  * `--nvproxy`, else the `nvidia` runtime, else CDI. Null (with the reason) when none is there.
  */
-export function choosePassthrough(host: {
-  containerRuntime: "runc" | "runsc";
-  runscArgs: string[];
-  registeredRuntimes: string[];
-  cdiEnabled: boolean;
-}): { passthrough: GpuPassthrough | null; reason: string | null } {
-  if (host.containerRuntime === "runsc" && host.runscArgs.some((arg) => arg === "--nvproxy" || arg === "--nvproxy=true")) return { passthrough: "nvproxy", reason: null };
+export function choosePassthrough(host: { containerRuntime: "runc" | "runsc"; runscArgs: string[]; registeredRuntimes: string[]; cdiEnabled: boolean }): {
+  passthrough: GpuPassthrough | null;
+  reason: string | null;
+} {
+  if (host.containerRuntime === "runsc" && host.runscArgs.some((arg) => arg === "--nvproxy" || arg === "--nvproxy=true"))
+    return { passthrough: "nvproxy", reason: null };
   if (host.registeredRuntimes.includes("nvidia")) return { passthrough: "nvidia-runtime", reason: null };
   if (host.cdiEnabled) return { passthrough: "cdi", reason: null };
   return {
     passthrough: null,
-    reason: "the host has NVIDIA devices but no way to pass them to containers: register runsc with --nvproxy, or install the NVIDIA Container Toolkit (nvidia runtime or CDI)",
+    reason:
+      "the host has NVIDIA devices but no way to pass them to containers: register runsc with --nvproxy, or install the NVIDIA Container Toolkit (nvidia runtime or CDI)",
   };
 }

@@ -25,8 +25,14 @@ export function commitModel(modelsDir: string, manifest: ModelManifest): Promise
     }
     const missing = manifest.files.filter((file) => blobSize(path.join(layout.blobs, file.sha256)) !== file.size);
     if (missing.length) {
-      const listed = missing.slice(0, 5).map((file) => `${file.path} (${file.sha256})`).join(", ");
-      throw new SandpitError("conflict", `${missing.length} file(s) have no complete blob in the store yet: ${listed}${missing.length > 5 ? ", …" : ""}; upload them first`);
+      const listed = missing
+        .slice(0, 5)
+        .map((file) => `${file.path} (${file.sha256})`)
+        .join(", ");
+      throw new SandpitError(
+        "conflict",
+        `${missing.length} file(s) have no complete blob in the store yet: ${listed}${missing.length > 5 ? ", …" : ""}; upload them first`,
+      );
     }
     const target = path.join(modelsDir, manifest.name);
     assertPlaceable(modelsDir, manifest.name);

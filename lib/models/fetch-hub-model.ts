@@ -24,8 +24,10 @@ const inFlight = new Map<string, Promise<void>>();
  * are skipped. Concurrent requests for one id share one fetch.
  */
 export function fetchHubModel(settings: ModelStoreSettings, id: string, signal: AbortSignal): Promise<void> {
-  if (!settings.fetch) throw new SandpitError("validation", `model: fetching ${quoteClientInput(id)} from the hub needs MODEL_FETCH=1 on the server`, { field: "model" });
-  if (!isStorableModelName(id) || !id.includes("/")) throw new SandpitError("validation", `model: ${quoteClientInput(id)} is not a hub id like org/model`, { field: "model" });
+  if (!settings.fetch)
+    throw new SandpitError("validation", `model: fetching ${quoteClientInput(id)} from the hub needs MODEL_FETCH=1 on the server`, { field: "model" });
+  if (!isStorableModelName(id) || !id.includes("/"))
+    throw new SandpitError("validation", `model: ${quoteClientInput(id)} is not a hub id like org/model`, { field: "model" });
   if (resolveModelPath(settings.modelsDir, id)) return Promise.resolve();
   const running = inFlight.get(id);
   if (running) return running;
@@ -35,7 +37,8 @@ export function fetchHubModel(settings: ModelStoreSettings, id: string, signal: 
 }
 
 async function fetchAll(settings: ModelStoreSettings, id: string, signal: AbortSignal): Promise<void> {
-  const failed = (why: string) => new SandpitError("validation", `model: could not fetch ${quoteClientInput(id)} from ${settings.hubUrl}: ${why}`, { field: "model" });
+  const failed = (why: string) =>
+    new SandpitError("validation", `model: could not fetch ${quoteClientInput(id)} from ${settings.hubUrl}: ${why}`, { field: "model" });
   const listing = await fetch(`${settings.hubUrl}/api/models/${id}?blobs=true`, { signal, redirect: "error" }).catch((error: Error) => {
     throw failed(error.message);
   });

@@ -18,7 +18,14 @@ export function parseModelManifest(input: unknown, settings: Pick<ModelStoreSett
   if (typeof input !== "object" || input === null || Array.isArray(input)) return fail("send {name, files: [{path, sha256, size}]}", "");
   const { name, files, ...rest } = input as Record<string, unknown>;
   const unknown = Object.keys(rest);
-  if (unknown.length) fail(`unknown field(s): ${unknown.slice(0, 5).map((key) => quoteClientInput(key)).join(", ")}`, unknown[0]);
+  if (unknown.length)
+    fail(
+      `unknown field(s): ${unknown
+        .slice(0, 5)
+        .map((key) => quoteClientInput(key))
+        .join(", ")}`,
+      unknown[0],
+    );
   if (!isStorableModelName(name)) {
     fail(
       `name must be a folder name like my-model or org/my-model (at most ${MAX_MODEL_NAME_CHARS} characters of letters, digits and ._-; not uploads, blobs, commits or fetches)`,

@@ -23,7 +23,8 @@ export function parseContentRange(header: string | null, settings: Pick<ModelSto
   const match = CONTENT_RANGE.exec(header);
   if (!match) throw new SandpitError("validation", "Content-Range must be bytes START-END/TOTAL (END inclusive)", { field: "content-range" });
   const [start, end, total] = match.slice(1).map(Number);
-  if (total > settings.maxModelBytes) throw new SandpitError("too_large", `the blob is over the store's ${settings.maxModelBytes}-byte limit (MODEL_MAX_BYTES)`);
+  if (total > settings.maxModelBytes)
+    throw new SandpitError("too_large", `the blob is over the store's ${settings.maxModelBytes}-byte limit (MODEL_MAX_BYTES)`);
   if (end < start || end >= total) throw new SandpitError("validation", "Content-Range must have START ≤ END < TOTAL", { field: "content-range" });
   const length = end - start + 1;
   if (length > settings.chunkMaxBytes) throw new SandpitError("too_large", `a chunk may be at most ${settings.chunkMaxBytes} bytes (MODEL_CHUNK_MAX_BYTES)`);

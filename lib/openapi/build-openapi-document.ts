@@ -13,13 +13,7 @@ import {
 import { runRequestSchema, type RunLimitSettings } from "@/lib/runs/run-request-schema";
 import { cancelledRunSchema, createdRunSchema, finishedRunSchema, runViewSchema } from "@/lib/runs/run-view";
 import { fileUploadSchema, sandboxRequestSchema, sandboxRunRequestSchema } from "@/lib/sandboxes/sandbox-request-schema";
-import {
-  fileDownloadedSchema,
-  fileUploadedSchema,
-  sandboxRunResultSchema,
-  sandboxRunStartedSchema,
-  sandboxViewSchema,
-} from "@/lib/sandboxes/sandbox-view";
+import { fileDownloadedSchema, fileUploadedSchema, sandboxRunResultSchema, sandboxRunStartedSchema, sandboxViewSchema } from "@/lib/sandboxes/sandbox-view";
 import { gpuAvailabilitySchema } from "@/lib/workers/gpu-availability";
 import { liveWorkerSchema } from "@/lib/workers/worker-registry";
 
@@ -115,7 +109,11 @@ export function buildOpenApiDocument(limits: RunLimitSettings & { lifetimeMaxS: 
     "x-socket-io": {
       path: "/socket.io",
       clientToServer: {
-        [CHANNELS.subscribe]: { payload: ref("SubscribeRequest"), ack: ref("SubscribeReply"), description: "Join a run's room, replaying every chunk after afterSeq" },
+        [CHANNELS.subscribe]: {
+          payload: ref("SubscribeRequest"),
+          ack: ref("SubscribeReply"),
+          description: "Join a run's room, replaying every chunk after afterSeq",
+        },
         [CHANNELS.unsubscribe]: { payload: ref("SubscribeRequest"), description: "Leave a run's room" },
       },
       serverToClient: {
@@ -139,18 +137,33 @@ export function buildOpenApiDocument(limits: RunLimitSettings & { lifetimeMaxS: 
         },
       },
       "/api/v1/runs/{id}": {
-        get: { summary: "A run's result", parameters: [idParam("id"), waitParam], responses: { "200": answer("The run", "RunView"), "404": errors["404"], "410": errors["410"] } },
+        get: {
+          summary: "A run's result",
+          parameters: [idParam("id"), waitParam],
+          responses: { "200": answer("The run", "RunView"), "404": errors["404"], "410": errors["410"] },
+        },
       },
       "/api/v1/runs/{id}/cancel": {
-        post: { summary: "Cancel a run", parameters: [idParam("id")], responses: { "200": answer("The run's status after the cancel", "CancelledRun"), "404": errors["404"] } },
+        post: {
+          summary: "Cancel a run",
+          parameters: [idParam("id")],
+          responses: { "200": answer("The run's status after the cancel", "CancelledRun"), "404": errors["404"] },
+        },
       },
       "/api/v1/models": { get: { summary: "Models in the store and GPU availability", responses: { "200": answer("Models and GPU availability", "Models") } } },
-      "/api/v1/me": { get: { summary: "Who the token belongs to", security: [{ bearer: [] }], responses: { "200": answer("The token's name and id", "WhoAmI"), "401": errors["401"] } } },
+      "/api/v1/me": {
+        get: {
+          summary: "Who the token belongs to",
+          security: [{ bearer: [] }],
+          responses: { "200": answer("The token's name and id", "WhoAmI"), "401": errors["401"] },
+        },
+      },
       "/api/v1/health": {
         get: {
           summary: "Live workers and their sandbox boundary",
           security: [{ bearer: [] }],
-          responses: { "200": answer("Live workers", "Health"), "401": errors["401"] } },
+          responses: { "200": answer("Live workers", "Health"), "401": errors["401"] },
+        },
       },
       "/api/v1/sandboxes": {
         post: {
@@ -161,8 +174,18 @@ export function buildOpenApiDocument(limits: RunLimitSettings & { lifetimeMaxS: 
         },
       },
       "/api/v1/sandboxes/{id}": {
-        get: { summary: "A sandbox", security: [{ bearer: [] }], parameters: [idParam("id")], responses: { "200": answer("The sandbox", "Sandbox"), ...errors } },
-        delete: { summary: "Delete a sandbox", security: [{ bearer: [] }], parameters: [idParam("id")], responses: { "200": answer("The sandbox, deleted", "Sandbox"), ...errors } },
+        get: {
+          summary: "A sandbox",
+          security: [{ bearer: [] }],
+          parameters: [idParam("id")],
+          responses: { "200": answer("The sandbox", "Sandbox"), ...errors },
+        },
+        delete: {
+          summary: "Delete a sandbox",
+          security: [{ bearer: [] }],
+          parameters: [idParam("id")],
+          responses: { "200": answer("The sandbox, deleted", "Sandbox"), ...errors },
+        },
       },
       "/api/v1/sandboxes/{id}/runs": {
         post: {
@@ -171,13 +194,21 @@ export function buildOpenApiDocument(limits: RunLimitSettings & { lifetimeMaxS: 
           parameters: [idParam("id"), waitParam],
           requestBody: { required: false, ...json({ $ref: "#/components/schemas/SandboxRunRequest" }) },
           responses: {
-            "201": { description: "Queued (`SandboxRunStarted`), or with `?wait=1` the result", ...json({ oneOf: [ref("SandboxRunStarted"), ref("SandboxRunResult")] }) },
+            "201": {
+              description: "Queued (`SandboxRunStarted`), or with `?wait=1` the result",
+              ...json({ oneOf: [ref("SandboxRunStarted"), ref("SandboxRunResult")] }),
+            },
             ...errors,
           },
         },
       },
       "/api/v1/sandboxes/{id}/runs/{runId}": {
-        get: { summary: "A sandbox run's result", security: [{ bearer: [] }], parameters: [idParam("id"), idParam("runId"), waitParam], responses: { "200": answer("The result (so far, without `?wait=1`)", "SandboxRunResult"), ...errors } },
+        get: {
+          summary: "A sandbox run's result",
+          security: [{ bearer: [] }],
+          parameters: [idParam("id"), idParam("runId"), waitParam],
+          responses: { "200": answer("The result (so far, without `?wait=1`)", "SandboxRunResult"), ...errors },
+        },
       },
       "/api/v1/sandboxes/{id}/files": {
         post: {

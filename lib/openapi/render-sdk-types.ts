@@ -25,7 +25,11 @@ const LIMIT_KEYWORDS = new Set([
 function withoutLimits(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutLimits);
   if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(Object.entries(value).filter(([key]) => !LIMIT_KEYWORDS.has(key)).map(([key, inner]) => [key, withoutLimits(inner)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !LIMIT_KEYWORDS.has(key))
+      .map(([key, inner]) => [key, withoutLimits(inner)]),
+  );
 }
 
 type JsonSchema = { properties?: Record<string, { enum?: string[] }> };

@@ -5,7 +5,17 @@ import type { SandpitDb } from "@/lib/db/open-database";
 import { isSameOrigin } from "@/lib/http/same-origin";
 import { findRun, isTerminal, listChunks, toChunkEvent, toEndEvent } from "@/lib/runs/run-view";
 import { DeliveryLedger } from "./delivery-ledger";
-import { CHANNELS, roomForRun, runEventSchema, sandboxEventSchema, subscribeRequestSchema, WORKER_NAMESPACE, type RunEvent, type SubscribeReply, type WorkerCommand } from "./events";
+import {
+  CHANNELS,
+  roomForRun,
+  runEventSchema,
+  sandboxEventSchema,
+  subscribeRequestSchema,
+  WORKER_NAMESPACE,
+  type RunEvent,
+  type SubscribeReply,
+  type WorkerCommand,
+} from "./events";
 import { announceRunEnd, announceSandboxChange, installWorkerCommander } from "./web-bus";
 
 /** Sends a run event to one browser connection unless it already has it (see DeliveryLedger). */

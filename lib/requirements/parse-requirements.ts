@@ -64,7 +64,8 @@ const VERSION_OPERATORS = ["===", "==", "!=", "<=", ">=", "~=", "<", ">"];
 /** Refusals that name what the entry is, so a caller learns why rather than "bad syntax". */
 function refuseNonRegistryPython(entry: string): void {
   if (entry.startsWith("-")) throw new RefusedEntry("options (-e, -r, --index-url, …) are not accepted; list package names only");
-  if (entry.includes("://") || /^(git|hg|svn|bzr)\+/i.test(entry)) throw new RefusedEntry("only packages from the configured index are installed, not URLs or VCS references");
+  if (entry.includes("://") || /^(git|hg|svn|bzr)\+/i.test(entry))
+    throw new RefusedEntry("only packages from the configured index are installed, not URLs or VCS references");
   if (entry.startsWith(".") || entry.startsWith("/") || entry.startsWith("~") || entry.startsWith("file:")) {
     throw new RefusedEntry("only packages from the configured index are installed, not paths or files");
   }

@@ -66,7 +66,11 @@ export function assertOwnerShare(db: SandpitDb, shares: FairShareSettings, owner
   const endsAt = soonestEnd == null ? now + RETRY_AFTER_MAX_S * 1000 : Number(soonestEnd);
   const retryAfterS = Math.min(RETRY_AFTER_MAX_S, Math.max(RETRY_AFTER_MIN_S, Math.ceil((endsAt - now) / 1000)));
   const who = owner.anonymous ? "anonymous clients (ANON_MAX_QUEUED)" : "an API token (OWNER_MAX_QUEUED)";
-  throw new SandpitError("rate_limited", `you have ${queued} runs waiting, the queued-runs limit for ${who} is ${limits.maxQueued}: try again in ${retryAfterS} s`, {
-    retryAfterS,
-  });
+  throw new SandpitError(
+    "rate_limited",
+    `you have ${queued} runs waiting, the queued-runs limit for ${who} is ${limits.maxQueued}: try again in ${retryAfterS} s`,
+    {
+      retryAfterS,
+    },
+  );
 }

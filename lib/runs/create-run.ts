@@ -24,14 +24,19 @@ export function createRun(
   if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
     throw modelNotInStore(request.model);
   }
-  const run = enqueueRun(db, settings, { owner, tokenId }, {
-    runtime: request.runtime,
-    code: request.code,
-    stdin: request.stdin,
-    timeoutMs: Math.round(request.timeout * 1000),
-    memoryMb: request.memory,
-    cpus: Math.round(request.vcpus * 1000),
-    model: request.model ?? null,
-  });
+  const run = enqueueRun(
+    db,
+    settings,
+    { owner, tokenId },
+    {
+      runtime: request.runtime,
+      code: request.code,
+      stdin: request.stdin,
+      timeoutMs: Math.round(request.timeout * 1000),
+      memoryMb: request.memory,
+      cpus: Math.round(request.vcpus * 1000),
+      model: request.model ?? null,
+    },
+  );
   return { id: run.id, status: "queued" };
 }

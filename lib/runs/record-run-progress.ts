@@ -8,14 +8,7 @@ export function markRunStarted(db: SandpitDb, runId: string, started: { startedA
   db.update(runs).set(started).where(eq(runs.id, runId)).run();
 }
 
-export function appendRunOutput(
-  db: SandpitDb,
-  runId: string,
-  seq: number,
-  stream: OutputStream,
-  data: string,
-  byteCount: number,
-): RunChunkEvent {
+export function appendRunOutput(db: SandpitDb, runId: string, seq: number, stream: OutputStream, data: string, byteCount: number): RunChunkEvent {
   const at = Date.now();
   db.transaction((tx) => {
     tx.insert(runChunks).values({ runId, seq, stream, data, at }).run();

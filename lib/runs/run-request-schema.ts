@@ -44,9 +44,7 @@ export function runRequestSchema(limits: RunLimitSettings) {
       ...resourceFields(limits),
       runtime: z.enum(runtimeNames, {
         error: (issue) =>
-          issue.input === undefined
-            ? "runtime is required"
-            : `unknown runtime ${quoteClientInput(issue.input)}; expected one of ${runtimeNames.join(", ")}`,
+          issue.input === undefined ? "runtime is required" : `unknown runtime ${quoteClientInput(issue.input)}; expected one of ${runtimeNames.join(", ")}`,
       }),
       code: cappedText("code", MAX_CODE_BYTES, "code is required and must be a string").refine((code) => code.length > 0, "code must not be empty"),
       stdin: cappedText("stdin", MAX_STDIN_BYTES, "stdin must be a string").default(""),

@@ -5,27 +5,26 @@ import { RUN_STATUSES, runChunks, runs, TERMINAL_STATUSES, type RunChunkRow, typ
 import type { RunChunkEvent, RunEndEvent } from "@/lib/realtime/events";
 
 /** `GET /api/v1/runs/{id}`: a run as the API shows it (the OpenAPI document and the SDKs' types come from this). */
-export const runViewSchema = z
-  .object({
-    id: z.string(),
-    runtime: z.string(),
-    status: z.enum(RUN_STATUSES),
-    exitCode: z.number().int().nullable(),
-    stdout: z.string(),
-    stderr: z.string(),
-    truncated: z.boolean(),
-    oomKilled: z.boolean(),
-    durationMs: z.number().nullable(),
-    queuedAt: z.iso.datetime(),
-    startedAt: z.iso.datetime().nullable(),
-    firstOutputAt: z.iso.datetime().nullable(),
-    finishedAt: z.iso.datetime().nullable(),
-    error: z.string().nullable(),
-    timeout: z.number().describe("Time limit in seconds."),
-    memoryMb: z.number(),
-    containerRuntime: z.string().nullable(),
-    warm: z.boolean().describe("Whether its container came warm from the pool."),
-  });
+export const runViewSchema = z.object({
+  id: z.string(),
+  runtime: z.string(),
+  status: z.enum(RUN_STATUSES),
+  exitCode: z.number().int().nullable(),
+  stdout: z.string(),
+  stderr: z.string(),
+  truncated: z.boolean(),
+  oomKilled: z.boolean(),
+  durationMs: z.number().nullable(),
+  queuedAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  firstOutputAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+  error: z.string().nullable(),
+  timeout: z.number().describe("Time limit in seconds."),
+  memoryMb: z.number(),
+  containerRuntime: z.string().nullable(),
+  warm: z.boolean().describe("Whether its container came warm from the pool."),
+});
 export type RunView = z.infer<typeof runViewSchema>;
 
 /** `POST /api/v1/runs`: queued (without `?wait=1`, or when the wait ran out). */

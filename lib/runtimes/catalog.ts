@@ -35,7 +35,8 @@ export function loadRuntimeCatalog(imagesDir: string): RuntimeCatalog {
   for (const name of readdirSync(imagesDir).sort()) {
     const file = path.join(imagesDir, name, "runtime.json");
     if (!existsSync(file)) continue; // images/base and other shared layers are no runtime
-    if (!RUNTIME_NAME_PATTERN.test(name)) throw new Error(`runtime catalog: folder name ${JSON.stringify(name)} is not a runtime name (${RUNTIME_NAME_PATTERN})`);
+    if (!RUNTIME_NAME_PATTERN.test(name))
+      throw new Error(`runtime catalog: folder name ${JSON.stringify(name)} is not a runtime name (${RUNTIME_NAME_PATTERN})`);
     let parsed;
     try {
       parsed = runtimeFileSchema.parse(JSON.parse(readFileSync(file, "utf8")));

@@ -41,7 +41,10 @@ export const runtimeFileSchema = z
      * requirements.txt lists what it carries). GPU sandboxes start from it when it is built, without reinstalling
      * what it carries; otherwise from the runtime's own image with their requirements. Absent: no GPU image.
      */
-    gpuImage: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/).optional(),
+    gpuImage: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}$/)
+      .optional(),
     /** A program that prints exactly "hello": the integration tests (runs-api) and the benchmark run it. */
     hello: z
       .object({

@@ -33,7 +33,10 @@ export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: 
     throw modelNotInStore(request.model);
   }
   if (request.gpu) {
-    checkGpuRequest(liveGpuInventories(db).map((worker) => worker.inventory), request.gpu);
+    checkGpuRequest(
+      liveGpuInventories(db).map((worker) => worker.inventory),
+      request.gpu,
+    );
   }
   if (!request.code && !request.command && request.files.length === 0) {
     throw new SandpitError("validation", "code: give the sandbox code to run (inline source or a command)", { field: "code" });

@@ -18,23 +18,33 @@ export type NestedBudget = { maxChildren: number; maxDepth: number; memoryMb: nu
 /** The `nested` request field. Memory and vCPU totals default to maxChildren sandboxes of the default size. */
 export function nestedRequestSchema(limits: RunLimitSettings) {
   return z
-    .object({
-      maxChildren: z.number().int().min(1).max(NESTED_LIMITS.maxChildren, `nested.maxChildren must be at most ${NESTED_LIMITS.maxChildren}`).default(3),
-      maxDepth: z.number().int().min(1).max(NESTED_LIMITS.maxDepth, `nested.maxDepth must be at most ${NESTED_LIMITS.maxDepth}`).default(1),
-      memory: z.number().int().positive().max(NESTED_LIMITS.maxChildren * limits.memoryMaxMb).optional(),
-      vcpus: z.number().positive().max(NESTED_LIMITS.maxChildren * limits.vcpusMax).optional(),
-      gpus: z.number().int().min(0).max(NESTED_LIMITS.maxChildren).default(0),
-    }, { error: "nested must be an object like { maxChildren: 3, maxDepth: 1 }" })
+    .object(
+      {
+        maxChildren: z.number().int().min(1).max(NESTED_LIMITS.maxChildren, `nested.maxChildren must be at most ${NESTED_LIMITS.maxChildren}`).default(3),
+        maxDepth: z.number().int().min(1).max(NESTED_LIMITS.maxDepth, `nested.maxDepth must be at most ${NESTED_LIMITS.maxDepth}`).default(1),
+        memory: z
+          .number()
+          .int()
+          .positive()
+          .max(NESTED_LIMITS.maxChildren * limits.memoryMaxMb)
+          .optional(),
+        vcpus: z
+          .number()
+          .positive()
+          .max(NESTED_LIMITS.maxChildren * limits.vcpusMax)
+          .optional(),
+        gpus: z.number().int().min(0).max(NESTED_LIMITS.maxChildren).default(0),
+      },
+      { error: "nested must be an object like { maxChildren: 3, maxDepth: 1 }" },
+    )
     .strict()
-    .transform(
-      (nested): NestedBudget => ({
-        maxChildren: nested.maxChildren,
-        maxDepth: nested.maxDepth,
-        memoryMb: nested.memory ?? nested.maxChildren * limits.memoryDefaultMb,
-        cpus: Math.round((nested.vcpus ?? nested.maxChildren) * 1000),
-        gpus: nested.gpus,
-      }),
-    );
+    .transform((nested): NestedBudget => ({
+      maxChildren: nested.maxChildren,
+      maxDepth: nested.maxDepth,
+      memoryMb: nested.memory ?? nested.maxChildren * limits.memoryDefaultMb,
+      cpus: Math.round((nested.vcpus ?? nested.maxChildren) * 1000),
+      gpus: nested.gpus,
+    }));
 }
 
 export function parseNestedBudget(sandbox: Pick<SandboxRow, "nested">): NestedBudget | null {

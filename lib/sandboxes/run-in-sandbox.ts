@@ -43,7 +43,13 @@ function queueSandboxRun(db: SandpitDb, sandboxId: string, token: ApiTokenRow, l
 }
 
 /** Queues a run of the sandbox's code (or a given command) inside its container. */
-export function runInSandbox(db: SandpitDb, sandboxId: string, token: ApiTokenRow, limits: TokenLimitSettings & { lifetimeMaxS: number }, input: unknown): RunRow {
+export function runInSandbox(
+  db: SandpitDb,
+  sandboxId: string,
+  token: ApiTokenRow,
+  limits: TokenLimitSettings & { lifetimeMaxS: number },
+  input: unknown,
+): RunRow {
   const { input: event, command, stdin, timeout } = parseInput(sandboxRunRequestSchema(limits.lifetimeMaxS), input ?? {});
   return queueSandboxRun(db, sandboxId, token, limits, { input: event, command: command ?? null, stdin, timeoutS: timeout, useCode: !command });
 }
@@ -53,14 +59,26 @@ export function runInSandbox(db: SandpitDb, sandboxId: string, token: ApiTokenRo
  * decodes stdin into the path without following links (see sandbox-file-commands.ts): the worker never
  * writes into a filesystem the sandbox controls.
  */
-export function uploadToSandbox(db: SandpitDb, sandboxId: string, token: ApiTokenRow, limits: TokenLimitSettings, input: unknown): { run: RunRow; path: string; size: number } {
+export function uploadToSandbox(
+  db: SandpitDb,
+  sandboxId: string,
+  token: ApiTokenRow,
+  limits: TokenLimitSettings,
+  input: unknown,
+): { run: RunRow; path: string; size: number } {
   const { path, content } = parseInput(fileUploadSchema, input);
   const run = queueSandboxRun(db, sandboxId, token, limits, { command: uploadCommand(path), stdin: content, timeoutS: 30, useCode: false });
   return { run, path, size: Buffer.from(content, "base64").length };
 }
 
 /** Reads a regular file of /sandbox the same way: as the sandbox's user, inside it, following no links. */
-export function downloadFromSandbox(db: SandpitDb, sandboxId: string, token: ApiTokenRow, limits: TokenLimitSettings, path: unknown): { run: RunRow; path: string } {
+export function downloadFromSandbox(
+  db: SandpitDb,
+  sandboxId: string,
+  token: ApiTokenRow,
+  limits: TokenLimitSettings,
+  path: unknown,
+): { run: RunRow; path: string } {
   const parsed = parseInput(fileDownloadSchema, { path });
   const run = queueSandboxRun(db, sandboxId, token, limits, { command: downloadCommand(parsed.path), stdin: "", timeoutS: 30, useCode: false });
   return { run, path: parsed.path };

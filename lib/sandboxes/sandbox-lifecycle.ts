@@ -32,7 +32,13 @@ export function claimNextSandbox(db: SandpitDb, workerId: string, gpus: GpuInven
       .returning()
       .all()[0];
   }
-  const candidates = db.select({ seq: sandboxes.seq, gpu: sandboxes.gpu }).from(sandboxes).where(waiting).orderBy(asc(sandboxes.seq)).limit(GPU_CLAIM_SCAN).all();
+  const candidates = db
+    .select({ seq: sandboxes.seq, gpu: sandboxes.gpu })
+    .from(sandboxes)
+    .where(waiting)
+    .orderBy(asc(sandboxes.seq))
+    .limit(GPU_CLAIM_SCAN)
+    .all();
   for (const candidate of candidates) {
     if (candidate.gpu && !gpus.devices.some((device) => matchesGpuType(candidate.gpu!, device.name))) continue;
     const claimed = db

@@ -112,131 +112,139 @@ export function sandboxRequestSchema(limits: RunLimitSettings & { lifetimeMaxS: 
   const { memory, vcpus, model } = resourceFields(limits);
   const vocabulary = sandboxVocabulary();
   const { runtimeNames, languages } = vocabulary;
-  return z.preprocess(normalizeSandboxRequest(limits), z
-    .object({
-      name: z.string().min(1).max(100).optional(),
-      runtime: z.enum(runtimeNames, { error: `runtime must be one of ${runtimeNames.join(", ")}` }).optional(),
-      language: z.enum(languages, { error: `language must be one of ${languages.join(", ")}` }).optional(),
-      code: cappedText("code", MAX_CODE_BYTES, "code must be a string").optional(),
-      memory,
-      vcpus,
-      model,
-      timeout: z
-        .number({ error: "timeout must be a number of seconds" })
-        .positive("timeout must be positive")
-        .max(limits.lifetimeMaxS, `timeout must be at most ${limits.lifetimeMaxS} seconds (${raisedBy("SANDBOX_TIMEOUT_MAX_S")})`)
-        .default(60),
-      envVariables: z
-        .union([
-          z.array(z.object({ key: z.string(), value: envValue })),
-          z.record(z.string(), envValue),
-        ])
-        .optional()
-        .transform((value, ctx) => {
-          const entries = Array.isArray(value) ? value.map(({ key, value: v }) => [key, v] as const) : Object.entries(value ?? {});
-          if (entries.length > LIMITS.envCount) {
-            ctx.addIssue({ code: "custom", message: `at most ${LIMITS.envCount} environment variables` });
-            return z.NEVER;
-          }
-          const env: Record<string, string> = {};
-          for (const [key, v] of entries) {
-            // Lengths first (the union above checks types only, so its message would be a vague "invalid input").
-            if (key.length > LIMITS.envKeyChars || String(v).length > LIMITS.envValueChars) {
-              ctx.addIssue({
-                code: "custom",
-                message: `environment variable names must be at most ${LIMITS.envKeyChars} characters and values at most ${LIMITS.envValueChars}`,
-              });
+  return z.preprocess(
+    normalizeSandboxRequest(limits),
+    z
+      .object({
+        name: z.string().min(1).max(100).optional(),
+        runtime: z.enum(runtimeNames, { error: `runtime must be one of ${runtimeNames.join(", ")}` }).optional(),
+        language: z.enum(languages, { error: `language must be one of ${languages.join(", ")}` }).optional(),
+        code: cappedText("code", MAX_CODE_BYTES, "code must be a string").optional(),
+        memory,
+        vcpus,
+        model,
+        timeout: z
+          .number({ error: "timeout must be a number of seconds" })
+          .positive("timeout must be positive")
+          .max(limits.lifetimeMaxS, `timeout must be at most ${limits.lifetimeMaxS} seconds (${raisedBy("SANDBOX_TIMEOUT_MAX_S")})`)
+          .default(60),
+        envVariables: z
+          .union([z.array(z.object({ key: z.string(), value: envValue })), z.record(z.string(), envValue)])
+          .optional()
+          .transform((value, ctx) => {
+            const entries = Array.isArray(value) ? value.map(({ key, value: v }) => [key, v] as const) : Object.entries(value ?? {});
+            if (entries.length > LIMITS.envCount) {
+              ctx.addIssue({ code: "custom", message: `at most ${LIMITS.envCount} environment variables` });
               return z.NEVER;
             }
-            if (!ENV_KEY_PATTERN.test(key) || key.startsWith("SANDPIT_")) {
-              ctx.addIssue({ code: "custom", message: `environment variable name ${quoteClientInput(key)} is not allowed` });
-              return z.NEVER;
+            const env: Record<string, string> = {};
+            for (const [key, v] of entries) {
+              // Lengths first (the union above checks types only, so its message would be a vague "invalid input").
+              if (key.length > LIMITS.envKeyChars || String(v).length > LIMITS.envValueChars) {
+                ctx.addIssue({
+                  code: "custom",
+                  message: `environment variable names must be at most ${LIMITS.envKeyChars} characters and values at most ${LIMITS.envValueChars}`,
+                });
+                return z.NEVER;
+              }
+              if (!ENV_KEY_PATTERN.test(key) || key.startsWith("SANDPIT_")) {
+                ctx.addIssue({ code: "custom", message: `environment variable name ${quoteClientInput(key)} is not allowed` });
+                return z.NEVER;
+              }
+              env[key] = String(v);
             }
-            env[key] = String(v);
-          }
-          return env;
-        }),
-      // Bounded here, before anything splits or parses it; parseRequirements bounds each entry and the total.
-      requirements: z
-        .union([z.string().max(MAX_REQUIREMENTS_BYTES), z.array(z.string().max(MAX_REQUIREMENTS_BYTES)).max(MAX_REQUIREMENTS)], {
-          error: `requirements must be a string or a list of at most ${MAX_REQUIREMENTS} strings, at most ${MAX_REQUIREMENTS_BYTES} bytes`,
-        })
-        .optional(),
-      denoFlags: z
-        .array(z.string().max(LIMITS.denoFlagChars, `a Deno flag must be at most ${LIMITS.denoFlagChars} characters`))
-        .max(LIMITS.denoFlagCount, `at most ${LIMITS.denoFlagCount} Deno flags`)
-        .optional(),
-      gpu: z.string().min(1).max(32).regex(/^[A-Za-z0-9_-]+$/, "gpu must be a GPU type like T4, A100 or any").optional(),
-      // The published SDK's gpu_count (1–10 there): a sandbox here gets one GPU, or a slot of one.
-      gpuCount: z.literal(1, { error: "gpuCount (gpu_count) must be 1: a sandbox gets one GPU (or a slot of one)" }).optional(),
-      files: z.array(z.object({ path: sandboxPath, content: base64Content })).max(100).optional(),
-      /** Off by default: with it, the sandbox gets a channel to the sandbox API and a budget for children. */
-      nested: nestedRequestSchema(limits).optional(),
-    })
-    .strict()
-    .transform((request, ctx) => {
-      const fail = (field: string, message: string) => {
-        ctx.addIssue({ code: "custom", path: [field], message });
-        return z.NEVER;
-      };
-      let runtime = request.runtime === undefined ? undefined : vocabulary.runtimeByName.get(request.runtime);
-      if (!runtime) {
-        if (!request.language) return fail("runtime", `say which runtime (${runtimeNames.join(", ")}) or language`);
-        const candidates = vocabulary.runtimesForLanguage.get(request.language) ?? [];
-        if (candidates.length !== 1) return fail("runtime", `language ${request.language} needs a runtime: ${candidates.map((c) => c.name).join(" or ")}`);
-        runtime = candidates[0];
-      }
-      const resolvedRuntime = runtime.name;
-      const language = request.language ?? runtime.languages[0];
-      if (!runtime.languages.includes(language)) return fail("language", `language ${language} does not run on ${resolvedRuntime}`);
-
-      let requirements: string[] = [];
-      const hasRequirements = Array.isArray(request.requirements) ? request.requirements.some((entry) => entry.trim()) : !!request.requirements?.trim();
-      if (request.requirements !== undefined && hasRequirements) {
-        if (runtime.requirements === "none") {
-          return fail("requirements", `requirements are supported for ${vocabulary.requirementsRuntimes.join(" and ")}, not ${resolvedRuntime}`);
+            return env;
+          }),
+        // Bounded here, before anything splits or parses it; parseRequirements bounds each entry and the total.
+        requirements: z
+          .union([z.string().max(MAX_REQUIREMENTS_BYTES), z.array(z.string().max(MAX_REQUIREMENTS_BYTES)).max(MAX_REQUIREMENTS)], {
+            error: `requirements must be a string or a list of at most ${MAX_REQUIREMENTS} strings, at most ${MAX_REQUIREMENTS_BYTES} bytes`,
+          })
+          .optional(),
+        denoFlags: z
+          .array(z.string().max(LIMITS.denoFlagChars, `a Deno flag must be at most ${LIMITS.denoFlagChars} characters`))
+          .max(LIMITS.denoFlagCount, `at most ${LIMITS.denoFlagCount} Deno flags`)
+          .optional(),
+        gpu: z
+          .string()
+          .min(1)
+          .max(32)
+          .regex(/^[A-Za-z0-9_-]+$/, "gpu must be a GPU type like T4, A100 or any")
+          .optional(),
+        // The published SDK's gpu_count (1–10 there): a sandbox here gets one GPU, or a slot of one.
+        gpuCount: z.literal(1, { error: "gpuCount (gpu_count) must be 1: a sandbox gets one GPU (or a slot of one)" }).optional(),
+        files: z
+          .array(z.object({ path: sandboxPath, content: base64Content }))
+          .max(100)
+          .optional(),
+        /** Off by default: with it, the sandbox gets a channel to the sandbox API and a budget for children. */
+        nested: nestedRequestSchema(limits).optional(),
+      })
+      .strict()
+      .transform((request, ctx) => {
+        const fail = (field: string, message: string) => {
+          ctx.addIssue({ code: "custom", path: [field], message });
+          return z.NEVER;
+        };
+        let runtime = request.runtime === undefined ? undefined : vocabulary.runtimeByName.get(request.runtime);
+        if (!runtime) {
+          if (!request.language) return fail("runtime", `say which runtime (${runtimeNames.join(", ")}) or language`);
+          const candidates = vocabulary.runtimesForLanguage.get(request.language) ?? [];
+          if (candidates.length !== 1) return fail("runtime", `language ${request.language} needs a runtime: ${candidates.map((c) => c.name).join(" or ")}`);
+          runtime = candidates[0];
         }
-        const parsed = parseRequirements(runtime.requirements, request.requirements);
-        if (!parsed.ok) return fail("requirements", parsed.message);
-        requirements = parsed.requirements;
-      }
+        const resolvedRuntime = runtime.name;
+        const language = request.language ?? runtime.languages[0];
+        if (!runtime.languages.includes(language)) return fail("language", `language ${language} does not run on ${resolvedRuntime}`);
 
-      let denoFlags = request.denoFlags ?? [];
-      let command: string | null = null;
-      const code = request.code?.trim() ? request.code : null;
-      if (code && isCommand(runtime, code)) {
-        command = code.trim();
-        if (runtime.permissionFlags) denoFlags = [...denoFlags, ...command.split(/\s+/).filter((word) => word.startsWith("-"))];
-      }
-      if (denoFlags.length && !runtime.permissionFlags) {
-        return fail("denoFlags", `denoFlags apply to the ${vocabulary.permissionFlagRuntimes.join(", ")} runtime only`);
-      }
-      if (request.nested && !runtime.sdk) {
-        const withSdk = vocabulary.sdkRuntimes.join(" or ");
-        return fail("nested", `nested sandboxes run on ${withSdk} (the runtimes whose images carry the SDKs), not ${runtime.name}`);
-      }
-      for (const flag of denoFlags) {
-        if (DENO_REFUSED.test(flag)) return fail("denoFlags", `${quoteClientInput(flag)} is refused: sandboxes have no network`);
-        if (!DENO_FLAG_PATTERN.test(flag)) return fail("denoFlags", `${quoteClientInput(flag)} is not an allowed Deno permission flag`);
-      }
-      return {
-        name: request.name,
-        runtime: resolvedRuntime,
-        language,
-        code: command ? null : code,
-        command,
-        memoryMb: request.memory,
-        vcpus: request.vcpus,
-        model: request.model,
-        lifetimeS: request.timeout,
-        env: request.envVariables,
-        requirements,
-        denoFlags: [...new Set(denoFlags)],
-        gpu: request.gpu ?? (request.gpuCount ? "any" : undefined),
-        files: request.files ?? [],
-        nested: request.nested ?? null,
-      };
-    }));
+        let requirements: string[] = [];
+        const hasRequirements = Array.isArray(request.requirements) ? request.requirements.some((entry) => entry.trim()) : !!request.requirements?.trim();
+        if (request.requirements !== undefined && hasRequirements) {
+          if (runtime.requirements === "none") {
+            return fail("requirements", `requirements are supported for ${vocabulary.requirementsRuntimes.join(" and ")}, not ${resolvedRuntime}`);
+          }
+          const parsed = parseRequirements(runtime.requirements, request.requirements);
+          if (!parsed.ok) return fail("requirements", parsed.message);
+          requirements = parsed.requirements;
+        }
+
+        let denoFlags = request.denoFlags ?? [];
+        let command: string | null = null;
+        const code = request.code?.trim() ? request.code : null;
+        if (code && isCommand(runtime, code)) {
+          command = code.trim();
+          if (runtime.permissionFlags) denoFlags = [...denoFlags, ...command.split(/\s+/).filter((word) => word.startsWith("-"))];
+        }
+        if (denoFlags.length && !runtime.permissionFlags) {
+          return fail("denoFlags", `denoFlags apply to the ${vocabulary.permissionFlagRuntimes.join(", ")} runtime only`);
+        }
+        if (request.nested && !runtime.sdk) {
+          const withSdk = vocabulary.sdkRuntimes.join(" or ");
+          return fail("nested", `nested sandboxes run on ${withSdk} (the runtimes whose images carry the SDKs), not ${runtime.name}`);
+        }
+        for (const flag of denoFlags) {
+          if (DENO_REFUSED.test(flag)) return fail("denoFlags", `${quoteClientInput(flag)} is refused: sandboxes have no network`);
+          if (!DENO_FLAG_PATTERN.test(flag)) return fail("denoFlags", `${quoteClientInput(flag)} is not an allowed Deno permission flag`);
+        }
+        return {
+          name: request.name,
+          runtime: resolvedRuntime,
+          language,
+          code: command ? null : code,
+          command,
+          memoryMb: request.memory,
+          vcpus: request.vcpus,
+          model: request.model,
+          lifetimeS: request.timeout,
+          env: request.envVariables,
+          requirements,
+          denoFlags: [...new Set(denoFlags)],
+          gpu: request.gpu ?? (request.gpuCount ? "any" : undefined),
+          files: request.files ?? [],
+          nested: request.nested ?? null,
+        };
+      }),
+  );
 }
 
 export type SandboxRequest = z.output<ReturnType<typeof sandboxRequestSchema>>;

@@ -10,4 +10,3 @@ export async function sandboxRunResponse(db: SandpitDb, run: RunRow, wait: boole
   const view = toRunView(settled, listChunks(db, run.id));
   return toSandboxRunResult(settled, view.stdout, view.stderr);
 }
-

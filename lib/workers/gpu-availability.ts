@@ -57,7 +57,7 @@ export function gpuAvailability(db: SandpitDb): GpuAvailability {
     : {
         available: false,
         reason: devices.length
-          ? "Workers have GPUs but no way to pass them to containers (README \"GPU setup\")."
+          ? 'Workers have GPUs but no way to pass them to containers (README "GPU setup").'
           : "No worker has a GPU: GPU sandboxes need a worker on a host with an NVIDIA GPU and nvproxy (gVisor) or the NVIDIA Container Toolkit (runc).",
         devices,
       };

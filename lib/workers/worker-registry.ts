@@ -43,7 +43,11 @@ export function describeLiveWorkers(db: SandpitDb): LiveWorker[] {
     .from(workers)
     .all()
     .filter((worker) => live.has(worker.id))
-    .map((worker) => ({ id: worker.id, containerRuntime: worker.containerRuntime, gvisor: worker.gvisor ? (JSON.parse(worker.gvisor) as WorkerRuntimeInfo["gvisor"]) : null }));
+    .map((worker) => ({
+      id: worker.id,
+      containerRuntime: worker.containerRuntime,
+      gvisor: worker.gvisor ? (JSON.parse(worker.gvisor) as WorkerRuntimeInfo["gvisor"]) : null,
+    }));
 }
 
 export function heartbeat(db: SandpitDb, workerId: string): void {
@@ -53,7 +57,6 @@ export function heartbeat(db: SandpitDb, workerId: string): void {
 export function unregisterWorker(db: SandpitDb, workerId: string): void {
   db.delete(workers).where(eq(workers.id, workerId)).run();
 }
-
 
 /**
  * Workers that are alive: a fresh heartbeat, and on this host a process that still exists

@@ -23,9 +23,16 @@ function captureOnFailure(page: Page) {
   onTestFailed(async ({ task }) => {
     const name = task.name.replace(/\W+/g, "-").slice(0, 60);
     await page.screenshot({ path: path.join(os.tmpdir(), `sandpit-failed-${name}.png`) }).catch(() => {});
-    const output = await page.locator('[data-testid="output"]').innerText().catch(() => "(no output element)");
+    const output = await page
+      .locator('[data-testid="output"]')
+      .innerText()
+      .catch(() => "(no output element)");
     const runId = new URL(page.url()).searchParams.get("run");
-    const api = runId ? await fetch(new URL(`/api/v1/runs/${runId}`, page.url())).then((response) => response.text()).catch(String) : "";
+    const api = runId
+      ? await fetch(new URL(`/api/v1/runs/${runId}`, page.url()))
+          .then((response) => response.text())
+          .catch(String)
+      : "";
     writeFileSync(path.join(os.tmpdir(), `sandpit-failed-${name}.txt`), `${page.url()}\n${output}\n${api}`);
   });
 }
@@ -33,11 +40,9 @@ function captureOnFailure(page: Page) {
 const statusOf = (page: Page) => page.locator('[data-testid="run-status"]').getAttribute("data-status");
 
 async function waitForStatus(page: Page, statuses: string[], timeout = 60_000) {
-  await page.waitForFunction(
-    (wanted) => wanted.includes(document.querySelector('[data-testid="run-status"]')?.getAttribute("data-status") ?? ""),
-    statuses,
-    { timeout },
-  );
+  await page.waitForFunction((wanted) => wanted.includes(document.querySelector('[data-testid="run-status"]')?.getAttribute("data-status") ?? ""), statuses, {
+    timeout,
+  });
 }
 
 async function openPlayground(page: Page, baseUrl: string, path = "/") {
@@ -69,7 +74,10 @@ describe("playground in a browser", () => {
     const watched = watchPage(page);
     await openPlayground(page, stack.baseUrl);
     await page.locator('[data-testid="runtime"]').selectOption("python");
-    await typeIntoMonaco(page, "import sys, time\nprint('first', flush=True)\nprint('to stderr', file=sys.stderr, flush=True)\ntime.sleep(1.5)\nprint(\"second\")\n");
+    await typeIntoMonaco(
+      page,
+      "import sys, time\nprint('first', flush=True)\nprint('to stderr', file=sys.stderr, flush=True)\ntime.sleep(1.5)\nprint(\"second\")\n",
+    );
     await expect.poll(() => monacoText(page)).toContain('print("second")');
     // Monaco's editor worker is a bundled script of this origin, and it loads under the CSP.
     const workerStarted = page.waitForEvent("worker", { timeout: 10_000 });
@@ -242,7 +250,7 @@ addEventListener("message", (event) => {
     try {
       const { context, blocked } = await loopbackContext(chromium.browser);
       const page = await context.newPage();
-    captureOnFailure(page);
+      captureOnFailure(page);
       const watched = watchPage(page);
       await page.goto(site.origin);
       const widget = page.frameLocator("#widget");
@@ -304,8 +312,10 @@ addEventListener("message", (event) => {
     try {
       const { context } = await loopbackContext(chromium.browser);
       const page = await context.newPage();
-    captureOnFailure(page);
-      const refused = page.waitForEvent("console", { predicate: (message) => /frame-ancestors|Refused to (display|frame)/i.test(message.text()), timeout: 15_000 }).catch(() => null);
+      captureOnFailure(page);
+      const refused = page
+        .waitForEvent("console", { predicate: (message) => /frame-ancestors|Refused to (display|frame)/i.test(message.text()), timeout: 15_000 })
+        .catch(() => null);
       await page.goto(site.origin);
       await refused;
       await page.waitForTimeout(1000);

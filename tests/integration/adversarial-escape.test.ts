@@ -63,7 +63,10 @@ describe.each(CONTAINER_RUNTIMES)("hostile programs under %s", (containerRuntime
           runtime: "node",
           code: `for (const p of ${JSON.stringify(targets)}) { try { require('fs').appendFileSync(p, 'x'); console.log('wrote', p); } catch { console.log('refused', p); } }`,
         }),
-        attack.run({ runtime: "bash", code: `for p in ${targets.join(" ")}; do if echo x >> "$p"; then echo wrote $p; else echo refused $p; fi; done 2>/dev/null` }),
+        attack.run({
+          runtime: "bash",
+          code: `for p in ${targets.join(" ")}; do if echo x >> "$p"; then echo wrote $p; else echo refused $p; fi; done 2>/dev/null`,
+        }),
       ]);
       for (const run of [python, node, bash]) {
         expect(run.status, show(run)).toBe("succeeded");
@@ -241,13 +244,30 @@ describe.each(CONTAINER_RUNTIMES)("hostile programs under %s", (containerRuntime
         }),
       ]);
       expect(python.status, show(python)).toBe("succeeded");
-      const outcome = Object.fromEntries(python.stdout.trim().split("\n").map((line) => line.split(" ") as [string, string]));
+      const outcome = Object.fromEntries(
+        python.stdout
+          .trim()
+          .split("\n")
+          .map((line) => line.split(" ") as [string, string]),
+      );
       // Docker's seccomp profile refuses each under both: runc's host kernel applies it, and runsc applies it
       // inside the sandbox too (--oci-seccomp), before gVisor's own kernel would answer.
       const expected: Record<string, string> = {
-        "mount-tmpfs": "EPERM", "umount-proc": "EPERM", "unshare-user": "EPERM", "unshare-mount": "EPERM",
-        "unshare-net": "EPERM", add_key: "EPERM", "keyctl-join": "EPERM", "bpf-prog-load": "EPERM", perf_event_open: "EPERM",
-        chroot: "EPERM", "setuid-root": "EPERM", init_module: "EPERM", kexec_load: "EPERM", "raw-socket": "EPERM", "packet-socket": "EPERM",
+        "mount-tmpfs": "EPERM",
+        "umount-proc": "EPERM",
+        "unshare-user": "EPERM",
+        "unshare-mount": "EPERM",
+        "unshare-net": "EPERM",
+        add_key: "EPERM",
+        "keyctl-join": "EPERM",
+        "bpf-prog-load": "EPERM",
+        perf_event_open: "EPERM",
+        chroot: "EPERM",
+        "setuid-root": "EPERM",
+        init_module: "EPERM",
+        kexec_load: "EPERM",
+        "raw-socket": "EPERM",
+        "packet-socket": "EPERM",
       };
       for (const [name, errno] of Object.entries(expected)) expect(`${name} ${outcome[name]}`, show(python)).toBe(`${name} ${errno}`);
       // Tracing its own child is allowed under both (same user, inside the sandbox); no host process is
@@ -350,7 +370,7 @@ describe.each(CONTAINER_RUNTIMES)("hostile programs under %s", (containerRuntime
       const before = countRuns();
       const overCode = await postRun(attack.stack.baseUrl, { runtime: "python", code: python(maxCode - prefix + 1) });
       const overBody = await postRun(attack.stack.baseUrl, { runtime: "python", code: "print(1)", stdin: "s".repeat(maxBody) });
-      const notJson = await postRun(attack.stack.baseUrl, "{\"runtime\": \"python\", \"code\": " + "[".repeat(100_000));
+      const notJson = await postRun(attack.stack.baseUrl, '{"runtime": "python", "code": ' + "[".repeat(100_000));
       expect(overCode.status).toBe(400);
       expect(overCode.json.error).toMatch(/code must be at most 524288 bytes/);
       expect(overBody.status).toBe(413);

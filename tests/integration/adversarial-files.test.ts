@@ -52,7 +52,21 @@ describe.each(CONTAINER_RUNTIMES)("sandbox files against a hostile sandbox under
 
   it("refuses traversal, absolute, NUL, control and bidi names, at create and on upload and download", async () => {
     await underAttack(attack, async () => {
-      const bad = ["../escape", "a/../../escape", "/etc/escape", "~/escape", "./x", "a//b", "nul\u0000byte", "new\nline", "esc\u001b[31m", "c1\u0085", "\u202egnp.exe", "rtl\u2067x", "line\u2028sep"];
+      const bad = [
+        "../escape",
+        "a/../../escape",
+        "/etc/escape",
+        "~/escape",
+        "./x",
+        "a//b",
+        "nul\u0000byte",
+        "new\nline",
+        "esc\u001b[31m",
+        "c1\u0085",
+        "\u202egnp.exe",
+        "rtl\u2067x",
+        "line\u2028sep",
+      ];
       for (const name of bad) {
         const created = await api("POST", "/sandboxes", { runtime: "bash", code: "echo never", files: [{ path: name, content: b64("x") }] });
         expect(created.status, `create with ${JSON.stringify(name)}`).toBe(400);
@@ -115,7 +129,16 @@ describe.each(CONTAINER_RUNTIMES)("sandbox files against a hostile sandbox under
 
         // Uploads: through a link to a file, a directory, the root, /proc/1/root, /tmp, or into a FIFO.
         const evil = `evil-${randomBytes(4).toString("hex")}`;
-        for (const name of ["passwd-link", `etc-link/${evil}`, `root-link/tmp/${evil}`, `proc-root-link/${evil}`, "host-marker-link", `tmp-link/${evil}`, "fifo", "inside-link"]) {
+        for (const name of [
+          "passwd-link",
+          `etc-link/${evil}`,
+          `root-link/tmp/${evil}`,
+          `proc-root-link/${evil}`,
+          "host-marker-link",
+          `tmp-link/${evil}`,
+          "fifo",
+          "inside-link",
+        ]) {
           const upload = await api("POST", `/sandboxes/${id}/files`, { path: name, content: b64(`written-by-upload ${evil}`) });
           expect(upload.status, `upload to ${name}: ${JSON.stringify(upload.json)}`).toBe(409);
           expect(upload.json.error).toMatch(/refused: .* (is a symbolic link|is not a regular file)/);

@@ -111,7 +111,11 @@ describe("adversarial input to every field", () => {
     });
     token = createToken(stack.dataDir, "adversary");
     openapi = (await (await fetch(`${stack.baseUrl}/api/v1/openapi.json`)).json()) as OpenApi;
-    const held = await fetch(`${stack.baseUrl}/api/v1/sandboxes`, { method: "POST", headers: headers(), body: JSON.stringify({ runtime: "bash", code: "true" }) });
+    const held = await fetch(`${stack.baseUrl}/api/v1/sandboxes`, {
+      method: "POST",
+      headers: headers(),
+      body: JSON.stringify({ runtime: "bash", code: "true" }),
+    });
     expect(held.status, await held.text()).toBe(503);
   }, 120_000);
   afterAll(async () => stack?.stop());
@@ -133,7 +137,6 @@ describe("adversarial input to every field", () => {
     const [a, b] = await Promise.all([hostile, other]);
     return { ...a, ...b };
   }
-
 
   function expectBounded(label: string, result: Awaited<ReturnType<typeof timed>>, value: string) {
     const where = `${label}: ${result.status} in ${result.ms.toFixed(1)} ms (concurrent GET ${result.otherMs.toFixed(1)} ms) ${result.text.slice(0, 300)}`;
@@ -184,7 +187,11 @@ describe("adversarial input to every field", () => {
           for (const base of BASE_BODIES[schemaName]) {
             const body = JSON.stringify({ ...base, [field]: value });
             expect(Buffer.byteLength(body)).toBeLessThan(1024 * 1024);
-            expectBounded(`${method} ${template} ${field} = ${kind} (${base.runtime ?? "-"})`, await fastestOf(() => timed(url, { method, headers: headers(), body })), value);
+            expectBounded(
+              `${method} ${template} ${field} = ${kind} (${base.runtime ?? "-"})`,
+              await fastestOf(() => timed(url, { method, headers: headers(), body })),
+              value,
+            );
             sent++;
           }
         }
@@ -224,7 +231,9 @@ describe("adversarial input to every field", () => {
         for (const [kind, value] of Object.entries(IN_URL)) {
           let url = `${stack.baseUrl}${concrete(template, parameter.in === "path" ? { [parameter.name]: value } : {})}`;
           if (parameter.in === "query") url += `?${parameter.name}=${encodeURIComponent(value)}`;
-          const body = operation.requestBody ? JSON.stringify(BASE_BODIES[operation.requestBody.content["application/json"].schema.$ref.split("/").pop()!][0]) : undefined;
+          const body = operation.requestBody
+            ? JSON.stringify(BASE_BODIES[operation.requestBody.content["application/json"].schema.$ref.split("/").pop()!][0])
+            : undefined;
           // A valid body, so the parameter is what is wrong (or the ids that do not exist: 404).
           expectBounded(`${method} ${template} ${parameter.name} = ${kind}`, await fastestOf(() => timed(url, { method, headers: headers(), body })), value);
           sent++;
@@ -236,7 +245,10 @@ describe("adversarial input to every field", () => {
     // A megabyte in the request line never reaches the app: Node refuses it (431, or resets the connection
     // while the client is still writing), and the server goes on answering at once.
     const huge = `${stack.baseUrl}/api/v1/runs/${encodeURIComponent(fill(" ", 1024 * 1024))}`;
-    const status = await fetch(huge).then((response) => response.status, () => "reset");
+    const status = await fetch(huge).then(
+      (response) => response.status,
+      () => "reset",
+    );
     expect([431, "reset"]).toContain(status);
     const started = performance.now();
     expect((await fetch(`${stack.baseUrl}/api/v1/models`)).status).toBe(200);

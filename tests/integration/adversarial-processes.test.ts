@@ -86,7 +86,7 @@ describe.each(CONTAINER_RUNTIMES)("hostile processes under %s", (containerRuntim
         attack.run({
           runtime: "go",
           memory: 128,
-          code: 'package main\n\nfunc main() {\n\tvar keep [][]byte\n\tfor {\n\t\tb := make([]byte, 16<<20)\n\t\tfor i := range b {\n\t\t\tb[i] = 1\n\t\t}\n\t\tkeep = append(keep, b)\n\t}\n}\n',
+          code: "package main\n\nfunc main() {\n\tvar keep [][]byte\n\tfor {\n\t\tb := make([]byte, 16<<20)\n\t\tfor i := range b {\n\t\t\tb[i] = 1\n\t\t}\n\t\tkeep = append(keep, b)\n\t}\n}\n",
         }),
       ]);
       for (const run of runs) {
@@ -217,7 +217,10 @@ describe.each(CONTAINER_RUNTIMES)("hostile processes under %s", (containerRuntim
         attack.run({ runtime: "python", code: "import sys\nsys.stdout.write('b' * 600_000)" }),
         attack.run({ runtime: "python", code: "import sys\nsys.stdout.buffer.write(bytes(range(256)))" }),
         // A multi-byte character split across two writes must be put back together, not replaced.
-        attack.run({ runtime: "node", code: "process.stdout.write(Buffer.from([0xc3]), () => setTimeout(() => process.stdout.write(Buffer.from([0xa9, 0x0a])), 200));" }),
+        attack.run({
+          runtime: "node",
+          code: "process.stdout.write(Buffer.from([0xc3]), () => setTimeout(() => process.stdout.write(Buffer.from([0xa9, 0x0a])), 200));",
+        }),
         attack.run({ runtime: "bash", code: "printf 'a\\xff\\xfeb\\x00c\\n'" }),
       ]);
       for (const run of [yes, pythonFlood, nodeFlood, hugeLine]) {
@@ -254,7 +257,11 @@ describe.each(CONTAINER_RUNTIMES)("hostile processes under %s", (containerRuntim
       const [tmpBytes, sandboxBytes, bashBytes, tmpFiles] = await Promise.all([
         attack.run({ runtime: "python", memory: 512, code: fillBytes("/tmp") }),
         attack.run({ runtime: "python", memory: 512, code: fillBytes("/sandbox") }),
-        attack.run({ runtime: "bash", memory: 512, code: "for i in $(seq 100); do head -c 8M /dev/zero > /tmp/fill$i || { echo stopped at $i; break; }; done" }),
+        attack.run({
+          runtime: "bash",
+          memory: 512,
+          code: "for i in $(seq 100); do head -c 8M /dev/zero > /tmp/fill$i || { echo stopped at $i; break; }; done",
+        }),
         attack.run({
           runtime: "python",
           memory: 512,

@@ -13,7 +13,21 @@ const REQUEST_TIMEOUT_MS = 20_000;
 const NUM_RUNS = Number(process.env.SANDPIT_FUZZ_RUNS ?? 150);
 
 const RUN_FIELDS = ["runtime", "code", "stdin", "timeout", "memory", "vcpus", "model"];
-const SANDBOX_FIELDS = ["name", "runtime", "language", "code", "memory", "vcpus", "model", "timeout", "envVariables", "requirements", "denoFlags", "gpu", "files"];
+const SANDBOX_FIELDS = [
+  "name",
+  "runtime",
+  "language",
+  "code",
+  "memory",
+  "vcpus",
+  "model",
+  "timeout",
+  "envVariables",
+  "requirements",
+  "denoFlags",
+  "gpu",
+  "files",
+];
 const SANDBOX_RUN_FIELDS = ["input", "command", "stdin", "timeout"];
 const FILE_FIELDS = ["path", "content"];
 const POLLUTION_KEYS = ["__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty"];
@@ -29,7 +43,31 @@ const numberText = fc.oneof(
 );
 const stringValue = fc.oneof(
   fc.string({ unit: "binary", maxLength: 40 }),
-  fc.constantFrom("python", "bash", "node", "deno", "go", "shell", "javascript", "typescript", "512MB", "1GB", "256Mi", "Qwen", "../..", "/etc/passwd", "a\u0000b", "\u202eevil", "", " ", "echo hi", "print(1)", "aGk=", "T4", "any"),
+  fc.constantFrom(
+    "python",
+    "bash",
+    "node",
+    "deno",
+    "go",
+    "shell",
+    "javascript",
+    "typescript",
+    "512MB",
+    "1GB",
+    "256Mi",
+    "Qwen",
+    "../..",
+    "/etc/passwd",
+    "a\u0000b",
+    "\u202eevil",
+    "",
+    " ",
+    "echo hi",
+    "print(1)",
+    "aGk=",
+    "T4",
+    "any",
+  ),
 );
 const leaf = fc.oneof(
   numberText.map(raw),
@@ -68,7 +106,18 @@ function body(keys: string[]) {
       weight: 1,
       arbitrary: fc.oneof(
         fc.string({ unit: "binary", maxLength: 60 }),
-        fc.constantFrom("", " ", "{", "[1,", '{"a":}', "nul", "\u0000", "\ufeff{}", '{"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{"polluted":true}}}'),
+        fc.constantFrom(
+          "",
+          " ",
+          "{",
+          "[1,",
+          '{"a":}',
+          "nul",
+          "\u0000",
+          "\ufeff{}",
+          '{"__proto__":{"polluted":true}}',
+          '{"constructor":{"prototype":{"polluted":true}}}',
+        ),
         fc.integer({ min: 1_000, max: 200_000 }).map((depth) => "[".repeat(depth) + "]".repeat(depth)),
         fc.integer({ min: 1_000, max: 200_000 }).map((depth) => '{"input":' + '{"a":'.repeat(depth) + "1" + "}".repeat(depth) + "}"),
         fc.integer({ min: 1_000, max: 100_000 }).map((depth) => '{"envVariables":' + "[".repeat(depth) + "]".repeat(depth) + "}"),
@@ -80,7 +129,22 @@ function body(keys: string[]) {
 /** Ids and path segments a client might put in a URL: unicode, traversal, bad percent-encoding, very long. */
 const oddId = fc.oneof(
   fc.string({ unit: "binary", maxLength: 30 }).map(encodeURIComponent),
-  fc.constantFrom("%", "%zz", "%E0%A4%A", "%00", "..", "..%2F..%2Fetc%2Fpasswd", "%2e%2e", "AAAAAAAAAAAAAAAAAAAAAA", "null", "undefined", "__proto__", "constructor", "%C0%AE", "%ff%fe"),
+  fc.constantFrom(
+    "%",
+    "%zz",
+    "%E0%A4%A",
+    "%00",
+    "..",
+    "..%2F..%2Fetc%2Fpasswd",
+    "%2e%2e",
+    "AAAAAAAAAAAAAAAAAAAAAA",
+    "null",
+    "undefined",
+    "__proto__",
+    "constructor",
+    "%C0%AE",
+    "%ff%fe",
+  ),
   fc.integer({ min: 100, max: 6000 }).map((length) => "A".repeat(length)),
 );
 const oddQuery = fc.oneof(
@@ -88,7 +152,15 @@ const oddQuery = fc.oneof(
   fc.constantFrom("?wait=1", "?wait=true", "?wait=0", "?wait=%zz", "?wait[]=1", "?wait=1&wait=2", "?__proto__[x]=1", "?%", "?wait=1#frag"),
   fc.string({ unit: "binary", maxLength: 30 }).map((text) => `?${encodeURIComponent(text)}=${encodeURIComponent(text)}`),
 );
-const contentType = fc.constantFrom("application/json", "application/json; charset=utf-8", "application/vnd.api+json", "text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", undefined);
+const contentType = fc.constantFrom(
+  "application/json",
+  "application/json; charset=utf-8",
+  "application/vnd.api+json",
+  "text/plain",
+  "multipart/form-data; boundary=x",
+  "application/x-www-form-urlencoded",
+  undefined,
+);
 
 describe("API property tests (fast-check): any input gets a 2xx or a 4xx with a message", () => {
   let stack: Stack;
@@ -173,26 +245,38 @@ describe("API property tests (fast-check): any input gets a 2xx or a 4xx with a 
 
   property(
     "POST /api/v1/runs",
-    fc.tuple(body(RUN_FIELDS), contentType, fc.boolean()).map(([text, type, auth]) => () => check("POST", "/api/v1/runs", { body: text, contentType: type, auth })),
+    fc.tuple(body(RUN_FIELDS), contentType, fc.boolean()).map(
+      ([text, type, auth]) =>
+        () =>
+          check("POST", "/api/v1/runs", { body: text, contentType: type, auth }),
+    ),
   );
 
   property(
     "POST /api/v1/sandboxes",
-    fc.tuple(body(SANDBOX_FIELDS), contentType, fc.boolean()).map(([text, type, auth]) => () => check("POST", "/api/v1/sandboxes", { body: text, contentType: type, auth })),
+    fc.tuple(body(SANDBOX_FIELDS), contentType, fc.boolean()).map(
+      ([text, type, auth]) =>
+        () =>
+          check("POST", "/api/v1/sandboxes", { body: text, contentType: type, auth }),
+    ),
   );
 
   property(
     "POST /api/v1/sandboxes/:id/runs (the live sandbox, or an odd id)",
-    fc
-      .tuple(body(SANDBOX_RUN_FIELDS), contentType, fc.option(oddId, { freq: 3 }), oddQuery)
-      .map(([text, type, id, query]) => () => check("POST", `/api/v1/sandboxes/${id ?? sandboxId}/runs${query.replace("wait", "nowait")}`, { body: text, contentType: type, auth: true })),
+    fc.tuple(body(SANDBOX_RUN_FIELDS), contentType, fc.option(oddId, { freq: 3 }), oddQuery).map(
+      ([text, type, id, query]) =>
+        () =>
+          check("POST", `/api/v1/sandboxes/${id ?? sandboxId}/runs${query.replace("wait", "nowait")}`, { body: text, contentType: type, auth: true }),
+    ),
   );
 
   property(
     "POST /api/v1/sandboxes/:id/files",
-    fc
-      .tuple(body(FILE_FIELDS), contentType, fc.option(oddId, { freq: 3 }))
-      .map(([text, type, id]) => () => check("POST", `/api/v1/sandboxes/${id ?? sandboxId}/files`, { body: text, contentType: type, auth: true })),
+    fc.tuple(body(FILE_FIELDS), contentType, fc.option(oddId, { freq: 3 })).map(
+      ([text, type, id]) =>
+        () =>
+          check("POST", `/api/v1/sandboxes/${id ?? sandboxId}/files`, { body: text, contentType: type, auth: true }),
+    ),
   );
 
   property(
@@ -224,8 +308,13 @@ describe("API property tests (fast-check): any input gets a 2xx or a 4xx with a 
   it("answers 400 to JSON nested deeper than the limit, at every endpoint that takes a body, and takes 63", async () => {
     const deep = (depth: number) => '{"input":' + '{"a":'.repeat(depth) + "1" + "}".repeat(depth) + "}";
     for (const path of ["/api/v1/runs", "/api/v1/sandboxes", `/api/v1/sandboxes/${sandboxId}/runs`, `/api/v1/sandboxes/${sandboxId}/files`]) {
-      for (const depth of [64, 5_000]) { // + the outer object: 65 levels and more
-        const response = await fetch(`${stack.baseUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: deep(depth) });
+      for (const depth of [64, 5_000]) {
+        // + the outer object: 65 levels and more
+        const response = await fetch(`${stack.baseUrl}${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: deep(depth),
+        });
         const json = await response.json();
         expect(response.status, `${path} depth ${depth}: ${JSON.stringify(json)}`).toBe(400);
         expect(json.error).toMatch(/nests arrays and objects more than 64 levels/);

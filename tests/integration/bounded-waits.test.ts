@@ -59,7 +59,11 @@ describe.each(CONTAINER_RUNTIMES)("bounded waits on a hostile sandbox under %s",
   }
 
   it("still reads an ordinary handler response (a regular file under the cap)", async () => {
-    const created = await api("POST", "/sandboxes", { runtime: "python", code: "def handler(event, context):\n    return {'sum': event['a'] + event['b'], 'pad': 'x' * 500000}", timeout: 120 });
+    const created = await api("POST", "/sandboxes", {
+      runtime: "python",
+      code: "def handler(event, context):\n    return {'sum': event['a'] + event['b'], 'pad': 'x' * 500000}",
+      timeout: 120,
+    });
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     const result = await api("POST", `/sandboxes/${created.json.id}/runs?wait=1`, { input: { a: 2, b: 3 }, timeout: 20 });
     expect(result.status).toBe(201);
@@ -74,18 +78,25 @@ describe.each(CONTAINER_RUNTIMES)("bounded waits on a hostile sandbox under %s",
     ["a link to /dev/zero as the response file", 'ln -s /dev/zero "$SANDPIT_RESPONSE_FILE"; echo made'],
     ["a response file far over the byte cap", 'head -c 3000000 /dev/zero | tr "\\0" "[" > "$SANDPIT_RESPONSE_FILE"; echo made'],
     // Swapped in after the worker's check would pass: a file first, then a FIFO in its place.
-    ["a file replaced by a FIFO", 'echo "{}" > "$SANDPIT_RESPONSE_FILE"; (sleep 0.05; rm -f "$SANDPIT_RESPONSE_FILE"; mkfifo "$SANDPIT_RESPONSE_FILE") & disown; echo made'],
+    [
+      "a file replaced by a FIFO",
+      'echo "{}" > "$SANDPIT_RESPONSE_FILE"; (sleep 0.05; rm -f "$SANDPIT_RESPONSE_FILE"; mkfifo "$SANDPIT_RESPONSE_FILE") & disown; echo made',
+    ],
   ];
 
-  it.each(cases)("%s: the run ends within its timeout plus a margin, without a response, and the slot is freed", async (_name, code) => {
-    const sandboxId = await sandboxWith(code);
-    const { run, elapsedMs } = await runOnce(sandboxId);
-    expect(run.stdout, JSON.stringify(run)).toContain("made");
-    expect(["succeeded", "failed"]).toContain(run.status);
-    expect(elapsedMs, JSON.stringify(run)).toBeLessThan(RUN_TIMEOUT_S * 1000 + MARGIN_MS);
-    await expectSlotFree();
-    await api("DELETE", `/sandboxes/${sandboxId}`);
-  }, 90_000);
+  it.each(cases)(
+    "%s: the run ends within its timeout plus a margin, without a response, and the slot is freed",
+    async (_name, code) => {
+      const sandboxId = await sandboxWith(code);
+      const { run, elapsedMs } = await runOnce(sandboxId);
+      expect(run.stdout, JSON.stringify(run)).toContain("made");
+      expect(["succeeded", "failed"]).toContain(run.status);
+      expect(elapsedMs, JSON.stringify(run)).toBeLessThan(RUN_TIMEOUT_S * 1000 + MARGIN_MS);
+      await expectSlotFree();
+      await api("DELETE", `/sandboxes/${sandboxId}`);
+    },
+    90_000,
+  );
 
   it("a child that keeps the run's output open past the timeout: the run times out and the slot is freed", async () => {
     // setsid: out of the run's process group, so the worker's group kill misses it; it holds stdout open.

@@ -25,7 +25,9 @@ describe("fair shares", () => {
   afterAll(async () => {
     // Cancel what is left of A's backlog so the stack stops quickly.
     await Promise.all(
-      backlog.map((id) => fetch(`${stack.baseUrl}/api/v1/runs/${id}/cancel`, { method: "POST", headers: { authorization: `Bearer ${tokenA}` } }).catch(() => undefined)),
+      backlog.map((id) =>
+        fetch(`${stack.baseUrl}/api/v1/runs/${id}/cancel`, { method: "POST", headers: { authorization: `Bearer ${tokenA}` } }).catch(() => undefined),
+      ),
     );
     await stack?.stop();
   }, 60_000);

@@ -20,9 +20,7 @@ type RunRowProbe = { id: string; status: string; attempts: number; started_at: n
 function runRows(stack: Stack, ids: string[]): Map<string, RunRowProbe> {
   const db = new Database(path.join(stack.dataDir, "sandpit.db"), { readonly: true, fileMustExist: true });
   try {
-    const rows = db
-      .prepare(`SELECT id, status, attempts, started_at FROM runs WHERE id IN (${ids.map(() => "?").join(",")})`)
-      .all(...ids) as RunRowProbe[];
+    const rows = db.prepare(`SELECT id, status, attempts, started_at FROM runs WHERE id IN (${ids.map(() => "?").join(",")})`).all(...ids) as RunRowProbe[];
     return new Map(rows.map((row) => [row.id, row]));
   } finally {
     db.close();
@@ -31,7 +29,12 @@ function runRows(stack: Stack, ids: string[]): Map<string, RunRowProbe> {
 
 /** Containers on the private daemon labelled with one of these runs, in any state. */
 function containersFor(runIds: string[]): string[] {
-  return runIds.flatMap((id) => dockerd.docker(["ps", "-aq", "--no-trunc", "--filter", `label=sandpit.run=${id}`]).split("\n").filter(Boolean));
+  return runIds.flatMap((id) =>
+    dockerd
+      .docker(["ps", "-aq", "--no-trunc", "--filter", `label=sandpit.run=${id}`])
+      .split("\n")
+      .filter(Boolean),
+  );
 }
 
 /** Every container on the private daemon (all of them belong to the stack under test), any state. */

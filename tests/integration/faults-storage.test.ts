@@ -97,7 +97,10 @@ describe.each(["runsc"] as const)("storage faults under %s", (containerRuntime) 
         locker.close();
       }
       for (const response of longResponses) await expectClearRefusalOrCreated(response);
-      expect(longResponses.some((response) => response.status === 503), JSON.stringify(longResponses)).toBe(true);
+      expect(
+        longResponses.some((response) => response.status === 503),
+        JSON.stringify(longResponses),
+      ).toBe(true);
       expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
 
       // Everything accepted ends; the writer run ends with its output whole or with a clear error.
@@ -171,7 +174,10 @@ describe.each(["runsc"] as const)("storage faults under %s", (containerRuntime) 
 
       const refused = await Promise.all([0, 1, 2].map(() => postRun(stack.baseUrl, { runtime: "bash", code: "echo x".repeat(2000) })));
       for (const response of refused) await expectClearRefusalOrCreated(response);
-      expect(refused.some((response) => response.status === 507), JSON.stringify(refused.map((r) => r.status))).toBe(true);
+      expect(
+        refused.some((response) => response.status === 507),
+        JSON.stringify(refused.map((r) => r.status)),
+      ).toBe(true);
       const writerRun = await getRun(stack.baseUrl, writer.json.id, true).catch(() => null);
 
       // Space comes back: the service recovers without a restart.

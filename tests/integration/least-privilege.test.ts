@@ -15,7 +15,12 @@ describe("least privilege", () => {
 
   it("runs the web process as the unprivileged web user, outside the docker group", () => {
     const status = readFileSync(`/proc/${stack.webPid()}/status`, "utf8");
-    const field = (name: string) => status.match(new RegExp(`^${name}:\\s*(.*)$`, "m"))![1].trim().split(/\s+/).map(Number);
+    const field = (name: string) =>
+      status
+        .match(new RegExp(`^${name}:\\s*(.*)$`, "m"))![1]
+        .trim()
+        .split(/\s+/)
+        .map(Number);
     const webUid = Number(execFileSync("id", ["-u", WEB_USER], { encoding: "utf8" }).trim());
     expect(field("Uid")).toEqual([webUid, webUid, webUid, webUid]);
     expect(webUid).not.toBe(0);
@@ -26,8 +31,12 @@ describe("least privilege", () => {
   });
 
   it("the web user cannot open the Docker socket (EACCES), while root can", () => {
-    const probe = 'require("net").connect("/var/run/docker.sock").on("connect", () => { console.log("CONNECTED"); process.exit(0) }).on("error", (e) => { console.log(e.code); process.exit(0) })';
-    const asWeb = spawnSync("setpriv", [`--reuid=${WEB_USER}`, `--regid=${WEB_USER}`, "--init-groups", "--", process.execPath, "-e", probe], { encoding: "utf8", timeout: 10_000 });
+    const probe =
+      'require("net").connect("/var/run/docker.sock").on("connect", () => { console.log("CONNECTED"); process.exit(0) }).on("error", (e) => { console.log(e.code); process.exit(0) })';
+    const asWeb = spawnSync("setpriv", [`--reuid=${WEB_USER}`, `--regid=${WEB_USER}`, "--init-groups", "--", process.execPath, "-e", probe], {
+      encoding: "utf8",
+      timeout: 10_000,
+    });
     expect(asWeb.stdout.trim(), asWeb.stderr).toBe("EACCES");
     const asRoot = spawnSync(process.execPath, ["-e", probe], { encoding: "utf8", timeout: 10_000 });
     expect(asRoot.stdout.trim()).toBe("CONNECTED");

@@ -34,9 +34,7 @@ type RunTimes = {
 /** Alternates a bash and a python hello, each printing a tag unique to its client and index. */
 function program(client: number, index: number) {
   const tag = `hello-${client}-${index}`;
-  return (client + index) % 2 === 0
-    ? { tag, body: { runtime: "bash", code: `echo ${tag}` } }
-    : { tag, body: { runtime: "python", code: `print("${tag}")` } };
+  return (client + index) % 2 === 0 ? { tag, body: { runtime: "bash", code: `echo ${tag}` } } : { tag, body: { runtime: "python", code: `print("${tag}")` } };
 }
 
 /** Polls with ?wait=1 (each answer is held until the run ends or its wait deadline) until the run is terminal. */
@@ -73,9 +71,7 @@ function peakQueueDepth(rows: RunTimes[]): number {
 function readRuns(stack: Stack): RunTimes[] {
   const db = new Database(path.join(stack.dataDir, "sandpit.db"), { readonly: true, fileMustExist: true });
   try {
-    return db
-      .prepare("SELECT id, status, attempts, worker_id, queued_at, claimed_at, started_at, finished_at FROM runs ORDER BY seq")
-      .all() as RunTimes[];
+    return db.prepare("SELECT id, status, attempts, worker_id, queued_at, claimed_at, started_at, finished_at FROM runs ORDER BY seq").all() as RunTimes[];
   } finally {
     db.close();
   }
@@ -93,7 +89,10 @@ describe.each(CONTAINER_RUNTIMES)("load under %s", (containerRuntime) => {
     const { baseUrl } = stack;
     const perClient = RUNS / CLIENTS;
     // Each client is an API user with its own token (anonymous callers share one per-address budget).
-    const tokens = await createTokens(stack.dataDir, Array.from({ length: CLIENTS }, (_, client) => `load-client-${client}`));
+    const tokens = await createTokens(
+      stack.dataDir,
+      Array.from({ length: CLIENTS }, (_, client) => `load-client-${client}`),
+    );
     const started = Date.now();
 
     // The burst: every client posts its runs back to back, all clients at once.

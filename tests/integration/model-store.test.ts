@@ -52,77 +52,81 @@ describe.each(CONTAINER_RUNTIMES)("model store under %s", (containerRuntime: Con
 
   // The store's HTTP protocol does not depend on the container runtime: tested once, on the runc stack.
   const storeProtocolIt = containerRuntime === "runc" ? it : () => {};
-  storeProtocolIt("uploads in chunks, resumes an interrupted upload, dedupes, lists sizes and deletes", async () => {
-    const manifest = manifestOf("tiny-a", files);
-    const first = await storeApi(stack.baseUrl, token, "POST", "/uploads", manifest);
-    expect(first.status, JSON.stringify(first.json)).toBe(200);
-    expect(first.json.missing.map((blob: any) => blob.offset)).toEqual([0, 0, 0]);
+  storeProtocolIt(
+    "uploads in chunks, resumes an interrupted upload, dedupes, lists sizes and deletes",
+    async () => {
+      const manifest = manifestOf("tiny-a", files);
+      const first = await storeApi(stack.baseUrl, token, "POST", "/uploads", manifest);
+      expect(first.status, JSON.stringify(first.json)).toBe(200);
+      expect(first.json.missing.map((blob: any) => blob.offset)).toEqual([0, 0, 0]);
 
-    // A commit before the bytes arrive names what is missing.
-    const early = await storeApi(stack.baseUrl, token, "POST", "/commits", manifest);
-    expect(early.status).toBe(409);
-    expect(early.json.error).toContain("model.safetensors");
+      // A commit before the bytes arrive names what is missing.
+      const early = await storeApi(stack.baseUrl, token, "POST", "/commits", manifest);
+      expect(early.status).toBe(409);
+      expect(early.json.error).toContain("model.safetensors");
 
-    // Interrupted after two chunks (config.json whole, then the first chunk of the weights).
-    await sendMissing(stack.baseUrl, token, files, { ...first.json, missing: [first.json.missing[0], first.json.missing[1]] }, 2);
-    const weights = files[1].bytes;
-    // A cut connection: fewer bytes than Content-Range promised. Refused, and the stored part does not move.
-    const cut = await putChunk(stack.baseUrl, token, weights, CHUNK, 2 * CHUNK - 1, weights.subarray(CHUNK, CHUNK + 100));
-    expect(cut.status).toBe(400);
-    // A chunk from the wrong place: 409 with the offset to resume from.
-    const skipped = await putChunk(stack.baseUrl, token, weights, 2 * CHUNK, 3 * CHUNK - 1);
-    expect(skipped.status).toBe(409);
-    expect(skipped.json.offset).toBe(CHUNK);
+      // Interrupted after two chunks (config.json whole, then the first chunk of the weights).
+      await sendMissing(stack.baseUrl, token, files, { ...first.json, missing: [first.json.missing[0], first.json.missing[1]] }, 2);
+      const weights = files[1].bytes;
+      // A cut connection: fewer bytes than Content-Range promised. Refused, and the stored part does not move.
+      const cut = await putChunk(stack.baseUrl, token, weights, CHUNK, 2 * CHUNK - 1, weights.subarray(CHUNK, CHUNK + 100));
+      expect(cut.status).toBe(400);
+      // A chunk from the wrong place: 409 with the offset to resume from.
+      const skipped = await putChunk(stack.baseUrl, token, weights, 2 * CHUNK, 3 * CHUNK - 1);
+      expect(skipped.status).toBe(409);
+      expect(skipped.json.offset).toBe(CHUNK);
 
-    const resumed = await storeApi(stack.baseUrl, token, "POST", "/uploads", manifest);
-    const offsets = Object.fromEntries(resumed.json.missing.map((blob: any) => [blob.sha256, blob.offset]));
-    expect(Object.keys(offsets)).toHaveLength(2); // config.json arrived whole
-    expect(offsets[manifest.files[1].sha256]).toBe(CHUNK);
-    const resentBytes = await sendMissing(stack.baseUrl, token, files, resumed.json);
-    expect(resentBytes).toBe(weights.length - CHUNK + files[2].bytes.length);
-    const committed = await storeApi(stack.baseUrl, token, "POST", "/commits", manifest);
-    expect(committed.status, JSON.stringify(committed.json)).toBe(201);
+      const resumed = await storeApi(stack.baseUrl, token, "POST", "/uploads", manifest);
+      const offsets = Object.fromEntries(resumed.json.missing.map((blob: any) => [blob.sha256, blob.offset]));
+      expect(Object.keys(offsets)).toHaveLength(2); // config.json arrived whole
+      expect(offsets[manifest.files[1].sha256]).toBe(CHUNK);
+      const resentBytes = await sendMissing(stack.baseUrl, token, files, resumed.json);
+      expect(resentBytes).toBe(weights.length - CHUNK + files[2].bytes.length);
+      const committed = await storeApi(stack.baseUrl, token, "POST", "/commits", manifest);
+      expect(committed.status, JSON.stringify(committed.json)).toBe(201);
 
-    // Bytes that do not hash to the name they were sent under never become a blob.
-    const liar = Buffer.from("not what the name says");
-    const lying = await fetch(`${stack.baseUrl}/api/v1/models/blobs/${"0".repeat(64)}`, {
-      method: "PUT",
-      headers: { authorization: `Bearer ${token}`, "content-range": `bytes 0-${liar.length - 1}/${liar.length}` },
-      body: new Uint8Array(liar),
-    });
-    expect(lying.status).toBe(400);
+      // Bytes that do not hash to the name they were sent under never become a blob.
+      const liar = Buffer.from("not what the name says");
+      const lying = await fetch(`${stack.baseUrl}/api/v1/models/blobs/${"0".repeat(64)}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${token}`, "content-range": `bytes 0-${liar.length - 1}/${liar.length}` },
+        body: new Uint8Array(liar),
+      });
+      expect(lying.status).toBe(400);
 
-    // A second model sharing the weights: the store asks only for its own config.
-    const second: LocalFile[] = [{ path: "config.json", bytes: Buffer.from('{"model_type":"gpt2","copy":true}') }, files[1]];
-    const secondManifest = manifestOf("org/tiny-b", second);
-    const secondPlan = await storeApi(stack.baseUrl, token, "POST", "/uploads", secondManifest);
-    expect(secondPlan.json.missing.map((blob: any) => blob.sha256)).toEqual([secondManifest.files[0].sha256]);
-    await sendMissing(stack.baseUrl, token, second, secondPlan.json);
-    expect((await storeApi(stack.baseUrl, token, "POST", "/commits", secondManifest)).status).toBe(201);
-    const modelsDir = path.join(stack.dataDir, "models");
-    expect(lstatSync(path.join(modelsDir, "org/tiny-b/model.safetensors")).ino).toBe(lstatSync(path.join(modelsDir, "tiny-a/model.safetensors")).ino);
+      // A second model sharing the weights: the store asks only for its own config.
+      const second: LocalFile[] = [{ path: "config.json", bytes: Buffer.from('{"model_type":"gpt2","copy":true}') }, files[1]];
+      const secondManifest = manifestOf("org/tiny-b", second);
+      const secondPlan = await storeApi(stack.baseUrl, token, "POST", "/uploads", secondManifest);
+      expect(secondPlan.json.missing.map((blob: any) => blob.sha256)).toEqual([secondManifest.files[0].sha256]);
+      await sendMissing(stack.baseUrl, token, second, secondPlan.json);
+      expect((await storeApi(stack.baseUrl, token, "POST", "/commits", secondManifest)).status).toBe(201);
+      const modelsDir = path.join(stack.dataDir, "models");
+      expect(lstatSync(path.join(modelsDir, "org/tiny-b/model.safetensors")).ino).toBe(lstatSync(path.join(modelsDir, "tiny-a/model.safetensors")).ino);
 
-    const listed = await storeApi(stack.baseUrl, token, "GET", "");
-    const sizes = Object.fromEntries(listed.json.models.map((model: any) => [model.name, model.sizeBytes]));
-    expect(sizes["tiny-a"]).toBe(files.reduce((sum, file) => sum + file.bytes.length, 0));
-    expect(sizes["org/tiny-b"]).toBe(second.reduce((sum, file) => sum + file.bytes.length, 0));
+      const listed = await storeApi(stack.baseUrl, token, "GET", "");
+      const sizes = Object.fromEntries(listed.json.models.map((model: any) => [model.name, model.sizeBytes]));
+      expect(sizes["tiny-a"]).toBe(files.reduce((sum, file) => sum + file.bytes.length, 0));
+      expect(sizes["org/tiny-b"]).toBe(second.reduce((sum, file) => sum + file.bytes.length, 0));
 
-    // Paths that could leave the folder are refused before anything is stored.
-    for (const bad of ["../x", "/etc/passwd", "a/../../b", ".hidden", "a//b", "a\\b"]) {
-      const refused = await storeApi(stack.baseUrl, token, "POST", "/uploads", { name: "bad", files: [{ path: bad, sha256: "0".repeat(64), size: 1 }] });
-      expect(refused.status, bad).toBe(400);
-    }
-    expect((await storeApi(stack.baseUrl, token, "POST", "/uploads", { name: "../up", files: manifest.files })).status).toBe(400);
+      // Paths that could leave the folder are refused before anything is stored.
+      for (const bad of ["../x", "/etc/passwd", "a/../../b", ".hidden", "a//b", "a\\b"]) {
+        const refused = await storeApi(stack.baseUrl, token, "POST", "/uploads", { name: "bad", files: [{ path: bad, sha256: "0".repeat(64), size: 1 }] });
+        expect(refused.status, bad).toBe(400);
+      }
+      expect((await storeApi(stack.baseUrl, token, "POST", "/uploads", { name: "../up", files: manifest.files })).status).toBe(400);
 
-    // Deleting one model keeps the blob the other still links; deleting both frees it.
-    const blobs = path.join(modelsDir, ".store/blobs/sha256");
-    expect((await storeApi(stack.baseUrl, token, "DELETE", "/tiny-a")).status).toBe(204);
-    expect(readdirSync(blobs)).toContain(manifest.files[1].sha256);
-    expect((await storeApi(stack.baseUrl, token, "DELETE", "/org/tiny-b")).status).toBe(204);
-    expect(readdirSync(blobs)).not.toContain(manifest.files[1].sha256);
-    expect((await storeApi(stack.baseUrl, token, "GET", "")).json.models).toEqual([]);
-    expect((await storeApi(stack.baseUrl, token, "DELETE", "/tiny-a")).status).toBe(404);
-  }, 120_000);
+      // Deleting one model keeps the blob the other still links; deleting both frees it.
+      const blobs = path.join(modelsDir, ".store/blobs/sha256");
+      expect((await storeApi(stack.baseUrl, token, "DELETE", "/tiny-a")).status).toBe(204);
+      expect(readdirSync(blobs)).toContain(manifest.files[1].sha256);
+      expect((await storeApi(stack.baseUrl, token, "DELETE", "/org/tiny-b")).status).toBe(204);
+      expect(readdirSync(blobs)).not.toContain(manifest.files[1].sha256);
+      expect((await storeApi(stack.baseUrl, token, "GET", "")).json.models).toEqual([]);
+      expect((await storeApi(stack.baseUrl, token, "DELETE", "/tiny-a")).status).toBe(404);
+    },
+    120_000,
+  );
 
   // The playground inserts these when a model is picked (images/<name>/starter.model.*): each must run as it is.
   it("runs every runtime's model snippet as a run with `model`, reading the folder", async () => {
@@ -166,7 +170,13 @@ describe.each(CONTAINER_RUNTIMES)("model store under %s", (containerRuntime: Con
       '        print("refused")',
     ].join("\n");
     // `cpu_cores`: the published SDK's name for vcpus.
-    const created = await sandboxApi(stack, token, "POST", "/sandboxes", { runtime: "python", model: { name: "org/mounted", path: "./models/org/mounted" }, code, timeout: 60, cpu_cores: 0.5 });
+    const created = await sandboxApi(stack, token, "POST", "/sandboxes", {
+      runtime: "python",
+      model: { name: "org/mounted", path: "./models/org/mounted" },
+      code,
+      timeout: 60,
+      cpu_cores: 0.5,
+    });
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     // The published SDK's instance fields.
     expect(created.json).toMatchObject({ type: "cpu", gpu: null, vcpus: 0.5, model: "org/mounted" });

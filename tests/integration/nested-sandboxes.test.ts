@@ -90,7 +90,9 @@ describe.each(CONTAINER_RUNTIMES)("nested sandboxes under %s", (containerRuntime
   /** The same, but the requests go out from `viaId`'s channel: that sandbox runs them. */
   const through = async (viaId: string, requests: { method: string; path: string; body?: unknown }[]) => (await probe(viaId, { requests })).results;
   const containersOf = (sandboxId: string) =>
-    execFileSync("docker", ["ps", "-aq", "--filter", `label=sandpit.sandbox=${sandboxId}`], { encoding: "utf8" }).split("\n").filter(Boolean);
+    execFileSync("docker", ["ps", "-aq", "--filter", `label=sandpit.sandbox=${sandboxId}`], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean);
   const statusOf = async (sandboxId: string) => (await api("GET", `/api/v1/sandboxes/${sandboxId}`)).json.status as string;
 
   beforeAll(async () => {
@@ -111,8 +113,14 @@ describe.each(CONTAINER_RUNTIMES)("nested sandboxes under %s", (containerRuntime
       timeout: 120,
       nested: { maxChildren: 3, maxDepth: 1 },
     });
-    const chunks = [[1, 2, 3], [4, 5, 6], [7, 8, 9]];
-    const run = await api("POST", `/api/v1/sandboxes/${parent.id}/runs?wait=1`, { input: { childCode: readFileSync(path.join(EXAMPLE, "child.py"), "utf8"), chunks } });
+    const chunks = [
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ];
+    const run = await api("POST", `/api/v1/sandboxes/${parent.id}/runs?wait=1`, {
+      input: { childCode: readFileSync(path.join(EXAMPLE, "child.py"), "utf8"), chunks },
+    });
     expect(run.json.status, JSON.stringify(run.json)).toBe(200);
     expect(run.json.response.workers).toBe(3);
     expect(run.json.response.total).toBe(45);
@@ -163,7 +171,11 @@ describe.each(CONTAINER_RUNTIMES)("nested sandboxes under %s", (containerRuntime
 
   it("a tree keeps to its budget, its depth and its parent's time, with errors naming the limit", async () => {
     const parent = await createProbe({ nested: { maxChildren: 4, maxDepth: 2, memory: 400, vcpus: 2.5 } });
-    const child = (extra: Record<string, unknown>) => ({ method: "POST", path: "/api/v1/sandboxes", body: { runtime: "python", code: PROBE, memory: 64, vcpus: 0.5, ...extra } });
+    const child = (extra: Record<string, unknown>) => ({
+      method: "POST",
+      path: "/api/v1/sandboxes",
+      body: { runtime: "python", code: PROBE, memory: 64, vcpus: 0.5, ...extra },
+    });
     const [a, tooMuchMemory, tooManyCpus, tooDeep, tooLong, c, oneTooMany] = await through(parent.id, [
       // a: itself and its own subtree's budget: 2 sandboxes, 256 MB, 1 vCPU of the parent's 4, 400 MB, 2.5 vCPUs.
       child({ memory: 128, nested: { maxChildren: 1, maxDepth: 1, memory: 128, vcpus: 0.5 } }),
@@ -209,7 +221,10 @@ describe.each(CONTAINER_RUNTIMES)("nested sandboxes under %s", (containerRuntime
       { method: "GET", path: `/api/v1/sandboxes/${parent.id}` },
       { method: "DELETE", path: `/api/v1/sandboxes/${stranger.id}` },
     ]);
-    expect(fromC.map((result) => result.status), JSON.stringify(fromC)).toEqual([404, 404, 404, 404, 404, 404]);
+    expect(
+      fromC.map((result) => result.status),
+      JSON.stringify(fromC),
+    ).toEqual([404, 404, 404, 404, 404, 404]);
     const fromParent = await through(parent.id, [{ method: "GET", path: `/api/v1/sandboxes/${grandchild.body.id}` }]);
     expect(fromParent[0].status).toBe(200);
     expect(await statusOf(grandchild.body.id)).toBe("ready");

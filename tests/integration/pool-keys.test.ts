@@ -23,7 +23,11 @@ function poolLimits(stack: Stack): string[] {
   const ids = poolContainers(stack.dataDir);
   if (!ids.length) return [];
   // A container removed since the listing is skipped (docker inspect still prints the others).
-  const inspected = spawnSync("docker", ["inspect", "--format", "{{.State.Running}} {{.Config.Image}}/{{.HostConfig.Memory}}/{{.HostConfig.NanoCpus}}", ...ids], { encoding: "utf8" });
+  const inspected = spawnSync(
+    "docker",
+    ["inspect", "--format", "{{.State.Running}} {{.Config.Image}}/{{.HostConfig.Memory}}/{{.HostConfig.NanoCpus}}", ...ids],
+    { encoding: "utf8" },
+  );
   return inspected.stdout
     .split("\n")
     .filter((line) => line.startsWith("true "))

@@ -15,18 +15,17 @@ describe.each(CONTAINER_RUNTIMES)("queue and recovery under %s", (containerRunti
   afterAll(async () => stack?.stop());
 
   it("runs 20 runs submitted at once, each exactly once", async () => {
-    const created = await Promise.all(
-      Array.from({ length: 20 }, (_, index) => postRun(stack.baseUrl, { runtime: "bash", code: `echo run-${index}` })),
-    );
+    const created = await Promise.all(Array.from({ length: 20 }, (_, index) => postRun(stack.baseUrl, { runtime: "bash", code: `echo run-${index}` })));
     expect(created.every((response) => response.status === 201)).toBe(true);
     const runs = await Promise.all(created.map((response) => getRun(stack.baseUrl, response.json.id, true)));
     runs.forEach((run, index) => {
       expect(run, JSON.stringify(run)).toMatchObject({ status: "succeeded", stdout: `run-${index}\n` });
     });
     const db = new Database(path.join(stack.dataDir, "sandpit.db"), { readonly: true });
-    const rows = db
-      .prepare(`SELECT id, attempts, worker_id FROM runs WHERE id IN (${runs.map(() => "?").join(",")})`)
-      .all(...runs.map((run) => run.id)) as { attempts: number; worker_id: string }[];
+    const rows = db.prepare(`SELECT id, attempts, worker_id FROM runs WHERE id IN (${runs.map(() => "?").join(",")})`).all(...runs.map((run) => run.id)) as {
+      attempts: number;
+      worker_id: string;
+    }[];
     db.close();
     expect(rows).toHaveLength(20);
     expect(rows.every((row) => row.attempts === 1)).toBe(true);

@@ -20,7 +20,9 @@ import { requirementsImageTag } from "@/worker/sandboxes/requirements-image";
 const REQUIREMENTS_LABEL = "sandpit.requirements-cache";
 
 function labelledImages(): string[] {
-  return execFileSync("docker", ["images", "-q", "--filter", `label=${REQUIREMENTS_LABEL}`], { encoding: "utf8" }).split("\n").filter(Boolean);
+  return execFileSync("docker", ["images", "-q", "--filter", `label=${REQUIREMENTS_LABEL}`], { encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean);
 }
 
 async function api(stack: Stack, token: string, method: string, route: string, body?: unknown) {
@@ -66,7 +68,11 @@ describe.each(CONTAINER_RUNTIMES)("registry requirements under %s", (containerRu
   }, 600_000);
 
   it("installs is-number@7.0.0 from npm; the second sandbox gets it from the cache", async () => {
-    const body = { runtime: "node", requirements: ["is-number@7.0.0"], code: "console.log(require('is-number')(5), require('is-number/package.json').version)" };
+    const body = {
+      runtime: "node",
+      requirements: ["is-number@7.0.0"],
+      code: "console.log(require('is-number')(5), require('is-number/package.json').version)",
+    };
     const first = await runOnce(stack, token, body);
     expect(first.created.status, JSON.stringify(first.created.json)).toBe(201);
     expect(first.run?.json.stdout, JSON.stringify(first.run?.json)).toBe("true 7.0.0\n");
@@ -125,7 +131,11 @@ async function startNpmRegistry(workDir: string, packages: { name: string; versi
       versions: {
         [pkg.version]: {
           ...manifest,
-          dist: { tarball: origin + tarballPath, integrity: `sha512-${createHash("sha512").update(bytes).digest("base64")}`, shasum: createHash("sha1").update(bytes).digest("hex") },
+          dist: {
+            tarball: origin + tarballPath,
+            integrity: `sha512-${createHash("sha512").update(bytes).digest("base64")}`,
+            shasum: createHash("sha1").update(bytes).digest("hex"),
+          },
         },
       },
     });
@@ -217,7 +227,12 @@ describe.each(CONTAINER_RUNTIMES)("a hostile npm registry under %s", (containerR
   }, 300_000);
 
   it("installs an honest package from the same registry", async () => {
-    const created = await api(stack, token, "POST", "/sandboxes", { runtime: "node", requirements: ["honest@1.0.0"], code: "console.log(require('honest'))", timeout: 60 });
+    const created = await api(stack, token, "POST", "/sandboxes", {
+      runtime: "node",
+      requirements: ["honest@1.0.0"],
+      code: "console.log(require('honest'))",
+      timeout: 60,
+    });
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     const run = await api(stack, token, "POST", `/sandboxes/${created.json.id}/runs?wait=1`, {});
     expect(run.json.stdout).toBe("1\n");
@@ -247,7 +262,10 @@ async function startPypiIndex(workDir: string, projects: Record<string, { file: 
     }
     const served = Object.values(projects).find((entry) => entry.bytes && url === `/files/${entry.file}`);
     // A file that never comes: the download hangs until the build's timeout or its worker's death.
-    if (served?.hang) return response.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(served.bytes!.length) }).write(served.bytes!.subarray(0, 10));
+    if (served?.hang)
+      return response
+        .writeHead(200, { "content-type": "application/octet-stream", "content-length": String(served.bytes!.length) })
+        .write(served.bytes!.subarray(0, 10));
     if (served) return response.writeHead(200, { "content-type": "application/octet-stream" }).end(served.bytes);
     response.writeHead(404).end();
   });
@@ -315,21 +333,24 @@ describe("a hostile PyPI index", () => {
     await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
     const listenerPort = (listener.address() as net.AddressInfo).port;
     // What a hostile package does when its code runs: reach the host's listener, write a host file.
-    const payload = [
-      "import socket",
-      "try:",
-      `    socket.create_connection(("127.0.0.1", ${listenerPort}), timeout=2).close(); REACHED = "reached"`,
-      "except OSError:",
-      '    REACHED = "blocked"',
-      "try:",
-      `    open(${JSON.stringify(hostMarker)}, "w").write("x"); WROTE = "wrote"`,
-      "except OSError:",
-      '    WROTE = "no-write"',
-    ].join("\n") + "\n";
+    const payload =
+      [
+        "import socket",
+        "try:",
+        `    socket.create_connection(("127.0.0.1", ${listenerPort}), timeout=2).close(); REACHED = "reached"`,
+        "except OSError:",
+        '    REACHED = "blocked"',
+        "try:",
+        `    open(${JSON.stringify(hostMarker)}, "w").write("x"); WROTE = "wrote"`,
+        "except OSError:",
+        '    WROTE = "no-write"',
+      ].join("\n") + "\n";
     const onePayloadLine = `import socket; exec(${JSON.stringify(payload)})\n`;
     index = await startPypiIndex(workDir, {
       "evil-pth": buildPythonDist(workDir, "wheel", "evil-pth", { "evil_pth/__init__.py": payload, "evil_pth.pth": onePayloadLine }),
-      "evil-sdist": buildPythonDist(workDir, "sdist", "evil-sdist", { "setup.py": payload + "from setuptools import setup\nsetup(name='evil-sdist', version='1.0')\n" }),
+      "evil-sdist": buildPythonDist(workDir, "sdist", "evil-sdist", {
+        "setup.py": payload + "from setuptools import setup\nsetup(name='evil-sdist', version='1.0')\n",
+      }),
       // A wheel linked on another host:port (the test's listener): only the fetch proxy could fetch it, and it refuses.
       "evil-hang": { ...buildPythonDist(workDir, "wheel", "evil-hang", { "evil_hang/__init__.py": "" }), hang: true },
       "evil-offsite": { file: "evil_offsite-1.0-py3-none-any.whl", url: `http://127.0.0.1:${listenerPort}/evil_offsite-1.0-py3-none-any.whl` },
@@ -356,7 +377,10 @@ describe("a hostile PyPI index", () => {
   it("refuses a wheel-less sdist and a file on a non-configured host with a 400; the listener sees nothing", async () => {
     const imagesBefore = labelledImages();
     // pip's own words: no wheel to choose; the proxy's 403 for the other host:port.
-    for (const [name, why] of [["evil-sdist", /No matching distribution/], ["evil-offsite", /403/]] as const) {
+    for (const [name, why] of [
+      ["evil-sdist", /No matching distribution/],
+      ["evil-offsite", /403/],
+    ] as const) {
       const created = await api(stack, token, "POST", "/sandboxes", { runtime: "python", requirements: [`${name}==1.0`], code: "1", timeout: 60 });
       expect(created.status, `${name}: ${JSON.stringify(created.json)}`).toBe(400);
       expect(created.json.field).toBe("requirements");
@@ -371,7 +395,12 @@ describe("a hostile PyPI index", () => {
   }, 300_000);
 
   it("installs a wheel with a hostile .pth and module offline; imported in the sandbox it reaches nothing and writes nothing on the host", async () => {
-    const { created, run } = await runOnce(stack, token, { runtime: "python", requirements: ["evil-pth==1.0"], code: "import evil_pth; print(evil_pth.REACHED, evil_pth.WROTE)", timeout: 60 });
+    const { created, run } = await runOnce(stack, token, {
+      runtime: "python",
+      requirements: ["evil-pth==1.0"],
+      code: "import evil_pth; print(evil_pth.REACHED, evil_pth.WROTE)",
+      timeout: 60,
+    });
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     expect(run?.json.stdout, JSON.stringify(run?.json)).toBe("blocked no-write\n");
     expect(listenerConnections).toBe(0);
@@ -381,7 +410,9 @@ describe("a hostile PyPI index", () => {
 
   it("deleting a sandbox mid-build stops its build: the fetch container is removed at once", async () => {
     const buildContainers = () =>
-      execFileSync("docker", ["ps", "-aq", "--filter", `label=${REQUIREMENTS_LABEL}=build`, "--filter", `label=sandpit.instance=${instanceId}`], { encoding: "utf8" })
+      execFileSync("docker", ["ps", "-aq", "--filter", `label=${REQUIREMENTS_LABEL}=build`, "--filter", `label=sandpit.instance=${instanceId}`], {
+        encoding: "utf8",
+      })
         .split("\n")
         .filter(Boolean);
     const requestedBefore = index.requested.filter((url) => url.startsWith("/files/evil_hang")).length;
@@ -408,7 +439,9 @@ describe("a hostile PyPI index", () => {
 
   it("a worker killed mid-build: the next worker's recovery removes the build's containers; no image is left", async () => {
     const buildContainers = () =>
-      execFileSync("docker", ["ps", "-aq", "--filter", `label=${REQUIREMENTS_LABEL}=build`, "--filter", `label=sandpit.instance=${instanceId}`], { encoding: "utf8" })
+      execFileSync("docker", ["ps", "-aq", "--filter", `label=${REQUIREMENTS_LABEL}=build`, "--filter", `label=sandpit.instance=${instanceId}`], {
+        encoding: "utf8",
+      })
         .split("\n")
         .filter(Boolean);
     const hangRequests = () => index.requested.filter((url) => url.startsWith("/files/evil_hang")).length;
@@ -425,7 +458,9 @@ describe("a hostile PyPI index", () => {
     expect(hangRequests(), "the download never started").toBeGreaterThan(requestedBefore);
     expect(buildContainers().length, "no labelled fetch container while the download hangs").toBeGreaterThan(0);
     // The fetch step runs under gVisor too: the runtime setup registers with host Unix sockets allowed (--host-uds=open).
-    const fetchRuntimes = execFileSync("docker", ["inspect", "--format", "{{.HostConfig.Runtime}}", ...buildContainers()], { encoding: "utf8" }).split("\n").filter(Boolean);
+    const fetchRuntimes = execFileSync("docker", ["inspect", "--format", "{{.HostConfig.Runtime}}", ...buildContainers()], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean);
     expect(new Set(fetchRuntimes)).toEqual(new Set(["runsc-uds"]));
     const proxyDirs = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith("sandpit-proxy-"));
     const hangingProxyDirs = proxyDirs();
@@ -443,7 +478,13 @@ describe("a hostile PyPI index", () => {
     expect(next.status).toBe(400);
     expect(proxyDirs().filter((name) => hangingProxyDirs.includes(name))).toEqual([]);
     const tag = requirementsImageTag(
-      { imagePrefix: "sandpit/", runtime: "python", requirements: ["evil-hang==1.0"], pipIndexUrl: `${index.origin}/simple`, npmRegistry: "https://registry.npmjs.org/" },
+      {
+        imagePrefix: "sandpit/",
+        runtime: "python",
+        requirements: ["evil-hang==1.0"],
+        pipIndexUrl: `${index.origin}/simple`,
+        npmRegistry: "https://registry.npmjs.org/",
+      },
       "sandpit/python",
     );
     expect(spawnSync("docker", ["image", "inspect", tag], { stdio: "ignore" }).status, `${tag} exists`).not.toBe(0);
@@ -475,14 +516,22 @@ describe("an install past REQUIREMENTS_BUILD_TIMEOUT_S", () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     // The fetch and install containers carry the requirements label (valued "build") and this stack's instance.
     const buildContainers = () =>
-      execFileSync("docker", ["ps", "-aq", "--filter", `label=${REQUIREMENTS_LABEL}=build`, "--filter", `label=sandpit.instance=${instanceId}`], { encoding: "utf8" })
+      execFileSync("docker", ["ps", "-aq", "--filter", `label=${REQUIREMENTS_LABEL}=build`, "--filter", `label=sandpit.instance=${instanceId}`], {
+        encoding: "utf8",
+      })
         .split("\n")
         .filter(Boolean);
     const deadline = Date.now() + 30_000;
     while (buildContainers().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
     expect(buildContainers()).toEqual([]);
     const tag = requirementsImageTag(
-      { imagePrefix: "sandpit/", runtime: "python", requirements: ["numpy==1.26.4"], pipIndexUrl: "https://pypi.org/simple", npmRegistry: "https://registry.npmjs.org/" },
+      {
+        imagePrefix: "sandpit/",
+        runtime: "python",
+        requirements: ["numpy==1.26.4"],
+        pipIndexUrl: "https://pypi.org/simple",
+        npmRegistry: "https://registry.npmjs.org/",
+      },
       "sandpit/python",
     );
     expect(spawnSync("docker", ["image", "inspect", tag], { stdio: "ignore" }).status, `${tag} exists`).not.toBe(0);

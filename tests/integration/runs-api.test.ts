@@ -70,7 +70,12 @@ describe.each(CONTAINER_RUNTIMES)("runs under %s", (containerRuntime) => {
     const end = seen.find((event) => event.type === "end")!;
     expect(firstChunk.data).toMatch(/^first/);
     expect(end.at - firstChunk.at).toBeGreaterThanOrEqual(800);
-    expect(seen.filter((event) => event.type === "chunk").map((event) => event.data).join("")).toBe("first\nsecond\n");
+    expect(
+      seen
+        .filter((event) => event.type === "chunk")
+        .map((event) => event.data)
+        .join(""),
+    ).toBe("first\nsecond\n");
   });
 
   it("replays everything to a client that joins after the run ended, from any offset", async () => {

@@ -23,7 +23,7 @@ const exitThree: Record<string, string> = {
   node: "process.stdout.write(require('fs').readFileSync(0, 'utf8').toUpperCase()); process.exitCode = 3",
   deno: "const text = await new Response(Deno.stdin.readable).text();\nconsole.log(text.toUpperCase().trimEnd());\nDeno.exit(3)",
   go: 'package main\nimport ("fmt"; "io"; "os"; "strings")\nfunc main() { b, _ := io.ReadAll(os.Stdin); fmt.Print(strings.ToUpper(string(b))); os.Exit(3) }',
-  bash: 'tr a-z A-Z; exit 3',
+  bash: "tr a-z A-Z; exit 3",
 };
 
 describe.each(CONTAINER_RUNTIMES)("warm pool under %s", (containerRuntime) => {

@@ -101,7 +101,12 @@ describe("web hardening", () => {
       const response = await fetch(`${stack.baseUrl}${page}`);
       const csp = response.headers.get("content-security-policy");
       expect(csp, page).toBeTruthy();
-      const directives = Object.fromEntries(csp!.split(";").map((part) => part.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+      const directives = Object.fromEntries(
+        csp!
+          .split(";")
+          .map((part) => part.trim().split(/\s+/))
+          .map(([name, ...values]) => [name, values]),
+      );
       expect(directives["default-src"], page).toEqual(["'self'"]);
       expect(directives["object-src"], page).toEqual(["'none'"]);
       expect(directives["base-uri"], page).toEqual(["'self'"]);
@@ -222,7 +227,8 @@ describe("web hardening", () => {
     // The burst is 3 (one was already spent by the same-origin action above): four differently spoofed
     // calls would all pass if each spoofed address had its own budget.
     const results = [];
-    for (const n of [1, 2, 3, 4]) results.push((await callServerAction(stack.baseUrl, "createRunAction", request(n), { origin: stack.baseUrl, ...spoofed(n) })).result);
+    for (const n of [1, 2, 3, 4])
+      results.push((await callServerAction(stack.baseUrl, "createRunAction", request(n), { origin: stack.baseUrl, ...spoofed(n) })).result);
     expect(results.filter((result) => result.ok).length).toBeLessThanOrEqual(3);
     const refused = results.at(-1);
     expect(refused).toMatchObject({ ok: false, rateLimited: true, error: expect.stringMatching(/Too many runs from your address/) });
@@ -317,7 +323,8 @@ describe("web hardening behind a trusted proxy (TRUST_PROXY=1)", () => {
 
   it("believes the proxy's X-Forwarded-For: each forwarded client has its own budget", async () => {
     const statuses = [];
-    for (const n of [1, 1, 1, 1, 2]) statuses.push((await postRunAs(stack.baseUrl, { runtime: "bash", code: "true" }, { "x-forwarded-for": `198.51.100.${n}` })).status);
+    for (const n of [1, 1, 1, 1, 2])
+      statuses.push((await postRunAs(stack.baseUrl, { runtime: "bash", code: "true" }, { "x-forwarded-for": `198.51.100.${n}` })).status);
     expect(statuses).toEqual([201, 201, 201, 429, 201]);
   });
 

@@ -9,8 +9,7 @@ import path from "node:path";
  */
 export function containersForRun(dataDir: string, runId: string): string[] {
   const containerId = recordedContainerId(dataDir, runId);
-  const list = (filter: string) =>
-    execFileSync("docker", ["ps", "-aq", "--no-trunc", "--filter", filter], { encoding: "utf8" }).split("\n").filter(Boolean);
+  const list = (filter: string) => execFileSync("docker", ["ps", "-aq", "--no-trunc", "--filter", filter], { encoding: "utf8" }).split("\n").filter(Boolean);
   return [...new Set([...list(`label=sandpit.run=${runId}`), ...(containerId ? list(`id=${containerId}`) : [])])];
 }
 
@@ -31,9 +30,13 @@ export function instanceIdOf(dataDir: string): string {
 
 /** Warm pool containers of a stack (idle, or taken by a run that has not ended). */
 export function poolContainers(dataDir: string): string[] {
-  return execFileSync("docker", ["ps", "-aq", "--no-trunc", "--filter", `label=sandpit.instance=${instanceIdOf(dataDir)}`, "--filter", "label=sandpit.pool=1"], {
-    encoding: "utf8",
-  })
+  return execFileSync(
+    "docker",
+    ["ps", "-aq", "--no-trunc", "--filter", `label=sandpit.instance=${instanceIdOf(dataDir)}`, "--filter", "label=sandpit.pool=1"],
+    {
+      encoding: "utf8",
+    },
+  )
     .split("\n")
     .filter(Boolean);
 }

@@ -2,15 +2,7 @@ import { PassThrough } from "node:stream";
 import type { ContainerSpec } from "@/worker/container/container-spec";
 import { encodeFrame } from "@/worker/container/frame-parser";
 import { LABELS } from "@/worker/container/labels";
-import type {
-  ContainerEngine,
-  ContainerExit,
-  ExecOptions,
-  ExecResult,
-  ImageBuild,
-  ManagedContainer,
-  StartedContainer,
-} from "@/worker/engine/container-engine";
+import type { ContainerEngine, ContainerExit, ExecOptions, ExecResult, ImageBuild, ManagedContainer, StartedContainer } from "@/worker/engine/container-engine";
 
 /**
  * An in-memory ContainerEngine for unit tests of the layers above it (warm pool, executeRun, sandbox
@@ -194,7 +186,9 @@ export class FakeEngine implements ContainerEngine {
 
   async listRunningIds(): Promise<string[]> {
     this.reachable();
-    return this.live().filter((container) => container.running).map((container) => container.id);
+    return this.live()
+      .filter((container) => container.running)
+      .map((container) => container.id);
   }
 
   async ping(): Promise<void> {

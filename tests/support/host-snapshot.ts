@@ -54,7 +54,10 @@ export class HostWatch {
   private readonly events: ChildProcess;
   private buffered = "";
 
-  private constructor(readonly instanceId: string, since: number) {
+  private constructor(
+    readonly instanceId: string,
+    since: number,
+  ) {
     this.events = spawn(
       "docker",
       ["events", "--since", String(since), "--filter", "type=container", "--filter", `label=sandpit.instance=${instanceId}`, "--format", "{{.ID}}"],
@@ -95,7 +98,11 @@ export class HostWatch {
    * container that served a run has exited (its program was its main process) and no longer counts as idle.
    */
   private idlePool(): Set<string> {
-    return new Set(this.listContainers().filter((c) => c.pooled && (c.state === "running" || c.state === "created")).map((c) => c.id));
+    return new Set(
+      this.listContainers()
+        .filter((c) => c.pooled && (c.state === "running" || c.state === "created"))
+        .map((c) => c.id),
+    );
   }
 
   /** Containers of this instance that Docker still has, in any state, apart from idle warm-pool containers. */
@@ -180,7 +187,8 @@ export class HostWatch {
     expect(last.processes, "host processes of this instance's containers left behind").toEqual([]);
     expect(last.now.hostPids, "host process count").toBeLessThanOrEqual(before.hostPids + pidMargin);
     expect(last.now.availableMemoryBytes, "available host memory").toBeGreaterThanOrEqual(before.availableMemoryBytes - memoryMargin);
-    for (const path of DISK_PATHS) expect(last.now.freeDiskBytes[path], `free disk under ${path}`).toBeGreaterThanOrEqual(before.freeDiskBytes[path] - diskMargin);
+    for (const path of DISK_PATHS)
+      expect(last.now.freeDiskBytes[path], `free disk under ${path}`).toBeGreaterThanOrEqual(before.freeDiskBytes[path] - diskMargin);
   }
 
   stop(): void {

@@ -34,7 +34,13 @@ export async function putChunk(baseUrl: string, token: string, bytes: Buffer, st
  * Uploads what the plan asks for, from each blob's offset; `stopAfterChunks` interrupts the upload (as a client that
  * died would) after that many chunks in all. Returns how many bytes were sent.
  */
-export async function sendMissing(baseUrl: string, token: string, files: LocalFile[], plan: { missing: { sha256: string; offset: number }[]; chunkMaxBytes: number }, stopAfterChunks = Infinity) {
+export async function sendMissing(
+  baseUrl: string,
+  token: string,
+  files: LocalFile[],
+  plan: { missing: { sha256: string; offset: number }[]; chunkMaxBytes: number },
+  stopAfterChunks = Infinity,
+) {
   let sent = 0;
   let chunks = 0;
   for (const blob of plan.missing) {

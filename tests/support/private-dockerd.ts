@@ -59,7 +59,9 @@ export async function startPrivateDockerd(images: string[]): Promise<PrivateDock
   let daemonPid: number | null = null;
 
   const processes = () =>
-    allProcesses().filter(({ argv }) => argv.some((arg) => arg.includes(runRoot)) || (argv[0] === "dockerd" && argv.includes(`--data-root`) && argv.includes(DATA_ROOT)));
+    allProcesses().filter(
+      ({ argv }) => argv.some((arg) => arg.includes(runRoot)) || (argv[0] === "dockerd" && argv.includes(`--data-root`) && argv.includes(DATA_ROOT)),
+    );
   const docker = (args: string[]) => execFileSync("docker", ["-H", `unix://${socketPath}`, ...args], { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
 
   const killAll = async () => {
@@ -87,13 +89,19 @@ export async function startPrivateDockerd(images: string[]): Promise<PrivateDock
     const child = spawn(
       "dockerd",
       [
-        "--config-file", configFile,
-        "--host", `unix://${socketPath}`,
-        "--data-root", DATA_ROOT,
-        "--exec-root", execRoot,
-        "--pidfile", pidFile,
+        "--config-file",
+        configFile,
+        "--host",
+        `unix://${socketPath}`,
+        "--data-root",
+        DATA_ROOT,
+        "--exec-root",
+        execRoot,
+        "--pidfile",
+        pidFile,
         // Its own bridge: with "--bridge none" dockerd deletes the host's docker0, which the shared daemon needs.
-        "--bridge", PRIVATE_BRIDGE,
+        "--bridge",
+        PRIVATE_BRIDGE,
         "--iptables=false",
         "--ip6tables=false",
         "--ip-masq=false",
@@ -103,14 +111,18 @@ export async function startPrivateDockerd(images: string[]): Promise<PrivateDock
     child.unref();
     closeSync(log);
     daemonPid = child.pid ?? null;
-    const up = await waitUntil(() => {
-      try {
-        docker(["version", "--format", "{{.Server.Version}}"]);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 60_000, 250);
+    const up = await waitUntil(
+      () => {
+        try {
+          docker(["version", "--format", "{{.Server.Version}}"]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+      250,
+    );
     if (!up) throw new Error(`private dockerd did not come up:\n${readLog(logFile)}`);
   };
 

@@ -51,7 +51,9 @@ const ROOMY_SHARES = {
  */
 function removeInstanceContainers(databasePath: string): void {
   const instance = createHash("sha256").update(databasePath).digest("hex").slice(0, 16);
-  const ids = execFileSync("docker", ["ps", "-aq", "--filter", `label=sandpit.instance=${instance}`], { encoding: "utf8" }).split("\n").filter(Boolean);
+  const ids = execFileSync("docker", ["ps", "-aq", "--filter", `label=sandpit.instance=${instance}`], { encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean);
   // A container the worker is removing right now makes `docker rm` fail ("removal already in progress"): fine.
   if (ids.length) spawnSync("docker", ["rm", "-f", ...ids], { stdio: "ignore" });
 }
@@ -80,7 +82,8 @@ function webUserIds(): { uid: number; gid: number } {
 /** As root, `asWebUser` drops to the web user first (setpriv, as scripts/up.sh does). */
 function launch(script: string, env: Record<string, string>, log: string[], label: string, asWebUser = false): ChildProcess {
   const node = [process.execPath, "--import", "tsx", script];
-  const argv = asWebUser && process.getuid?.() === 0 ? ["setpriv", `--reuid=${WEB_USER}`, `--regid=${WEB_USER}`, "--init-groups", "--no-new-privs", "--", ...node] : node;
+  const argv =
+    asWebUser && process.getuid?.() === 0 ? ["setpriv", `--reuid=${WEB_USER}`, `--regid=${WEB_USER}`, "--init-groups", "--no-new-privs", "--", ...node] : node;
   const child = spawn(argv[0], argv.slice(1), {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", NODE_ENV: "production", ...env },

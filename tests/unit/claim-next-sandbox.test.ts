@@ -14,13 +14,30 @@ function freshDb() {
 function waitingSandbox(db: SandpitDb, id: string, gpu: string | null) {
   const now = Date.now();
   db.insert(sandboxes)
-    .values({ id, name: id, runtime: "python", language: "python", memoryMb: 256, cpus: 1000, lifetimeMs: 60_000, gpu, createdAt: now, expiresAt: now + 60_000 })
+    .values({
+      id,
+      name: id,
+      runtime: "python",
+      language: "python",
+      memoryMb: 256,
+      cpus: 1000,
+      lifetimeMs: 60_000,
+      gpu,
+      createdAt: now,
+      expiresAt: now + 60_000,
+    })
     .run();
 }
 
 /** Two workers on one database: one without GPUs, one with a T4 it can pass to containers. */
 const cpuOnly: GpuInventory = { devices: [], driverVersion: null, passthrough: null, slotsPerDevice: 1, unusableReason: null };
-const withT4: GpuInventory = { devices: [{ index: 0, name: "Tesla T4", memoryMb: 15360 }], driverVersion: "550.54", passthrough: "nvproxy", slotsPerDevice: 2, unusableReason: null };
+const withT4: GpuInventory = {
+  devices: [{ index: 0, name: "Tesla T4", memoryMb: 15360 }],
+  driverVersion: "550.54",
+  passthrough: "nvproxy",
+  slotsPerDevice: 2,
+  unusableReason: null,
+};
 /** Devices it cannot pass: it serves no GPU sandbox either. */
 const stuckA100: GpuInventory = { ...withT4, devices: [{ index: 0, name: "A100", memoryMb: 40960 }], passthrough: null, unusableReason: "no runtime" };
 

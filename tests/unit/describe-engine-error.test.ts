@@ -14,7 +14,9 @@ describe("describeEngineError", () => {
   it("leaves other messages as they are", () => {
     expect(describeEngineError(new Error("(HTTP code 404) no such container"))).toBe("(HTTP code 404) no such container");
     expect(describeEngineError(socketError("open ENOENT /models/x", "ENOENT"))).toBe("open ENOENT /models/x");
-    expect(describeEngineError(new Error("the Docker engine went away while the run was in flight"))).toBe("the Docker engine went away while the run was in flight");
+    expect(describeEngineError(new Error("the Docker engine went away while the run was in flight"))).toBe(
+      "the Docker engine went away while the run was in flight",
+    );
     expect(describeEngineError("plain")).toBe("plain");
   });
 });

@@ -91,7 +91,20 @@ describe("every way of queueing a run goes through the same admission", () => {
     sandboxId = "sandbox-1";
     const now = Date.now();
     db.insert(sandboxes)
-      .values({ id: sandboxId, name: "s", tokenId: token.id, runtime: "bash", language: "shell", code: "echo hi", memoryMb: 64, cpus: 1000, lifetimeMs: 60_000, status: "ready", createdAt: now, expiresAt: now + 60_000 })
+      .values({
+        id: sandboxId,
+        name: "s",
+        tokenId: token.id,
+        runtime: "bash",
+        language: "shell",
+        code: "echo hi",
+        memoryMb: 64,
+        cpus: 1000,
+        lifetimeMs: 60_000,
+        status: "ready",
+        createdAt: now,
+        expiresAt: now + 60_000,
+      })
       .run();
   });
 
@@ -118,7 +131,10 @@ describe("every way of queueing a run goes through the same admission", () => {
     fillQueue();
     const error = refusal(() => createRun(db, { limits, modelsDir: "/nonexistent", maxQueuedRuns: 1 }, { runtime: "bash", code: "" }));
     expect(error).toMatchObject({ code: "validation", details: { field: "code" } });
-    expect(refusal(() => uploadToSandbox(db, sandboxId, token, full, { path: "../x", content: "aGk=" }))).toMatchObject({ code: "validation", details: { field: "path" } });
+    expect(refusal(() => uploadToSandbox(db, sandboxId, token, full, { path: "../x", content: "aGk=" }))).toMatchObject({
+      code: "validation",
+      details: { field: "path" },
+    });
   });
 
   it("answers a sandbox that is not ready with a conflict before any limit", () => {

@@ -23,21 +23,24 @@ const TABLE = {
 } satisfies Record<SandpitErrorCode, { status: number; rateLimited: boolean }>;
 
 describe("one mapping per boundary", () => {
-  it.each(Object.entries(TABLE) as [SandpitErrorCode, (typeof TABLE)[SandpitErrorCode]][])("%s: HTTP and server-action forms", async (code, { status, rateLimited }) => {
-    const plain = new SandpitError(code, `message for ${code}`);
-    const response = apiErrorResponse(plain);
-    expect(response.status).toBe(status);
-    expect(await response.json()).toEqual({ error: `message for ${code}`, code });
-    expect(response.headers.get("retry-after")).toBeNull();
-    expect(actionFailure(plain)).toEqual({ ok: false, error: `message for ${code}`, code, ...(rateLimited ? { rateLimited: true } : {}) });
+  it.each(Object.entries(TABLE) as [SandpitErrorCode, (typeof TABLE)[SandpitErrorCode]][])(
+    "%s: HTTP and server-action forms",
+    async (code, { status, rateLimited }) => {
+      const plain = new SandpitError(code, `message for ${code}`);
+      const response = apiErrorResponse(plain);
+      expect(response.status).toBe(status);
+      expect(await response.json()).toEqual({ error: `message for ${code}`, code });
+      expect(response.headers.get("retry-after")).toBeNull();
+      expect(actionFailure(plain)).toEqual({ ok: false, error: `message for ${code}`, code, ...(rateLimited ? { rateLimited: true } : {}) });
 
-    const detailed = new SandpitError(code, "with details", { field: "timeout", retryAfterS: 2.2 });
-    const detailedResponse = apiErrorResponse(detailed);
-    expect(await detailedResponse.json()).toEqual({ error: "with details", code, field: "timeout" });
-    // Retry-After is whole seconds, rounded up; the action result says the same.
-    expect(detailedResponse.headers.get("retry-after")).toBe("3");
-    expect(actionFailure(detailed)).toMatchObject({ field: "timeout", retryAfterS: 3 });
-  });
+      const detailed = new SandpitError(code, "with details", { field: "timeout", retryAfterS: 2.2 });
+      const detailedResponse = apiErrorResponse(detailed);
+      expect(await detailedResponse.json()).toEqual({ error: "with details", code, field: "timeout" });
+      // Retry-After is whole seconds, rounded up; the action result says the same.
+      expect(detailedResponse.headers.get("retry-after")).toBe("3");
+      expect(actionFailure(detailed)).toMatchObject({ field: "timeout", retryAfterS: 3 });
+    },
+  );
 
   it("rounds a sub-second Retry-After up to 1", () => {
     const error = new SandpitError("rate_limited", "soon", { retryAfterS: 0.01 });
@@ -49,12 +52,22 @@ describe("one mapping per boundary", () => {
 describe("errors made where the fault is known", () => {
   it("a schema failure: every issue in the message, the first one's field", () => {
     const schema = z.object({ a: z.number(), b: z.string() }).strict();
-    expect(validationError(schema.safeParse({ a: "x", b: 1 }).error!)).toMatchObject({ code: "validation", details: { field: "a" }, message: expect.stringMatching(/^a: .*; b: /) });
-    expect(validationError(schema.safeParse({ a: 1, b: "", extra: 1 }).error!)).toMatchObject({ details: { field: "extra" }, message: "unknown field(s): extra" });
+    expect(validationError(schema.safeParse({ a: "x", b: 1 }).error!)).toMatchObject({
+      code: "validation",
+      details: { field: "a" },
+      message: expect.stringMatching(/^a: .*; b: /),
+    });
+    expect(validationError(schema.safeParse({ a: 1, b: "", extra: 1 }).error!)).toMatchObject({
+      details: { field: "extra" },
+      message: "unknown field(s): extra",
+    });
   });
 
   it("storage faults are the platform's: busy → unavailable, full → insufficient_storage, others are not storage faults", () => {
-    expect(storageFault(Object.assign(new Error("locked"), { code: "SQLITE_BUSY_SNAPSHOT" }))).toMatchObject({ code: "unavailable", details: { retryAfterS: 1 } });
+    expect(storageFault(Object.assign(new Error("locked"), { code: "SQLITE_BUSY_SNAPSHOT" }))).toMatchObject({
+      code: "unavailable",
+      details: { retryAfterS: 1 },
+    });
     expect(storageFault(Object.assign(new Error("full"), { code: "SQLITE_FULL" }))).toMatchObject({ code: "insufficient_storage" });
     expect(storageFault(Object.assign(new Error("constraint"), { code: "SQLITE_CONSTRAINT" }))).toBeUndefined();
     expect(storageFault(new Error("plain"))).toBeUndefined();

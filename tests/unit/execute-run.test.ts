@@ -22,7 +22,18 @@ let nextRun = 0;
 function claimedRun(db: SandpitDb, fields: Partial<RunRow> = {}): RunRow {
   return db
     .insert(runs)
-    .values({ id: `run${nextRun++}`, runtime: "bash", code: "echo hi", timeoutMs: 10_000, memoryMb: 256, cpus: 1000, status: "running", workerId: "w1", queuedAt: Date.now(), ...fields })
+    .values({
+      id: `run${nextRun++}`,
+      runtime: "bash",
+      code: "echo hi",
+      timeoutMs: 10_000,
+      memoryMb: 256,
+      cpus: 1000,
+      status: "running",
+      workerId: "w1",
+      queuedAt: Date.now(),
+      ...fields,
+    })
     .returning()
     .all()[0];
 }
@@ -53,7 +64,11 @@ async function execute(deps: ExecutionDeps, run: RunRow, onHandle: (handle: Acti
   await executeRun(run, deps, onHandle);
   const row = deps.db.select().from(runs).where(eq(runs.id, run.id)).get()!;
   const chunks = deps.db.select().from(runChunks).where(eq(runChunks.runId, run.id)).all();
-  const output = (stream: "stdout" | "stderr") => chunks.filter((chunk) => chunk.stream === stream).map((chunk) => chunk.data).join("");
+  const output = (stream: "stdout" | "stderr") =>
+    chunks
+      .filter((chunk) => chunk.stream === stream)
+      .map((chunk) => chunk.data)
+      .join("");
   return { row, stdout: output("stdout"), stderr: output("stderr") };
 }
 

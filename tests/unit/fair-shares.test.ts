@@ -25,7 +25,10 @@ function freshDb(): { db: SandpitDb; file: string } {
 
 function queue(db: SandpitDb, owner: string, count: number): string[] {
   const who = owner.startsWith("addr:") ? addressOwner(owner.slice(5)) : tokenOwner(owner.slice(6));
-  return Array.from({ length: count }, (_, index) => createRun(db, { ...settings, shares: undefined }, { runtime: "bash", code: `echo ${index}` }, null, who).id);
+  return Array.from(
+    { length: count },
+    (_, index) => createRun(db, { ...settings, shares: undefined }, { runtime: "bash", code: `echo ${index}` }, null, who).id,
+  );
 }
 
 function ownerOf(db: SandpitDb, id: string): string {
@@ -59,10 +62,14 @@ describe("claimNextRun: round-robin across owners", () => {
     queue(db, "addr:10.0.0.9", 3);
     const running = { ownerMaxRunning: 2, anonymousMaxRunning: 1 };
     const claimed: string[] = [];
-    for (let run; (run = claimNextRun(db, "w", "runc", running)); ) claimed.push(ownerOf(db, run.id));
+    for (let run; (run = claimNextRun(db, "w", "runc", running));) claimed.push(ownerOf(db, run.id));
     expect(claimed.sort()).toEqual(["addr:10.0.0.9", "token:a", "token:a"]);
     // One of a's runs ends: a may take one more, the anonymous owner (still at its limit) none.
-    db.$client.prepare("UPDATE runs SET status = 'succeeded', finished_at = ? WHERE seq = (SELECT min(seq) FROM runs WHERE status = 'running' AND owner_key = 'token:a')").run(Date.now());
+    db.$client
+      .prepare(
+        "UPDATE runs SET status = 'succeeded', finished_at = ? WHERE seq = (SELECT min(seq) FROM runs WHERE status = 'running' AND owner_key = 'token:a')",
+      )
+      .run(Date.now());
     expect(ownerOf(db, claimNextRun(db, "w", "runc", running)!.id)).toBe("token:a");
     expect(claimNextRun(db, "w", "runc", running)).toBeUndefined();
     // Without limits the anonymous owner's queued runs are claimable again.
@@ -115,7 +122,11 @@ describe("retention", () => {
     expect(expireOldRuns(db, cutoff, 2)).toBe(2);
     expect(expireOldRuns(db, cutoff, 2)).toBe(1);
     expect(expireOldRuns(db, cutoff, 2)).toBe(0);
-    const left = db.select({ id: runs.id }).from(runs).all().map((row) => row.id);
+    const left = db
+      .select({ id: runs.id })
+      .from(runs)
+      .all()
+      .map((row) => row.id);
     expect(left.sort()).toEqual([recent, waiting].sort());
     expect(db.$client.prepare("SELECT count(*) FROM run_chunks").pluck().get()).toBe(0);
     expect(ids.every((id) => isExpiredRun(db, id))).toBe(true);
@@ -131,6 +142,8 @@ describe("retention", () => {
     expect(plan("SELECT count(*) FROM runs WHERE status = 'queued' AND owner_key = 'x'")).toMatch(/USING (COVERING )?INDEX runs_status_owner_seq/);
     expect(plan("SELECT count(*), min(queued_at) FROM runs WHERE token_id = 'x' AND queued_at > 5")).toMatch(/USING (COVERING )?INDEX runs_token_queued_at/);
     expect(plan("SELECT id FROM runs WHERE finished_at < 5 ORDER BY finished_at LIMIT 10")).toMatch(/USING INDEX runs_finished_at/);
-    expect(plan("SELECT count(*) FROM sandboxes WHERE token_id = 'x' AND status IN ('creating','ready')")).toMatch(/USING (COVERING )?INDEX sandboxes_token_status/);
+    expect(plan("SELECT count(*) FROM sandboxes WHERE token_id = 'x' AND status IN ('creating','ready')")).toMatch(
+      /USING (COVERING )?INDEX sandboxes_token_status/,
+    );
   });
 });

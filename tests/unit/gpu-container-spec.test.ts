@@ -7,7 +7,15 @@ import { toDockerCreateOptions } from "@/worker/engine/docker-engine";
 /** The spec as Docker receives it: what the GPU path must get right is what reaches the engine. */
 const buildContainerSpec = (request: ContainerRequest, policy: HardeningPolicy) => toDockerCreateOptions(buildNeutralSpec(request, policy));
 
-const base: ContainerRequest = { role: { sandbox: "s1" }, workerId: "w1", instanceId: "i1", image: "sandpit/python-gpu", memoryMb: 4096, cpus: 1, containerRuntime: "runsc" };
+const base: ContainerRequest = {
+  role: { sandbox: "s1" },
+  workerId: "w1",
+  instanceId: "i1",
+  image: "sandpit/python-gpu",
+  memoryMb: 4096,
+  cpus: 1,
+  containerRuntime: "runsc",
+};
 const plain = buildContainerSpec(base, DEFAULT_HARDENING);
 const withGpu = (passthrough: GpuPassthrough, containerRuntime: "runc" | "runsc" = "runsc") =>
   buildContainerSpec({ ...base, containerRuntime, gpu: { deviceIndex: 1, memoryFraction: 0.5, passthrough } }, DEFAULT_HARDENING);
@@ -25,7 +33,13 @@ describe("GPU container spec", () => {
       const spec = withGpu(passthrough);
       expect(hardening(spec), passthrough).toEqual(hardening(plain));
       expect(spec.Env!.slice(0, plain.Env!.length)).toEqual(plain.Env);
-      expect(spec.HostConfig).toMatchObject({ CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges"], Privileged: false, NetworkMode: "none", ReadonlyRootfs: true });
+      expect(spec.HostConfig).toMatchObject({
+        CapDrop: ["ALL"],
+        SecurityOpt: ["no-new-privileges"],
+        Privileged: false,
+        NetworkMode: "none",
+        ReadonlyRootfs: true,
+      });
     }
   });
 
@@ -34,7 +48,12 @@ describe("GPU container spec", () => {
     expect(spec.HostConfig!.Runtime).toBe("runsc");
     expect(spec.HostConfig!.PidsLimit).toBe(DEFAULT_HARDENING.runscPidsLimit);
     expect(spec.HostConfig!.DeviceRequests).toEqual([{ Driver: "nvidia", DeviceIDs: ["1"], Capabilities: [["gpu", "compute", "utility"]] }]);
-    expect(buildContainerSpec({ ...base, gpu: { deviceIndex: 0, memoryFraction: 1, passthrough: "nvproxy" } }, { ...DEFAULT_HARDENING, runscDockerRuntime: "runsc-gpu" }).HostConfig!.Runtime).toBe("runsc-gpu");
+    expect(
+      buildContainerSpec(
+        { ...base, gpu: { deviceIndex: 0, memoryFraction: 1, passthrough: "nvproxy" } },
+        { ...DEFAULT_HARDENING, runscDockerRuntime: "runsc-gpu" },
+      ).HostConfig!.Runtime,
+    ).toBe("runsc-gpu");
   });
 
   it("with the NVIDIA runtime runs under it (runc underneath) with runc's pids cap", () => {
@@ -54,7 +73,12 @@ describe("GPU container spec", () => {
   it("gives each sandbox its device as device 0 and its memory share through the frameworks' settings", () => {
     const env = withGpu("nvproxy").Env!;
     expect(env).toEqual(
-      expect.arrayContaining(["CUDA_VISIBLE_DEVICES=0", "SANDPIT_GPU_MEMORY_FRACTION=0.5", "XLA_PYTHON_CLIENT_MEM_FRACTION=0.5", "TF_FORCE_GPU_ALLOW_GROWTH=true"]),
+      expect.arrayContaining([
+        "CUDA_VISIBLE_DEVICES=0",
+        "SANDPIT_GPU_MEMORY_FRACTION=0.5",
+        "XLA_PYTHON_CLIENT_MEM_FRACTION=0.5",
+        "TF_FORCE_GPU_ALLOW_GROWTH=true",
+      ]),
     );
     expect(plain.Env!.some((entry) => entry.startsWith("CUDA_") || entry.startsWith("NVIDIA_"))).toBe(false);
     expect(plain.HostConfig!.DeviceRequests).toBeUndefined();

@@ -5,7 +5,7 @@ describe("jsonNestingDepth", () => {
   it("counts the deepest array/object nesting", () => {
     expect(jsonNestingDepth("1")).toBe(0);
     expect(jsonNestingDepth('{"a":[1,{"b":[]}]}')).toBe(4);
-    expect(jsonNestingDepth('[[1],[2],[3]]')).toBe(2);
+    expect(jsonNestingDepth("[[1],[2],[3]]")).toBe(2);
     expect(jsonNestingDepth('{"a":'.repeat(5000) + "1" + "}".repeat(5000))).toBe(5000);
   });
 
@@ -15,7 +15,7 @@ describe("jsonNestingDepth", () => {
   });
 
   it("agrees with JSON.parse's structure on random values", () => {
-    const build = (depth: number): unknown => (depth === 0 ? "x]\"}" : depth % 2 ? [build(depth - 1), "{"] : { k: build(depth - 1) });
+    const build = (depth: number): unknown => (depth === 0 ? 'x]"}' : depth % 2 ? [build(depth - 1), "{"] : { k: build(depth - 1) });
     for (let depth = 0; depth < 40; depth++) expect(jsonNestingDepth(JSON.stringify(build(depth)))).toBe(depth);
   });
 });

@@ -13,12 +13,29 @@ const hash = (digit: string) => digit.repeat(64);
 
 describe("model names and file paths", () => {
   it("accept Hugging Face layouts", () => {
-    for (const good of ["config.json", "model-00001-of-00002.safetensors", "1_Pooling/config.json", "tokenizer/vocab.json", "a+b.bin"]) expect(isModelFilePath(good), good).toBe(true);
+    for (const good of ["config.json", "model-00001-of-00002.safetensors", "1_Pooling/config.json", "tokenizer/vocab.json", "a+b.bin"])
+      expect(isModelFilePath(good), good).toBe(true);
     for (const name of ["Qwen", "Qwen/Qwen3-8B", "my_model.v2"]) expect(isStorableModelName(name), name).toBe(true);
   });
 
   it("refuse traversal, absolute paths, hidden files, odd characters and long input", () => {
-    for (const bad of ["", "/etc/passwd", "../x", "a/../b", "./a", "a/./b", ".gitattributes", "a//b", "a/", "a\\b", "a b", "a\u0000b", "x".repeat(513), Array(10).fill("a").join("/"), "é"]) {
+    for (const bad of [
+      "",
+      "/etc/passwd",
+      "../x",
+      "a/../b",
+      "./a",
+      "a/./b",
+      ".gitattributes",
+      "a//b",
+      "a/",
+      "a\\b",
+      "a b",
+      "a\u0000b",
+      "x".repeat(513),
+      Array(10).fill("a").join("/"),
+      "é",
+    ]) {
       expect(isModelFilePath(bad), JSON.stringify(bad)).toBe(false);
     }
     for (const bad of ["", "..", "a/..", "/abs", "a/b/c", ".hidden", "uploads", "blobs/x", "x".repeat(201), 42]) {
@@ -83,7 +100,15 @@ describe("planModelUpload", () => {
     writeFileSync(path.join(dir, ".store/blobs/sha256", hash("a")), "12345");
     writeFileSync(path.join(dir, ".store/uploads", `${hash("b")}.part`), "123");
     const manifest = parseModelManifest(
-      { name: "m", files: [{ path: "x", sha256: hash("a"), size: 5 }, { path: "y", sha256: hash("b"), size: 10 }, { path: "z", sha256: hash("b"), size: 10 }, { path: "w", sha256: hash("c"), size: 4 }] },
+      {
+        name: "m",
+        files: [
+          { path: "x", sha256: hash("a"), size: 5 },
+          { path: "y", sha256: hash("b"), size: 10 },
+          { path: "z", sha256: hash("b"), size: 10 },
+          { path: "w", sha256: hash("c"), size: 4 },
+        ],
+      },
       { ...caps, maxFiles: 10 },
     );
     expect(planModelUpload(dir, manifest)).toEqual({

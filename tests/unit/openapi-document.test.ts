@@ -13,13 +13,33 @@ describe("buildOpenApiDocument", () => {
     expect(run.required).toEqual(expect.arrayContaining(["runtime", "code"]));
     const sandbox = document.components.schemas.SandboxRequest as { properties: Record<string, unknown> };
     expect(Object.keys(sandbox.properties)).toEqual(
-      expect.arrayContaining(["name", "language", "runtime", "code", "memory", "timeout", "vcpus", "envVariables", "requirements", "denoFlags", "gpu", "model"]),
+      expect.arrayContaining([
+        "name",
+        "language",
+        "runtime",
+        "code",
+        "memory",
+        "timeout",
+        "vcpus",
+        "envVariables",
+        "requirements",
+        "denoFlags",
+        "gpu",
+        "model",
+      ]),
     );
   });
 
   it("lists every endpoint", () => {
     expect(Object.keys(document.paths)).toEqual(
-      expect.arrayContaining(["/api/v1/runs", "/api/v1/sandboxes", "/api/v1/sandboxes/{id}/runs", "/api/v1/sandboxes/{id}/files", "/api/v1/me", "/api/v1/health"]),
+      expect.arrayContaining([
+        "/api/v1/runs",
+        "/api/v1/sandboxes",
+        "/api/v1/sandboxes/{id}/runs",
+        "/api/v1/sandboxes/{id}/files",
+        "/api/v1/me",
+        "/api/v1/health",
+      ]),
     );
   });
 });

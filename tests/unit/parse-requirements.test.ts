@@ -129,7 +129,9 @@ describe("the sandbox request schema", () => {
   });
 
   it("refuses requirements for runtimes without an installer", () => {
-    const without = runtimeCatalog().runtimes.filter((runtime) => runtime.requirements === "none").map((runtime) => runtime.name);
+    const without = runtimeCatalog()
+      .runtimes.filter((runtime) => runtime.requirements === "none")
+      .map((runtime) => runtime.name);
     expect(without.length).toBeGreaterThan(0);
     for (const runtime of without) {
       const result = schema.safeParse({ runtime, requirements: ["npm:chalk@5"] });

@@ -15,11 +15,30 @@ import { registryAllowlist } from "@/worker/sandboxes/requirements-image";
 /** The requirements fetch step's only way out: see docs/security.md, "Package installs". */
 describe("the registry proxy's allowlist", () => {
   it("allows exactly the configured registries' host:port, defaults filled in", () => {
-    const python = registryAllowlist({ imagePrefix: "", runtime: "python", requirements: [], buildTimeoutMs: 1, pipIndexUrl: "https://pypi.org/simple", pipFileHosts: ["files.pythonhosted.org"], npmRegistry: "https://registry.npmjs.org/" });
+    const python = registryAllowlist({
+      imagePrefix: "",
+      runtime: "python",
+      requirements: [],
+      buildTimeoutMs: 1,
+      pipIndexUrl: "https://pypi.org/simple",
+      pipFileHosts: ["files.pythonhosted.org"],
+      npmRegistry: "https://registry.npmjs.org/",
+    });
     expect([...python].sort()).toEqual(["files.pythonhosted.org:443", "pypi.org:443"]);
-    const node = registryAllowlist({ imagePrefix: "", runtime: "node", requirements: [], buildTimeoutMs: 1, pipIndexUrl: "https://pypi.org/simple", npmRegistry: "http://127.0.0.1:4873/" });
+    const node = registryAllowlist({
+      imagePrefix: "",
+      runtime: "node",
+      requirements: [],
+      buildTimeoutMs: 1,
+      pipIndexUrl: "https://pypi.org/simple",
+      npmRegistry: "http://127.0.0.1:4873/",
+    });
     expect([...node]).toEqual(["127.0.0.1:4873"]);
-    expect([...registryHostPorts(["HTTP://Example.COM/simple", "mirror.example:8443", "", "http://[::1]:4873/"])]).toEqual(["example.com:80", "mirror.example:8443", "::1:4873"]);
+    expect([...registryHostPorts(["HTTP://Example.COM/simple", "mirror.example:8443", "", "http://[::1]:4873/"])]).toEqual([
+      "example.com:80",
+      "mirror.example:8443",
+      "::1:4873",
+    ]);
     expect(parseTarget("[::1]:4873", 443)).toEqual({ host: "::1", port: 4873 });
   });
 
@@ -32,7 +51,21 @@ describe("the registry proxy's allowlist", () => {
   });
 
   it("knows loopback, private, link-local, CGNAT and unspecified addresses", () => {
-    for (const address of ["127.0.0.1", "10.1.2.3", "172.17.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "::", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "not-an-ip"]) {
+    for (const address of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "172.17.0.1",
+      "192.168.1.1",
+      "169.254.169.254",
+      "100.64.0.1",
+      "0.0.0.0",
+      "::1",
+      "::",
+      "fd00::1",
+      "fe80::1",
+      "::ffff:127.0.0.1",
+      "not-an-ip",
+    ]) {
       expect(isInternalAddress(address), address).toBe(true);
     }
     for (const address of ["151.101.0.223", "104.16.0.1", "2a04:4e42::223"]) expect(isInternalAddress(address), address).toBe(false);
@@ -43,11 +76,21 @@ describe("the registry proxy's allowlist", () => {
     const publicLookup = async () => "151.101.0.223";
     expect(await resolveAllowedTarget(allowed, "pypi.org", 443, publicLookup)).toEqual({ address: "151.101.0.223" });
     expect(await resolveAllowedTarget(allowed, "127.0.0.1", 4873, publicLookup)).toEqual({ address: "127.0.0.1" });
-    for (const [host, port] of [["127.0.0.1", 22], ["169.254.169.254", 80], ["pypi.org", 80], ["evil.example", 443], ["172.17.0.1", 4873]] as const) {
+    for (const [host, port] of [
+      ["127.0.0.1", 22],
+      ["169.254.169.254", 80],
+      ["pypi.org", 80],
+      ["evil.example", 443],
+      ["172.17.0.1", 4873],
+    ] as const) {
       expect(await resolveAllowedTarget(allowed, host, port, publicLookup), `${host}:${port}`).toHaveProperty("refused");
     }
-    expect(await resolveAllowedTarget(allowed, "pypi.org", 443, async () => "169.254.169.254")).toEqual({ refused: "pypi.org resolves to an internal address" });
-    expect(await resolveAllowedTarget(allowed, "pypi.org", 443, async () => Promise.reject(new Error("NXDOMAIN")))).toEqual({ refused: "pypi.org does not resolve" });
+    expect(await resolveAllowedTarget(allowed, "pypi.org", 443, async () => "169.254.169.254")).toEqual({
+      refused: "pypi.org resolves to an internal address",
+    });
+    expect(await resolveAllowedTarget(allowed, "pypi.org", 443, async () => Promise.reject(new Error("NXDOMAIN")))).toEqual({
+      refused: "pypi.org does not resolve",
+    });
   });
 });
 
@@ -95,7 +138,10 @@ describe("the registry proxy on its socket", () => {
 
     const refused = await viaSocket(socketPath, `CONNECT 127.0.0.1:${other.port} HTTP/1.1\r\nhost: 127.0.0.1:${other.port}\r\n\r\n`);
     expect(refused).toMatch(/^HTTP\/1\.1 403/);
-    const refusedPlain = await viaSocket(socketPath, `GET http://127.0.0.1:${other.port}/x HTTP/1.1\r\nhost: 127.0.0.1:${other.port}\r\nconnection: close\r\n\r\n`);
+    const refusedPlain = await viaSocket(
+      socketPath,
+      `GET http://127.0.0.1:${other.port}/x HTTP/1.1\r\nhost: 127.0.0.1:${other.port}\r\nconnection: close\r\n\r\n`,
+    );
     expect(refusedPlain).toMatch(/^HTTP\/1\.1 403/);
     expect(other.connections()).toBe(0);
   });

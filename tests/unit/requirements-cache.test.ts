@@ -132,10 +132,14 @@ describe("RequirementsCache", () => {
     // Alone: deleting the only waiting sandbox aborts the build, and a later request builds afresh.
     const lone = new AbortController();
     let loneSignal: AbortSignal | undefined;
-    const loneWait = cache.ensure("alone", (signal) => {
-      loneSignal = signal;
-      return new Promise<void>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
-    }, lone.signal);
+    const loneWait = cache.ensure(
+      "alone",
+      (signal) => {
+        loneSignal = signal;
+        return new Promise<void>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+      },
+      lone.signal,
+    );
     await new Promise((resolve) => setTimeout(resolve, 10));
     lone.abort(new Error("sandbox deleted"));
     await expect(loneWait).rejects.toThrow("sandbox deleted");

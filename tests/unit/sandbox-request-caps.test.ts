@@ -29,7 +29,9 @@ describe("sandbox request caps", () => {
     expect(problem({ runtime: "python", code: "x", requirements: long })).toMatch(/longer than 200 characters/);
     expect(problem({ runtime: "python", code: "x", requirements: Array(65).fill("numpy") })).toMatch(/at most 64 strings/);
     expect(problem({ runtime: "bash", code: "x", envVariables: { ["A".repeat(300)]: "1" } })).toMatch(/names must be at most 256 characters/);
-    expect(problem({ runtime: "bash", code: "x", envVariables: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`K${i}`, "1"])) })).toMatch(/at most 100 environment variables/);
+    expect(problem({ runtime: "bash", code: "x", envVariables: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`K${i}`, "1"])) })).toMatch(
+      /at most 100 environment variables/,
+    );
     expect(problem({ runtime: "bash", code: "x", envVariables: [{ key: "K", value: "v".repeat(40_000) }] })).toMatch(/values at most 32768/);
     expect(problem({ runtime: "deno", code: "x", denoFlags: Array(51).fill("--allow-read") })).toMatch(/at most 50/);
     const flag = `--allow-net=${"x".repeat(300)}`;

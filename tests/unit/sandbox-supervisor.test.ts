@@ -85,7 +85,14 @@ describe("SandboxSupervisor on the fake engine", () => {
 
     const container = engine.containers.get("c0")!;
     expect(container.detached).toBe(true);
-    expect(container.spec).toMatchObject({ image: "sandpit/python", cmd: ["sleep", "infinity"], stdin: false, runtime: "runsc", network: "none", readOnlyRoot: true });
+    expect(container.spec).toMatchObject({
+      image: "sandpit/python",
+      cmd: ["sleep", "infinity"],
+      stdin: false,
+      runtime: "runsc",
+      network: "none",
+      readOnlyRoot: true,
+    });
     expect(container.spec.limits).toMatchObject({ memoryBytes: 512 * 1024 * 1024, cpus: 0.5 });
     expect(container.spec.labels).toMatchObject({ "sandpit.sandbox": sandbox.id, "sandpit.worker": "w1", "sandpit.instance": "i1" });
     expect(container.spec.env).toEqual([...DEFAULT_HARDENING.env, "GREETING=hi"]);

@@ -17,7 +17,15 @@ const settle = async () => {
 /** The spec the worker gives a pool container for `key` (as worker/main.ts does). */
 const poolSpec = (key: PoolKey): ContainerSpec =>
   buildContainerSpec(
-    { role: { pool: true }, workerId: "w1", instanceId: "i1", image: `sandpit/${key.runtime}`, memoryMb: key.memoryMb, cpus: key.cpusMilli / 1000, containerRuntime: "runc" },
+    {
+      role: { pool: true },
+      workerId: "w1",
+      instanceId: "i1",
+      image: `sandpit/${key.runtime}`,
+      memoryMb: key.memoryMb,
+      cpus: key.cpusMilli / 1000,
+      containerRuntime: "runc",
+    },
     DEFAULT_HARDENING,
   );
 
@@ -61,7 +69,11 @@ describe("warm pool sizing and refill", () => {
     pool.start();
     await settle();
     await settle();
-    expect(live().map((key) => key.runtime).sort()).toEqual(["bash", "bash", "python", "python"]);
+    expect(
+      live()
+        .map((key) => key.runtime)
+        .sort(),
+    ).toEqual(["bash", "bash", "python", "python"]);
     // Hardened exactly as a run's container, labelled for this worker's pool.
     for (const container of engine.live()) expect(container.spec.labels).toMatchObject({ "sandpit.pool": "1", "sandpit.worker": "w1" });
   });

@@ -34,8 +34,14 @@ export async function describeGvisor(runtime: RegisteredRuntime): Promise<Gvisor
   const path = runtime.path ?? "runsc";
   const args = runtime.runtimeArgs ?? [];
   const [version, flags] = await Promise.all([
-    run(path, ["--version"], { timeout: 5000, maxBuffer: 64 * 1024 }).then((out) => parseRunscVersion(out.stdout) ?? "unknown", () => "unknown"),
-    run(path, ["flags"], { timeout: 5000, maxBuffer: 1024 * 1024 }).then((out) => out.stdout + out.stderr, () => ""),
+    run(path, ["--version"], { timeout: 5000, maxBuffer: 64 * 1024 }).then(
+      (out) => parseRunscVersion(out.stdout) ?? "unknown",
+      () => "unknown",
+    ),
+    run(path, ["flags"], { timeout: 5000, maxBuffer: 1024 * 1024 }).then(
+      (out) => out.stdout + out.stderr,
+      () => "",
+    ),
   ]);
   return { path, version, platform: runscPlatform(args, flags) };
 }

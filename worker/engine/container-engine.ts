@@ -27,10 +27,22 @@ export type ManagedContainer = {
   running: boolean;
 };
 
-export type ExecOptions = { cmd: string[]; env?: string[]; user?: string; workingDir?: string; /** stdout is bytes (a tar): only `stdoutBytes` carries it, `stdout` stays empty. */ binaryStdout?: boolean };
+export type ExecOptions = {
+  cmd: string[];
+  env?: string[];
+  user?: string;
+  workingDir?: string;
+  /** stdout is bytes (a tar): only `stdoutBytes` carries it, `stdout` stays empty. */ binaryStdout?: boolean;
+};
 
 /** `overLimit`: the output passed `maxBytes`; what was kept is cut short and the read was stopped. */
-export type ExecResult = { exitCode: number | null; stdout: string; stderr: string; overLimit?: boolean; /** stdout as the bytes it was (a tar stream). */ stdoutBytes?: Buffer };
+export type ExecResult = {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  overLimit?: boolean;
+  /** stdout as the bytes it was (a tar stream). */ stdoutBytes?: Buffer;
+};
 
 export type ImageBuild = {
   tag: string;

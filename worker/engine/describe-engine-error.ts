@@ -8,7 +8,6 @@ const CONNECTION_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ECONNABORTED", 
 export function describeEngineError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
-  const connectionLost =
-    (typeof code === "string" && CONNECTION_CODES.has(code)) || /^connect ENOENT /.test(message) || /socket hang up/i.test(message);
+  const connectionLost = (typeof code === "string" && CONNECTION_CODES.has(code)) || /^connect ENOENT /.test(message) || /socket hang up/i.test(message);
   return connectionLost && !/docker engine/i.test(message) ? `lost the connection to the Docker engine (${message})` : message;
 }

@@ -64,7 +64,13 @@ export function toDockerCreateOptions(spec: ContainerSpec): Dockerode.ContainerC
       NanoCpus: Math.round(spec.limits.cpus * 1e9),
       Mounts: spec.mounts.map((mount) => ({ Type: "bind" as const, Source: mount.source, Target: mount.target, ReadOnly: mount.readOnly })),
       ...(spec.devices?.length
-        ? { DeviceRequests: spec.devices.map((device) => ({ Driver: device.driver, DeviceIDs: device.ids, ...(device.capabilities ? { Capabilities: device.capabilities } : {}) })) }
+        ? {
+            DeviceRequests: spec.devices.map((device) => ({
+              Driver: device.driver,
+              DeviceIDs: device.ids,
+              ...(device.capabilities ? { Capabilities: device.capabilities } : {}),
+            })),
+          }
         : {}),
       Ulimits: [
         { Name: "nofile", Soft: spec.limits.nofile, Hard: spec.limits.nofile },
@@ -327,13 +333,7 @@ export class DockerEngine implements ContainerEngine {
     return { id: exec.id, stdin: stream, output: stream, exited };
   }
 
-  async execCollect(
-    containerId: string,
-    options: ExecOptions,
-    input: string | Buffer = "",
-    maxBytes = 1024 * 1024,
-    signal?: AbortSignal,
-  ): Promise<ExecResult> {
+  async execCollect(containerId: string, options: ExecOptions, input: string | Buffer = "", maxBytes = 1024 * 1024, signal?: AbortSignal): Promise<ExecResult> {
     signal?.throwIfAborted();
     const started = await this.exec(containerId, options);
     const parts = { stdout: [] as Buffer[], stderr: [] as Buffer[] };

@@ -103,9 +103,11 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
     type Exit = { exitCode: number; oomKilled: boolean; marked: boolean; abandoned?: boolean };
     const containerExit = process.exited.then((code): Exit => ({ exitCode: code, oomKilled: false, marked: false }));
     const abandoned = afterAbort(stopped.signal, STOP_GRACE_MS).then((): Exit => ({ exitCode: 137, oomKilled: false, marked: true, abandoned: true }));
-    const markedExit = markers?.completed.then(
-      async (code): Promise<Exit> => ({ exitCode: code, oomKilled: code >= 128 && (await launched!.memoryLimitReached()), marked: true }),
-    );
+    const markedExit = markers?.completed.then(async (code): Promise<Exit> => ({
+      exitCode: code,
+      oomKilled: code >= 128 && (await launched!.memoryLimitReached()),
+      marked: true,
+    }));
     let exit: Exit;
     try {
       exit = await Promise.race(markedExit ? [containerExit, markedExit, abandoned] : [containerExit, abandoned]);

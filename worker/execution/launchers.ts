@@ -81,8 +81,7 @@ export async function launchSingleUse(run: RunRow, deps: LaunchDeps): Promise<La
   // A model mount is per run, so those containers are never made ahead of time.
   const pooled = model ? undefined : await deps.pool?.takeOrWait(key);
   const container =
-    pooled?.container ??
-    (await deps.engine.start(buildContainerSpec({ ...singleUseRequest(key, deps), role: { run: run.id }, model }, deps.policy)));
+    pooled?.container ?? (await deps.engine.start(buildContainerSpec({ ...singleUseRequest(key, deps), role: { run: run.id }, model }, deps.policy)));
   const token = randomBytes(16).toString("hex");
   return {
     process: container,

@@ -269,7 +269,10 @@ export class WarmPool {
       list.push(entry);
       this.idle.set(id, list);
       // Killed while idle (by hand, by the engine restarting): never hand it to a run.
-      void container.exited.then(() => this.discard(entry), () => this.discard(entry));
+      void container.exited.then(
+        () => this.discard(entry),
+        () => this.discard(entry),
+      );
     } catch (error) {
       this.failedUntil.set(id, Date.now() + FAILURE_BACKOFF_MS);
       this.handToWaiter(id, undefined); // it starts a cold container (and sees that error, if it persists)

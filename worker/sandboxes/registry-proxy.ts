@@ -47,7 +47,16 @@ export function parseTarget(target: string, defaultPort: number): { host: string
 export function isInternalAddress(address: string): boolean {
   if (net.isIPv4(address)) {
     const [a, b] = address.split(".").map(Number);
-    return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || a >= 224;
+    return (
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 100 && b >= 64 && b < 128) ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b < 32) ||
+      (a === 192 && b === 168) ||
+      a >= 224
+    );
   }
   if (net.isIPv6(address)) {
     const lower = address.toLowerCase();
@@ -79,8 +88,6 @@ export async function resolveAllowedTarget(
 export type RegistryProxy = { hostDir: string; close(): Promise<void> };
 
 const PROXY_DIR_PREFIX = "sandpit-proxy-";
-
-
 
 /** Starts the proxy on a socket in a fresh 0700 folder owned by the sandbox user; close() removes it all. */
 export async function startRegistryProxy(allowed: Set<string>): Promise<RegistryProxy> {

@@ -143,9 +143,16 @@ class BuildSteps {
 
   /** Runs one step; a non-zero exit is the installer's refusal, with its own output's tail. */
   async run(id: string, options: ExecOptions, input?: Buffer | string, maxBytes = 4 * 1024 * 1024): Promise<Buffer> {
-    const result = await this.engine.execCollect(id, { user: this.context.policy.user, workingDir: WORK, ...options }, input ?? "", maxBytes, this.abort.signal);
+    const result = await this.engine.execCollect(
+      id,
+      { user: this.context.policy.user, workingDir: WORK, ...options },
+      input ?? "",
+      maxBytes,
+      this.abort.signal,
+    );
     if (result.overLimit) throw new StepFailed(`the output of \`${options.cmd[0]}\` passed ${Math.round(maxBytes / 1024 / 1024)} MB`);
-    if (result.exitCode !== 0) throw new StepFailed(stripAnsi(`${result.stderr}\n${result.stdout}`.trim()) || `${options.cmd[0]} exited with ${result.exitCode}`);
+    if (result.exitCode !== 0)
+      throw new StepFailed(stripAnsi(`${result.stderr}\n${result.stdout}`.trim()) || `${options.cmd[0]} exited with ${result.exitCode}`);
     return result.stdoutBytes ?? Buffer.from(result.stdout);
   }
 
@@ -190,7 +197,10 @@ async function buildRequirementsImage(
   let proxy: RegistryProxy | undefined;
   try {
     proxy = await startRegistryProxy(registryAllowlist(request));
-    const built = getRuntime(request.runtime).requirements === "pip" ? await pipSteps(steps, base, request, proxy.hostDir) : await npmSteps(steps, base, request, proxy.hostDir);
+    const built =
+      getRuntime(request.runtime).requirements === "pip"
+        ? await pipSteps(steps, base, request, proxy.hostDir)
+        : await npmSteps(steps, base, request, proxy.hostDir);
     await proxy.close();
     const labels = { [REQUIREMENTS_CACHE_LABEL]: request.runtime, "sandpit.runtime": request.runtime };
     // FROM + COPY only: the classic builder copies the tar's folder; nothing runs, no network.
@@ -205,7 +215,10 @@ async function buildRequirementsImage(
     if (error instanceof StepFailed) throw new RequirementsRejected(error.message);
     // Anything else failed in the engine: the platform's failure when the engine is unreachable.
     const message = (error as Error).message;
-    const engineUp = await engine.ping().then(() => true, () => false);
+    const engineUp = await engine.ping().then(
+      () => true,
+      () => false,
+    );
     if (!engineUp) throw new RequirementsUnavailable(`the container engine is unavailable: ${message.slice(0, 500)}`);
     throw new RequirementsUnavailable(`the requirements build failed: ${stripAnsi(message).slice(-500)}`);
   } finally {
@@ -243,20 +256,50 @@ async function pipSteps(steps: BuildSteps, base: string, request: RequirementsIm
   await steps.startRelay(fetcher, "pip");
   await steps.run(fetcher, {
     cmd: [
-      ...pip, "download", ...quiet, "--retries", "1", "--only-binary=:all:",
-      "--index-url", request.pipIndexUrl, "--proxy", `http://127.0.0.1:${RELAY_PORT}`,
+      ...pip,
+      "download",
+      ...quiet,
+      "--retries",
+      "1",
+      "--only-binary=:all:",
+      "--index-url",
+      request.pipIndexUrl,
+      "--proxy",
+      `http://127.0.0.1:${RELAY_PORT}`,
       ...(ca ? ["--cert", `${WORK}/host-ca.crt`] : []),
-      "-d", `${WORK}/wheels`, "-r", `${WORK}/requirements.txt`,
+      "-d",
+      `${WORK}/wheels`,
+      "-r",
+      `${WORK}/requirements.txt`,
     ],
     env: CLEAN_ENV(),
   });
-  const wheels = await steps.run(fetcher, { cmd: ["tar", "-c", "-C", WORK, "wheels", "requirements.txt"], binaryStdout: true }, undefined, MAX_OUTPUT_TAR_BYTES);
+  const wheels = await steps.run(
+    fetcher,
+    { cmd: ["tar", "-c", "-C", WORK, "wheels", "requirements.txt"], binaryStdout: true },
+    undefined,
+    MAX_OUTPUT_TAR_BYTES,
+  );
   await steps.remove(fetcher);
   // Step 2, install: offline, under gVisor where registered, into a folder the image then copies.
   const installer = await steps.start(base, "install");
   await steps.run(installer, { cmd: ["tar", "-x", "-C", WORK] }, wheels);
   await steps.run(installer, {
-    cmd: [...pip, "install", ...quiet, "--break-system-packages", "--no-compile", "--no-index", "--only-binary=:all:", "--find-links", `${WORK}/wheels`, "--target", `${WORK}/site`, "-r", `${WORK}/requirements.txt`],
+    cmd: [
+      ...pip,
+      "install",
+      ...quiet,
+      "--break-system-packages",
+      "--no-compile",
+      "--no-index",
+      "--only-binary=:all:",
+      "--find-links",
+      `${WORK}/wheels`,
+      "--target",
+      `${WORK}/site`,
+      "-r",
+      `${WORK}/requirements.txt`,
+    ],
     env: CLEAN_ENV(),
   });
   const site = await steps.run(installer, { cmd: ["tar", "-c", "-C", WORK, "site"], binaryStdout: true }, undefined, MAX_OUTPUT_TAR_BYTES);
@@ -320,7 +363,12 @@ function tarEntry(name: string, content: string): Buffer {
   header.write("0000000\0", 108);
   header.write("0000000\0", 116);
   header.write(data.length.toString(8).padStart(11, "0") + "\0", 124);
-  header.write(Math.floor(Date.now() / 1000).toString(8).padStart(11, "0") + "\0", 136);
+  header.write(
+    Math.floor(Date.now() / 1000)
+      .toString(8)
+      .padStart(11, "0") + "\0",
+    136,
+  );
   header.write("        ", 148);
   header.write("0", 156);
   header.write("ustar\0" + "00", 257);
@@ -344,7 +392,9 @@ export function checkLockfileText(text: string, registry: string): void {
     if (location === "") continue;
     const name = location.replace(/^.*node_modules\//, "");
     if (entry.link || !entry.resolved || !entry.resolved.startsWith(registry) || !entry.integrity) {
-      throw new RequirementsRejected(`dependency ${JSON.stringify(name.slice(0, 100))} does not come from the registry (${JSON.stringify(String(entry.resolved ?? "no resolved URL").slice(0, 100))}); only registry packages are installed`);
+      throw new RequirementsRejected(
+        `dependency ${JSON.stringify(name.slice(0, 100))} does not come from the registry (${JSON.stringify(String(entry.resolved ?? "no resolved URL").slice(0, 100))}); only registry packages are installed`,
+      );
     }
   }
 }

@@ -6,7 +6,15 @@ import { NO_GPUS, type GpuInventory } from "@/lib/gpus/gpu-inventory";
 import { waitForGpuSlot } from "./wait-for-gpu-slot";
 import { gpuSandboxImage } from "./gpu-base-image";
 import { toEndEvent } from "@/lib/runs/run-view";
-import { cancelQueuedRunsOf, claimNextSandbox, dueSandboxes, endSandbox, endSandboxTree, markSandboxReady, orphanedChildren } from "@/lib/sandboxes/sandbox-lifecycle";
+import {
+  cancelQueuedRunsOf,
+  claimNextSandbox,
+  dueSandboxes,
+  endSandbox,
+  endSandboxTree,
+  markSandboxReady,
+  orphanedChildren,
+} from "@/lib/sandboxes/sandbox-lifecycle";
 import { createSandboxToken } from "@/lib/auth/api-tokens";
 import { uploadCommand } from "@/lib/sandboxes/sandbox-file-commands";
 import { findSandbox } from "@/lib/sandboxes/sandbox-view";
@@ -17,7 +25,14 @@ import { ensureRequirementsImage } from "./requirements-image";
 import { describeEngineError } from "../engine/describe-engine-error";
 import { describeSandboxFailure } from "@/lib/requirements/requirements-errors";
 import { RequirementsCache } from "./requirements-cache";
-import { CHANNEL_MOUNT, CHANNEL_RELAY_PORT, CHANNEL_SOCKET_NAME, CHANNEL_TOKEN_PLACEHOLDER, startSandboxApiChannel, type SandboxApiChannel } from "./sandbox-api-channel";
+import {
+  CHANNEL_MOUNT,
+  CHANNEL_RELAY_PORT,
+  CHANNEL_SOCKET_NAME,
+  CHANNEL_TOKEN_PLACEHOLDER,
+  startSandboxApiChannel,
+  type SandboxApiChannel,
+} from "./sandbox-api-channel";
 import { startSocketRelay } from "./socket-relay";
 
 export type SupervisorDeps = LaunchDeps & {
@@ -131,23 +146,29 @@ export class SandboxSupervisor {
     try {
       const asked = JSON.parse(sandbox.requirements) as string[];
       const { baseImage, requirements } = sandbox.gpu ? await gpuSandboxImage(engine, this.deps.imagePrefix, sandbox.runtime, asked) : { requirements: asked };
-      const { image, cached } = await ensureRequirementsImage(engine, this.requirementsCache, {
-        imagePrefix: this.deps.imagePrefix,
-        runtime: sandbox.runtime,
-        requirements,
-        baseImage,
-        buildTimeoutMs: this.deps.requirements.buildTimeoutMs,
-        pipIndexUrl: this.deps.requirements.pipIndexUrl,
-        pipFileHosts: this.deps.requirements.pipFileHosts,
-        npmRegistry: this.deps.requirements.npmRegistry,
-      }, {
-        sandboxId: sandbox.id,
-        workerId: this.deps.workerId,
-        instanceId: this.deps.instanceId,
-        policy: this.deps.policy,
-        containerRuntime: this.deps.containerRuntime,
-        fetchDockerRuntime: this.deps.requirements.fetchDockerRuntime,
-      }, cancel.signal);
+      const { image, cached } = await ensureRequirementsImage(
+        engine,
+        this.requirementsCache,
+        {
+          imagePrefix: this.deps.imagePrefix,
+          runtime: sandbox.runtime,
+          requirements,
+          baseImage,
+          buildTimeoutMs: this.deps.requirements.buildTimeoutMs,
+          pipIndexUrl: this.deps.requirements.pipIndexUrl,
+          pipFileHosts: this.deps.requirements.pipFileHosts,
+          npmRegistry: this.deps.requirements.npmRegistry,
+        },
+        {
+          sandboxId: sandbox.id,
+          workerId: this.deps.workerId,
+          instanceId: this.deps.instanceId,
+          policy: this.deps.policy,
+          containerRuntime: this.deps.containerRuntime,
+          fetchDockerRuntime: this.deps.requirements.fetchDockerRuntime,
+        },
+        cancel.signal,
+      );
       let model: { hostPath: string; name: string } | undefined;
       if (sandbox.model) {
         const hostPath = resolveModelPath(this.deps.modelsDir, sandbox.model);
@@ -239,11 +260,7 @@ export class SandboxSupervisor {
 
   /** Writes a file as the sandbox's own user, inside the sandbox, following no links: never a privileged write into its filesystem. */
   private async writeFile(containerId: string, relativePath: string, base64: string): Promise<void> {
-    const result = await this.deps.engine.execCollect(
-      containerId,
-      { cmd: ["bash", "-c", uploadCommand(relativePath)], workingDir: "/sandbox" },
-      base64,
-    );
+    const result = await this.deps.engine.execCollect(containerId, { cmd: ["bash", "-c", uploadCommand(relativePath)], workingDir: "/sandbox" }, base64);
     if (result.exitCode !== 0) throw new Error(`could not write ${relativePath}: ${result.stderr.trim()}`);
   }
 }

@@ -29,7 +29,8 @@ export async function waitForGpuSlot(
       return { deviceIndex: decision.device.index, memoryFraction: decision.memoryFraction, passthrough: gpus.inventory.passthrough! };
     }
     if (decision.kind === "no_gpu") throw new Error(`gpu: ${decision.reason}`);
-    if (decision.kind === "no_match") throw new Error(`gpu: this worker has no ${sandbox.gpu} GPU; it has ${describeDevices(gpus.inventory.devices).join(", ")}`);
+    if (decision.kind === "no_match")
+      throw new Error(`gpu: this worker has no ${sandbox.gpu} GPU; it has ${describeDevices(gpus.inventory.devices).join(", ")}`);
     if (Date.now() + POLL_MS > deadline) throw gpuBusyError(sandbox.gpu, Math.round(gpus.waitMs / 1000));
     if (signal.aborted) throw new Error("provisioning was cancelled while waiting for a GPU slot");
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));

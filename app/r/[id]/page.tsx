@@ -26,7 +26,9 @@ export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const label = runtimeCatalog().find(run.runtime)?.label ?? run.runtime;
   const title = `${label} run ${STATUS_WORDS[run.status] ?? run.status}${run.end?.exitCode != null ? ` (exit ${run.end.exitCode})` : ""} · Sandpit`;
   const code = run.code.trim().split("\n").slice(0, 3).join(" ⏎ ").slice(0, 140);
-  const output = transcriptText(run.chunks, 140).trim().replace(/\s*\n\s*/g, " ⏎ ");
+  const output = transcriptText(run.chunks, 140)
+    .trim()
+    .replace(/\s*\n\s*/g, " ⏎ ");
   const description = output ? `${code} → ${output}` : code;
   const url = `${webConfig().publicUrl}/r/${run.id}`;
   return {

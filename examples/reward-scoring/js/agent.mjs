@@ -37,7 +37,11 @@ function fillTemplate(template, generatedCode) {
     .join(generatedCode);
 }
 
-const stripMarkdownFences = (text) => text.trim().replace(/^```[\w]*\n|```$/gm, "").trim();
+const stripMarkdownFences = (text) =>
+  text
+    .trim()
+    .replace(/^```[\w]*\n|```$/gm, "")
+    .trim();
 
 async function generateCandidate() {
   const key = process.env.ANTHROPIC_API_KEY;

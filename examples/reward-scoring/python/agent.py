@@ -21,7 +21,10 @@ try:  # optional, as in the seed
 except ImportError:
     pass
 
-from sandpit import CPUSandbox, Sandpit  # the seed: from buildfunctions import Buildfunctions, CPUSandbox
+from sandpit import (
+    CPUSandbox,
+    Sandpit,
+)  # the seed: from buildfunctions import Buildfunctions, CPUSandbox
 
 API_TOKEN = os.environ.get("SANDPIT_API_TOKEN") or os.environ.get("BUILDFUNCTIONS_API_TOKEN", "")
 BASE_URL = os.environ.get("SANDPIT_BASE_URL", "http://localhost:3000")
@@ -83,13 +86,15 @@ async def main() -> float:
 
         print("3. Creating CPU Sandbox with reward function...")
         handler_code = HANDLER_TEMPLATE.format(generated_code=generated_code)
-        sandbox = await CPUSandbox.create({
-            "name": f"reward-eval-{int(time.time())}",
-            "language": "python",
-            "code": handler_code,
-            "memory": "512MB",
-            "timeout": 30,
-        })
+        sandbox = await CPUSandbox.create(
+            {
+                "name": f"reward-eval-{int(time.time())}",
+                "language": "python",
+                "code": handler_code,
+                "memory": "512MB",
+                "timeout": 30,
+            }
+        )
         print(f"   CPU Sandbox created: {sandbox.name}")
 
         print("\n4. Running reward function...")

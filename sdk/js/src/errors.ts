@@ -64,7 +64,10 @@ export class RateLimitError extends SandpitError {
 export class SandpitTimeoutError extends SandpitError {
   readonly kind: "run" | "client";
   readonly result?: unknown;
-  constructor(message: string, options: { kind: "run" | "client"; result?: unknown; status?: number; code?: string; details?: Record<string, unknown>; cause?: unknown }) {
+  constructor(
+    message: string,
+    options: { kind: "run" | "client"; result?: unknown; status?: number; code?: string; details?: Record<string, unknown>; cause?: unknown },
+  ) {
     super(message, options);
     this.kind = options.kind;
     this.result = options.result;
@@ -101,7 +104,7 @@ function classByStatus(status: number): (typeof CLASS_BY_CODE)[string] | "timeou
 export function errorFromResponse(status: number, body: unknown, headers?: { get(name: string): string | null }): SandpitError {
   const parsed: ErrorBody = body && typeof body === "object" ? (body as ErrorBody) : {};
   const text = typeof body === "string" && body.trim() ? body.trim().slice(0, 500) : undefined;
-  const message = typeof parsed.error === "string" ? parsed.error : text ?? `request failed with HTTP ${status}`;
+  const message = typeof parsed.error === "string" ? parsed.error : (text ?? `request failed with HTTP ${status}`);
   const code = typeof parsed.code === "string" ? parsed.code : undefined;
   const details = body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
   const base = { status, code, details };

@@ -27,7 +27,10 @@ export function isModelPath(model: string): boolean {
 
 /** A local folder's name as a store name: characters the store refuses become `-`. */
 export function storeNameFor(folder: string): string {
-  const name = path.basename(folder).replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "");
+  const name = path
+    .basename(folder)
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "");
   if (!name) throw new ValidationError(`model: cannot make a model name from ${folder}; pass {name, path}`, { field: "model" });
   return name;
 }

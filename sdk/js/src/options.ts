@@ -81,8 +81,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 const KNOWN_OPTIONS = new Set([
-  "name", "language", "runtime", "code", "memory", "timeout", "vcpus", "envVariables", "requirements",
-  "denoFlags", "model", "gpu", "gpuCount", "apiToken", "baseUrl", "files", "nested",
+  "name",
+  "language",
+  "runtime",
+  "code",
+  "memory",
+  "timeout",
+  "vcpus",
+  "envVariables",
+  "requirements",
+  "denoFlags",
+  "model",
+  "gpu",
+  "gpuCount",
+  "apiToken",
+  "baseUrl",
+  "files",
+  "nested",
 ]);
 
 /** Renames the published SDK's option names to ours; giving both names of one option is refused. */
@@ -185,7 +200,8 @@ export function buildCreateRequest(given: GPUSandboxOptions, kind: "cpu" | "gpu"
   }
   if (options.denoFlags !== undefined) {
     const flags = options.denoFlags;
-    if (!Array.isArray(flags) || !flags.every((flag) => typeof flag === "string" && flag.startsWith("--"))) fail("denoFlags", 'expected a list of flags such as ["--allow-read"]');
+    if (!Array.isArray(flags) || !flags.every((flag) => typeof flag === "string" && flag.startsWith("--")))
+      fail("denoFlags", 'expected a list of flags such as ["--allow-read"]');
     body.denoFlags = flags;
   }
   if (options.model !== undefined) {

@@ -95,7 +95,10 @@ export class Sandbox implements AsyncDisposable {
     return this.info.requirementsCached === true;
   }
 
-  protected static async createWith(options: GPUSandboxOptions, kind: "cpu" | "gpu"): Promise<{ client: Client; info: SandboxInfo; modelUpload?: ModelUpload }> {
+  protected static async createWith(
+    options: GPUSandboxOptions,
+    kind: "cpu" | "gpu",
+  ): Promise<{ client: Client; info: SandboxInfo; modelUpload?: ModelUpload }> {
     const { body, modelFolder } = buildCreateRequest(options, kind);
     const client =
       options.apiToken !== undefined || options.baseUrl !== undefined
@@ -158,10 +161,14 @@ export class Sandbox implements AsyncDisposable {
       body.stdin = stdin;
     }
     if (timeout !== undefined) {
-      if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0) throw new ValidationError("timeout: expected seconds above 0", { field: "timeout" });
+      if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0)
+        throw new ValidationError("timeout: expected seconds above 0", { field: "timeout" });
       body.timeout = timeout;
     }
-    for (const [field, callback] of [["onStdout", onStdout], ["onStderr", onStderr]] as const) {
+    for (const [field, callback] of [
+      ["onStdout", onStdout],
+      ["onStderr", onStderr],
+    ] as const) {
       if (callback !== undefined && typeof callback !== "function") throw new ValidationError(`${field}: expected a function`, { field });
     }
     const limitS = timeout ?? this.info.timeout ?? 60;
@@ -194,8 +201,10 @@ export class Sandbox implements AsyncDisposable {
 
   /** Copies a local file into the sandbox (`POST /files`, base64). */
   async upload(options: UploadOptions): Promise<FileUploaded> {
-    if (!options || typeof options.localPath !== "string" || !options.localPath) throw new ValidationError("localPath: expected a file path", { field: "localPath" });
-    if (typeof options.filePath !== "string" || !options.filePath) throw new ValidationError("filePath: expected a path inside the sandbox", { field: "filePath" });
+    if (!options || typeof options.localPath !== "string" || !options.localPath)
+      throw new ValidationError("localPath: expected a file path", { field: "localPath" });
+    if (typeof options.filePath !== "string" || !options.filePath)
+      throw new ValidationError("filePath: expected a path inside the sandbox", { field: "filePath" });
     let data: Buffer;
     try {
       data = await readFile(expandHome(options.localPath));

@@ -17,13 +17,7 @@ export class StreamUnavailable extends Error {}
  * one at a time, and resolves after the run's `end` event once every callback has finished.
  * No token is sent: like `GET /api/v1/runs/{id}`, the stream needs only the run's unguessable id.
  */
-export function followRun(
-  baseUrl: string,
-  runId: string,
-  handlers: StreamHandlers,
-  delivered: Delivered,
-  deadlineMs: number,
-): Promise<void> {
+export function followRun(baseUrl: string, runId: string, handlers: StreamHandlers, delivered: Delivered, deadlineMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let lastSeq = -1;
     let connected = false;

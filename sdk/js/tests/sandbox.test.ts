@@ -6,17 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../../../tests/support/stack.js";
-import {
-  AuthError,
-  Client,
-  ConflictError,
-  CPUSandbox,
-  NotFoundError,
-  Sandpit,
-  SandpitTimeoutError,
-  ValidationError,
-  type Sandbox,
-} from "../src/index.js";
+import { AuthError, Client, ConflictError, CPUSandbox, NotFoundError, Sandpit, SandpitTimeoutError, ValidationError, type Sandbox } from "../src/index.js";
 import { containersForSandbox, createToken, removeRequirementImages, sleep } from "./support.js";
 
 async function hasNvidiaGpu(): Promise<boolean> {
@@ -255,7 +245,10 @@ describe("@sandpit/sdk against a live server", () => {
   });
 
   it("raises ValidationError naming the field, from the SDK and from the server", async () => {
-    await expect(CPUSandbox.create({ runtime: "python", code: "print(1)", memory: "lots" })).rejects.toMatchObject({ name: "ValidationError", field: "memory" });
+    await expect(CPUSandbox.create({ runtime: "python", code: "print(1)", memory: "lots" })).rejects.toMatchObject({
+      name: "ValidationError",
+      field: "memory",
+    });
     // Checked by the server: over the operator's memory limit, and a refused Deno permission.
     const tooBig = await CPUSandbox.create({ runtime: "python", code: "print(1)", memory: "64Gi" }).catch((error) => error);
     expect(tooBig).toBeInstanceOf(ValidationError);

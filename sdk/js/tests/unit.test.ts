@@ -152,7 +152,10 @@ describe("code given inline or as a path", () => {
     expect(validationField(() => planModel({ name: "m", path: "./models/nope" }))).toBe("model");
     expect(validationField(() => planModel({ name: "../m" }))).toBe("model");
     expect(validationField(() => planModel(""))).toBe("model");
-    expect(buildCreateRequest({ language: "python", model: "./models/Qwen3-8B" }, "gpu")).toMatchObject({ body: { model: "Qwen3-8B" }, modelFolder: path.join(dir, "models", "Qwen3-8B") });
+    expect(buildCreateRequest({ language: "python", model: "./models/Qwen3-8B" }, "gpu")).toMatchObject({
+      body: { model: "Qwen3-8B" },
+      modelFolder: path.join(dir, "models", "Qwen3-8B"),
+    });
   });
 
   it("lists a model folder's files, leaving out hidden and empty ones", async () => {
@@ -164,7 +167,10 @@ describe("code given inline or as a path", () => {
     writeFileSync(path.join(folder, ".gitattributes"), "x");
     writeFileSync(path.join(folder, ".cache", "lock"), "x");
     writeFileSync(path.join(folder, "empty.txt"), "");
-    expect((await listModelFiles(folder)).map((file) => [file.path, file.size])).toEqual([["config.json", 2], ["sub/weights.bin", 3]]);
+    expect((await listModelFiles(folder)).map((file) => [file.path, file.size])).toEqual([
+      ["config.json", 2],
+      ["sub/weights.bin", 3],
+    ]);
   });
 });
 
@@ -200,11 +206,16 @@ describe("option checks before any request", () => {
 
   it("builds the request body", () => {
     expect(
-      buildCreateBody(
-        { name: "n", language: "python", memory: "512MB", timeout: 30, vcpus: 0.5, envVariables: { A: 1 }, requirements: ["requests"] },
-        "cpu",
-      ),
-    ).toEqual({ name: "n", language: "python", memory: "512MB", timeout: 30, vcpus: 0.5, envVariables: [{ key: "A", value: "1" }], requirements: ["requests"] });
+      buildCreateBody({ name: "n", language: "python", memory: "512MB", timeout: 30, vcpus: 0.5, envVariables: { A: 1 }, requirements: ["requests"] }, "cpu"),
+    ).toEqual({
+      name: "n",
+      language: "python",
+      memory: "512MB",
+      timeout: 30,
+      vcpus: 0.5,
+      envVariables: [{ key: "A", value: "1" }],
+      requirements: ["requests"],
+    });
     expect(buildCreateBody({ language: "python", gpu: "T4", model: "Qwen3-8B" }, "gpu")).toMatchObject({ gpu: "T4", model: "Qwen3-8B" });
     expect(buildCreateBody({ language: "python" }, "gpu")).toMatchObject({ gpu: "any" });
   });
@@ -212,7 +223,9 @@ describe("option checks before any request", () => {
   it("rejects bad options in create() before talking to the server", async () => {
     const unreachable = { apiToken: "x", baseUrl: "http://127.0.0.1:9" };
     await expect(CPUSandbox.create({ ...unreachable, runtime: "python", memory: "lots" })).rejects.toMatchObject({ name: "ValidationError", field: "memory" });
-    await expect(GPUSandbox.create({ ...unreachable, language: "python", model: { name: "m", path: "./no/such/model" } })).rejects.toMatchObject({ field: "model" });
+    await expect(GPUSandbox.create({ ...unreachable, language: "python", model: { name: "m", path: "./no/such/model" } })).rejects.toMatchObject({
+      field: "model",
+    });
   });
 });
 

@@ -33,7 +33,11 @@ def check_score(completed: subprocess.CompletedProcess) -> None:
 def test_python_example_prints_a_score(stack, token):
     completed = subprocess.run(
         [sys.executable, str(EXAMPLE / "python" / "agent.py")],
-        cwd=EXAMPLE / "python", env=example_env(stack, token), capture_output=True, text=True, timeout=180,
+        cwd=EXAMPLE / "python",
+        env=example_env(stack, token),
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     check_score(completed)
     assert "Authenticated as: test-user" in completed.stdout
@@ -47,7 +51,12 @@ def test_js_example_prints_a_score(stack, token):
             pytest.fail(message)
         pytest.skip(message)
     completed = subprocess.run(
-        ["node", "agent.mjs"], cwd=EXAMPLE / "js", env=example_env(stack, token), capture_output=True, text=True, timeout=180,
+        ["node", "agent.mjs"],
+        cwd=EXAMPLE / "js",
+        env=example_env(stack, token),
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     check_score(completed)
 
@@ -56,7 +65,11 @@ def test_nested_example_fans_out_three_children(stack, token):
     """examples/nested: a Node.js sandbox creates three Python children through its channel and combines their responses."""
     completed = subprocess.run(
         [sys.executable, "run.py"],
-        cwd=REPO_ROOT / "examples" / "nested", env=example_env(stack, token), capture_output=True, text=True, timeout=180,
+        cwd=REPO_ROOT / "examples" / "nested",
+        env=example_env(stack, token),
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output

@@ -19,7 +19,9 @@ from sandpit import AuthError, ConflictError, CPUSandbox, NotFoundError, Sandpit
 def containers_for(sandbox_id: str) -> list[str]:
     out = subprocess.run(
         ["docker", "ps", "-a", "-q", "--filter", f"label=sandpit.sandbox={sandbox_id}"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return [line for line in out.splitlines() if line]
 
@@ -29,10 +31,16 @@ async def remove_requirement_images(requirements: str) -> None:
 
     Best effort, after the sandboxes using it are deleted; retries while Docker still holds the image.
     """
-    ids = sorted(set(subprocess.run(
-        ["docker", "images", "-q", "--filter", f"label=sandpit.requirements={requirements}"],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()))
+    ids = sorted(
+        set(
+            subprocess.run(
+                ["docker", "images", "-q", "--filter", f"label=sandpit.requirements={requirements}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+        )
+    )
     for _ in range(10):
         if not ids or subprocess.run(["docker", "rmi", "--force", "--no-prune", *ids], capture_output=True).returncode == 0:
             return
@@ -48,14 +56,16 @@ async def test_authenticates(client, stack):
 
 
 async def test_create_run_twice_keeps_state_then_delete(make_sandbox):
-    code = "\n".join([
-        "import os",
-        "if os.path.exists('state.txt'):",
-        "    print('read ' + open('state.txt').read())",
-        "else:",
-        "    open('state.txt', 'w').write('kept')",
-        "    print('wrote')",
-    ])
+    code = "\n".join(
+        [
+            "import os",
+            "if os.path.exists('state.txt'):",
+            "    print('read ' + open('state.txt').read())",
+            "else:",
+            "    open('state.txt', 'w').write('kept')",
+            "    print('wrote')",
+        ]
+    )
     sandbox = await make_sandbox({"name": "state-test", "language": "python", "code": code, "memory": "256MB"})
     assert sandbox.name == "state-test" and sandbox.id and sandbox.status == "ready"
     first = await sandbox.run()
@@ -86,37 +96,47 @@ async def test_code_inline_relative_and_absolute(make_sandbox, tmp_path: Path, m
 
 
 async def test_lambda_style_handler(make_sandbox):
-    sandbox = await make_sandbox({
-        "name": "handler-py",
-        "language": "python",
-        "code": "\n".join([
-            "import json",
-            "def handler(event, context):",
-            "    return {'statusCode': 200, 'body': json.dumps({'sum': event['a'] + event['b'], 'name': context.name})}",
-        ]),
-    })
+    sandbox = await make_sandbox(
+        {
+            "name": "handler-py",
+            "language": "python",
+            "code": "\n".join(
+                [
+                    "import json",
+                    "def handler(event, context):",
+                    "    return {'statusCode': 200, 'body': json.dumps({'sum': event['a'] + event['b'], 'name': context.name})}",
+                ]
+            ),
+        }
+    )
     result = await sandbox.run({"a": 2, "b": 3})
     assert result.status == 200
     assert result.response == {"sum": 5, "name": "handler-py"}
-    teapot = await make_sandbox({
-        "language": "python",
-        "code": "def handler(event, context):\n    return {'statusCode': 418, 'body': 'short and stout'}",
-    })
+    teapot = await make_sandbox(
+        {
+            "language": "python",
+            "code": "def handler(event, context):\n    return {'statusCode': 418, 'body': 'short and stout'}",
+        }
+    )
     result = await teapot.run()
     assert (result.status, result.response) == (418, "short and stout")
 
 
 async def test_streaming_callbacks_get_output_before_run_returns(make_sandbox):
-    sandbox = await make_sandbox({
-        "language": "python",
-        "code": "\n".join([
-            "import sys, time",
-            "for i in range(3):",
-            "    print(f'line {i}', flush=True)",
-            "    time.sleep(0.4)",
-            "print('warning', file=sys.stderr, flush=True)",
-        ]),
-    })
+    sandbox = await make_sandbox(
+        {
+            "language": "python",
+            "code": "\n".join(
+                [
+                    "import sys, time",
+                    "for i in range(3):",
+                    "    print(f'line {i}', flush=True)",
+                    "    time.sleep(0.4)",
+                    "print('warning', file=sys.stderr, flush=True)",
+                ]
+            ),
+        }
+    )
     stdout: list[str] = []
     stderr: list[str] = []
     state = {"returned": False, "late": 0}
@@ -243,7 +263,9 @@ async def test_unknown_sandbox_is_not_found(client):
 def test_sync_api(stack, token):
     client = sandpit.sync.Sandpit({"apiToken": token, "baseUrl": stack.base_url})
     assert client.user.username == "test-user"
-    sandbox = sandpit.sync.CPUSandbox.create({"language": "python", "code": "def handler(event, context):\n    return {'statusCode': 200, 'body': '{\"ok\": true}'}", "timeout": 60})
+    sandbox = sandpit.sync.CPUSandbox.create(
+        {"language": "python", "code": "def handler(event, context):\n    return {'statusCode': 200, 'body': '{\"ok\": true}'}", "timeout": 60}
+    )
     try:
         result = sandbox.run({"x": 1})
         assert (result.status, result.response) == (200, {"ok": True})

@@ -120,7 +120,11 @@ def test_published_option_names():
 
     options = normalise_keys({"language": "python", "cpu_cores": 6, "gpu_count": 1, "env_variables": {"A": "1"}}, {}, OPTION_ALIASES)
     assert build_create_body(options, "gpu") == {
-        "language": "python", "vcpus": 6, "gpu": "any", "gpuCount": 1, "envVariables": [{"key": "A", "value": "1"}],
+        "language": "python",
+        "vcpus": 6,
+        "gpu": "any",
+        "gpuCount": 1,
+        "envVariables": [{"key": "A", "value": "1"}],
     }
     with pytest.raises(ValidationError) as caught:
         normalise_keys({"vcpus": 2, "cpu_cores": 2}, {}, OPTION_ALIASES)
@@ -174,7 +178,9 @@ def test_bad_options_name_the_field(options, field):
 
 def test_gpu_options():
     assert build_create_body({"language": "python", "gpu": "T4", "model": "Qwen3-8B"}, "gpu") == {
-        "language": "python", "gpu": "T4", "model": "Qwen3-8B",
+        "language": "python",
+        "gpu": "T4",
+        "model": "Qwen3-8B",
     }
     assert build_create_body({"language": "python"}, "gpu")["gpu"] == "any"
     for options, field in (({"language": "python", "gpu": ""}, "gpu"), ({"runtime": "node"}, "runtime")):

@@ -72,7 +72,8 @@ describe("model upload through the SDK", () => {
     await uploadModel(client, "tiny-shared", tinyModel("tiny-shared", 10));
     const folder = tinyModel("tiny-upload", 100_000);
     const sharedBytes = JSON.stringify({ model_type: "tiny", hidden_size: 8 }).length + "a\nb\nc\n".length;
-    const code = "import os\nroot = os.environ['MODEL_PATH']\nprint(sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs))";
+    const code =
+      "import os\nroot = os.environ['MODEL_PATH']\nprint(sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs))";
     const first = await CPUSandbox.create({ language: "python", model: folder, code, timeout: 60 });
     try {
       expect(first.modelUpload).toEqual({ name: "tiny-upload", files: 3, sentBytes: 100_000, skippedBytes: sharedBytes });

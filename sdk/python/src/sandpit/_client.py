@@ -100,7 +100,14 @@ class Client:
         return await self.request(method, path, data=data, headers=headers, timeout=max(self.request_timeout, 600.0))
 
     async def request(
-        self, method: str, path: str, *, body: Any = None, data: Optional[bytes] = None, headers: Optional[Mapping[str, str]] = None, timeout: Optional[float] = None
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        data: Optional[bytes] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
     ) -> Any:
         """One request (``body`` as JSON, or ``data`` as bytes); non-2xx answers raise typed errors."""
         if not self.api_token:

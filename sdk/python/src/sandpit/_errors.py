@@ -60,7 +60,13 @@ class RateLimitError(SandpitError):
     """429: too many requests; ``retry_after`` (alias ``retryAfter``) is the server's Retry-After in seconds."""
 
     def __init__(
-        self, message: str, *, retry_after: Optional[float] = None, status: Optional[int] = None, code: Optional[str] = None, details: Optional[dict[str, Any]] = None
+        self,
+        message: str,
+        *,
+        retry_after: Optional[float] = None,
+        status: Optional[int] = None,
+        code: Optional[str] = None,
+        details: Optional[dict[str, Any]] = None,
     ) -> None:
         super().__init__(message, status=status, code=code, details=details)
         self.retry_after = retry_after
@@ -99,8 +105,18 @@ _KIND_BY_CODE = {
     "insufficient_storage": "capacity",
 }
 _KIND_BY_STATUS = {
-    400: "validation", 422: "validation", 401: "auth", 403: "auth", 404: "not_found", 408: "timeout", 504: "timeout",
-    409: "conflict", 410: "conflict", 429: "rate_limit", 503: "capacity", 507: "capacity",
+    400: "validation",
+    422: "validation",
+    401: "auth",
+    403: "auth",
+    404: "not_found",
+    408: "timeout",
+    504: "timeout",
+    409: "conflict",
+    410: "conflict",
+    429: "rate_limit",
+    503: "capacity",
+    507: "capacity",
 }
 
 

@@ -16,8 +16,23 @@ from ._models import plan_model
 RUNTIMES = ("python", "node", "deno", "go", "shell", "bash")
 LANGUAGES = ("python", "javascript", "typescript", "go", "shell")
 KNOWN_OPTIONS = (
-    "name", "language", "runtime", "code", "memory", "timeout", "vcpus", "envVariables", "requirements",
-    "denoFlags", "model", "gpu", "gpuCount", "apiToken", "baseUrl", "files", "nested",
+    "name",
+    "language",
+    "runtime",
+    "code",
+    "memory",
+    "timeout",
+    "vcpus",
+    "envVariables",
+    "requirements",
+    "denoFlags",
+    "model",
+    "gpu",
+    "gpuCount",
+    "apiToken",
+    "baseUrl",
+    "files",
+    "nested",
 )
 # snake_case spellings, and the published SDK's names (cpu_cores, gpu_count), each meaning one of ours.
 OPTION_ALIASES = {

@@ -265,9 +265,9 @@ class Sandbox:
             raw = await self.client.request("GET", f"{self._path}/runs/{quote(run_id, safe='')}?wait=1", timeout=wait)
             stdout, stderr = raw.get("stdout") or "", raw.get("stderr") or ""
             if on_stdout is not None and len(stdout) > delivered["stdout"]:
-                await _call(on_stdout, stdout[delivered["stdout"]:])
+                await _call(on_stdout, stdout[delivered["stdout"] :])
             if on_stderr is not None and len(stderr) > delivered["stderr"]:
-                await _call(on_stderr, stderr[delivered["stderr"]:])
+                await _call(on_stderr, stderr[delivered["stderr"] :])
         result = RunResult.from_api(raw)
         if result.state == "timed_out":
             raise SandpitTimeoutError(f"run {result.run_id} in sandbox {self.name} hit its time limit ({limit:g} s)", kind="run", result=result)

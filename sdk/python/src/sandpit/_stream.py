@@ -47,8 +47,12 @@ async def follow_run(
     # A restarting server comes back on its own time: keep reconnecting (the run's deadline bounds the wait),
     # and each reconnect resubscribes after the last chunk received, so nothing is lost or repeated.
     sio = socketio.AsyncClient(
-        reconnection=True, reconnection_attempts=0, reconnection_delay=0.25, reconnection_delay_max=2,
-        logger=False, engineio_logger=False,
+        reconnection=True,
+        reconnection_attempts=0,
+        reconnection_delay=0.25,
+        reconnection_delay_max=2,
+        logger=False,
+        engineio_logger=False,
     )
 
     def on_ack(reply: Any = None) -> None:

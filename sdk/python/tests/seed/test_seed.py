@@ -21,13 +21,13 @@ from sandpit import GPUSandbox
 SEED = Path(__file__).resolve().parent
 
 # What the fake Messages API answers: a candidate in a markdown fence, as models often reply.
-CANDIDATE = '''```python
+CANDIDATE = """```python
 def sort_list(items):
     try:
         return sorted(items)
     except TypeError:
         return sorted(items, key=lambda item: (type(item).__name__, repr(item)))
-```'''
+```"""
 
 
 class FakeMessages(BaseHTTPRequestHandler):
@@ -38,11 +38,18 @@ class FakeMessages(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         length = int(self.headers.get("content-length") or 0)
         FakeMessages.requests.append({"path": self.path, "body": json.loads(self.rfile.read(length) or b"{}")})
-        answer = json.dumps({
-            "id": "msg_test", "type": "message", "role": "assistant", "model": "claude-opus-4-6",
-            "content": [{"type": "text", "text": CANDIDATE}], "stop_reason": "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": 1, "output_tokens": 1},
-        }).encode()
+        answer = json.dumps(
+            {
+                "id": "msg_test",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-opus-4-6",
+                "content": [{"type": "text", "text": CANDIDATE}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": 1, "output_tokens": 1},
+            }
+        ).encode()
         self.send_response(200)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(answer)))
@@ -66,13 +73,22 @@ def fake_anthropic():
 
 def test_reward_scoring_example_runs_unchanged(stack, token, fake_anthropic, tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("ANTHROPIC_", "BUILDFUNCTIONS_", "SANDPIT_"))}
-    env.update({
-        "BUILDFUNCTIONS_API_TOKEN": token, "SANDPIT_BASE_URL": stack.base_url,
-        "ANTHROPIC_BASE_URL": fake_anthropic, "ANTHROPIC_KEY": "test-key",
-    })
+    env.update(
+        {
+            "BUILDFUNCTIONS_API_TOKEN": token,
+            "SANDPIT_BASE_URL": stack.base_url,
+            "ANTHROPIC_BASE_URL": fake_anthropic,
+            "ANTHROPIC_KEY": "test-key",
+        }
+    )
     FakeMessages.requests.clear()
     completed = subprocess.run(
-        [sys.executable, str(SEED / "seed_reward_scoring.py")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180,
+        [sys.executable, str(SEED / "seed_reward_scoring.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
@@ -85,13 +101,15 @@ def test_reward_scoring_example_runs_unchanged(stack, token, fake_anthropic, tmp
 
 async def test_cpu_snippet(client):
     # The seed's CPU snippet in the Python SDK: same options, dict-style as the seed's Python example.
-    cpu_sandbox = await sandpit.CPUSandbox.create({
-        "name": "text-analyzer",
-        "runtime": "node",
-        "code": "console.log('Hello from Sandbox!');",
-        "memory": "512MB",
-        "timeout": 120,
-    })
+    cpu_sandbox = await sandpit.CPUSandbox.create(
+        {
+            "name": "text-analyzer",
+            "runtime": "node",
+            "code": "console.log('Hello from Sandbox!');",
+            "memory": "512MB",
+            "timeout": 120,
+        }
+    )
     try:
         result = await cpu_sandbox.run()
         print(result.stdout)
@@ -114,17 +132,19 @@ async def test_gpu_snippet_reaches_the_gpu_request(client, tmp_path):
     prompt = "Write a haiku about sandboxes."
     # The seed's GPU snippet with the seed's Python SDK parameters (cpu_cores, gpu), as a dict.
     with pytest.raises(sandpit.BuildfunctionsError) as caught:
-        sandbox = await GPUSandbox.create({
-            "name": "secure-agent-action",
-            "memory": 10000,
-            "timeout": 300,
-            "cpu_cores": 6,
-            "gpu": "T4",
-            "language": "python",
-            "requirements": ["transformers", "torch", "accelerate"],
-            "model": "/path/to/models/Qwen/Qwen3-8B",
-            "code": f'python inference_script.py "{prompt}"',
-        })
+        sandbox = await GPUSandbox.create(
+            {
+                "name": "secure-agent-action",
+                "memory": 10000,
+                "timeout": 300,
+                "cpu_cores": 6,
+                "gpu": "T4",
+                "language": "python",
+                "requirements": ["transformers", "torch", "accelerate"],
+                "model": "/path/to/models/Qwen/Qwen3-8B",
+                "code": f'python inference_script.py "{prompt}"',
+            }
+        )
         await sandbox.run()
     error = caught.value
     assert isinstance(error, sandpit.ValidationError)

@@ -14,7 +14,7 @@ export const POST = handleApi(async (request: Request) => {
   const config = webConfig();
   requireToken(webDatabase(), request);
   const body = (await readJsonBody(request, config.maxRequestBytes)) as { id?: unknown } | null;
-  if (typeof body?.id !== "string") throw new SandpitError("validation", "send {id: \"org/model\"}", { field: "id" });
+  if (typeof body?.id !== "string") throw new SandpitError("validation", 'send {id: "org/model"}', { field: "id" });
   await fetchHubModel(config.modelStore, body.id, AbortSignal.timeout(config.sandboxSettings.provisionTimeoutMs));
   return Response.json({ name: body.id }, { status: 201 });
 });
