@@ -60,10 +60,15 @@ export const runs = sqliteTable(
 );
 
 /** Ids of runs deleted by retention: their share pages answer 410 Gone rather than 404 (never existed). */
-export const expiredRuns = sqliteTable("expired_runs", {
-  id: text("id").primaryKey(),
-  expiredAt: integer("expired_at").notNull(),
-});
+export const expiredRuns = sqliteTable(
+  "expired_runs",
+  {
+    id: text("id").primaryKey(),
+    expiredAt: integer("expired_at").notNull(),
+  },
+  // The retention sweep prunes old tombstones by age.
+  (table) => [index("expired_runs_expired_at").on(table.expiredAt)],
+);
 
 /** Output kept as numbered chunks so a late viewer can replay from any offset. */
 export const runChunks = sqliteTable(

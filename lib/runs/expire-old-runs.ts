@@ -34,6 +34,17 @@ export function expireOldRuns(db: SandpitDb, cutoffMs: number, batchSize = RETEN
   return deleted;
 }
 
+/**
+ * Deletes one bounded batch of tombstones recorded before `cutoffMs`: a share link answers 410 for one more
+ * retention period after its run was deleted, then 404 like an id that never existed, so the table stays bounded.
+ * Returns how many it deleted.
+ */
+export function pruneTombstones(db: SandpitDb, cutoffMs: number, batchSize = RETENTION_BATCH_SIZE): number {
+  return db.$client
+    .prepare("DELETE FROM expired_runs WHERE id IN (SELECT id FROM expired_runs WHERE expired_at < ? ORDER BY expired_at LIMIT ?)")
+    .run(cutoffMs, batchSize).changes;
+}
+
 /** True when the id belonged to a run that retention deleted (as opposed to one that never existed). */
 export function isExpiredRun(db: SandpitDb, id: string): boolean {
   return db.$client.prepare("SELECT 1 FROM expired_runs WHERE id = ?").get(id) !== undefined;

@@ -1,5 +1,5 @@
 import { abandonFailedTransaction, type SandpitDb } from "@/lib/db/open-database";
-import { expireOldRuns, RETENTION_BATCH_SIZE } from "@/lib/runs/expire-old-runs";
+import { expireOldRuns, pruneTombstones, RETENTION_BATCH_SIZE } from "@/lib/runs/expire-old-runs";
 
 export type RetentionSettings = { maxAgeMs: number; sweepMs: number };
 
@@ -38,6 +38,8 @@ export class RetentionSweeper {
         if (deleted < RETENTION_BATCH_SIZE) break;
         await new Promise((resolve) => setImmediate(resolve));
       }
+      // Tombstones of runs deleted one retention period ago go too (their links turn from 410 into 404).
+      while (pruneTombstones(this.db, cutoff - this.settings.maxAgeMs) === RETENTION_BATCH_SIZE) await new Promise((resolve) => setImmediate(resolve));
       if (total > 0) console.log(`[worker] retention: deleted ${total} runs older than ${this.settings.maxAgeMs / 86_400_000} days`);
     } catch (error) {
       abandonFailedTransaction(this.db);

@@ -1,0 +1,1 @@
+CREATE INDEX `expired_runs_expired_at` ON `expired_runs` (`expired_at`);
