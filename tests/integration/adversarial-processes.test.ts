@@ -62,10 +62,11 @@ describe.each(CONTAINER_RUNTIMES)("hostile processes under %s", (containerRuntim
         expect(node.stdout, show(node)).toContain("spawn refused EAGAIN");
         expect(node.status).toBe("succeeded");
       } else {
-        // Under gVisor's ptrace platform every task is a host thread in the sandbox's cgroup: at the cap the
-        // sandbox itself dies, taking the whole run with it (contained, reported as a failed run).
-        expect(["failed", "succeeded"], show(python)).toContain(python.status);
-        expect(["failed", "succeeded"], show(node)).toContain(node.status);
+        // Under gVisor the Sentry's and the stubs' host threads count in the sandbox's pids cgroup: at the cap the
+        // sandbox dies (a failed run), or cannot make the threads it needs and stalls until its timeout (seen for
+        // Node under the current build). Either way it is contained: underAttack checks the host and the next run.
+        expect(["failed", "succeeded", "timed_out"], show(python)).toContain(python.status);
+        expect(["failed", "succeeded", "timed_out"], show(node)).toContain(node.status);
       }
       if (containerRuntime === "runc") {
         // The shell survives its own bomb; it ends on time, or at the timeout if it cannot even fork `sleep`.
@@ -73,7 +74,7 @@ describe.each(CONTAINER_RUNTIMES)("hostile processes under %s", (containerRuntim
         if (bash.status === "succeeded") expect(bash.stdout).toBe("still here\n");
         expect(bash.stderr).toMatch(/fork: (retry: )?Resource temporarily unavailable/);
       } else {
-        expect(["failed", "succeeded"], show(bash)).toContain(bash.status);
+        expect(["failed", "succeeded", "timed_out"], show(bash)).toContain(bash.status);
       }
     });
   });
