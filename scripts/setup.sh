@@ -23,5 +23,4 @@ if [[ -n $runsc_build ]]; then
     bash scripts/host-setup.sh
 fi
 npx tsx scripts/migrate.ts
-bash scripts/ensure-chromium.sh
 bash scripts/build-web.sh

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
+# Chromium is for the browser tests only: `npm run up` does not install it.
+bash scripts/ensure-chromium.sh
 # The type check and the linters at once (two cores; each about half a minute).
 npx tsc --noEmit & typecheck=$!
 bash scripts/lint.sh
