@@ -3,9 +3,8 @@
 # browser tests in Chromium, then both SDKs' tests and the examples against a live server.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/setup.sh
 # Chromium is for the browser tests only: `npm run up` does not install it.
-bash scripts/ensure-chromium.sh
+bash scripts/setup.sh --with-chromium
 # The type check and the linters at once (two cores; each about half a minute).
 npx tsc --noEmit & typecheck=$!
 bash scripts/lint.sh
