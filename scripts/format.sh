@@ -5,4 +5,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 npx prettier --write --log-level warn .
 source scripts/sdk-venv.sh
 "$venv/bin/ruff" format --quiet sdk/python
-"$venv/bin/ruff" format --quiet --config sdk/python/pyproject.toml examples/reward-scoring/python/agent.py
+"$venv/bin/ruff" format --quiet --config sdk/python/pyproject.toml examples/reward-scoring/python/agent.py tests/checks

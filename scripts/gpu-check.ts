@@ -2,13 +2,19 @@
  * scripts/gpu-check: on a host with an NVIDIA GPU and a running Sandpit whose worker reports it
  * (GET /api/v1/health → gpus), starts GPU sandboxes and prints what they measured:
  *   1. a CUDA matrix product with PyTorch;
- *   2. a short generation with a tiny random-weight GPT-2 this script writes in Hugging Face layout and uploads
- *      to the model store;
+ *   2. a short generation with the tiny random-weight GPT-2 of `npm run check:model`, written here in Hugging Face
+ *      layout and uploaded to the model store, its tokens compared with a float64 reference forward pass;
  *   3. two sandboxes at once on one GPU (GPU_SLOTS_PER_DEVICE ≥ 2), each with its memory share.
- * The packages come through the sandbox requirements step (PyPI). NOT YET RUN ON REAL HARDWARE (README "GPU setup").
+ * The packages come from sandpit/python-gpu when built (scripts/gpu-image.sh), else through the sandbox requirements
+ * step (PyPI). NOT YET RUN ON REAL HARDWARE (README "GPU setup").
  * Use: SANDPIT_URL=http://127.0.0.1:3000 SANDPIT_API_TOKEN=... scripts/gpu-check
  */
 import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { greedyTokens } from "../tests/support/gpt2-reference";
+import { writeTinyCausalLm, type TinyCausalLm } from "../tests/support/tiny-causal-lm";
 
 const baseUrl = (process.env.SANDPIT_URL ?? "http://127.0.0.1:3000").replace(/\/$/, "");
 const token = process.env.SANDPIT_API_TOKEN ?? "";
@@ -29,59 +35,15 @@ async function api(method: string, route: string, body?: unknown, headers: Recor
   return text ? JSON.parse(text) : null;
 }
 
-/** A GPT-2 with 2 layers of width 32 and random weights, as config.json + model.safetensors. */
-function tinyGpt2(): { path: string; bytes: Buffer }[] {
-  const embd = 32,
-    layers = 2,
-    vocab = 256,
-    positions = 64;
-  const shapes: Record<string, number[]> = { "wte.weight": [vocab, embd], "wpe.weight": [positions, embd], "ln_f.weight": [embd], "ln_f.bias": [embd] };
-  for (let layer = 0; layer < layers; layer++) {
-    const p = `h.${layer}.`;
-    Object.assign(shapes, {
-      [`${p}ln_1.weight`]: [embd],
-      [`${p}ln_1.bias`]: [embd],
-      [`${p}ln_2.weight`]: [embd],
-      [`${p}ln_2.bias`]: [embd],
-      [`${p}attn.c_attn.weight`]: [embd, 3 * embd],
-      [`${p}attn.c_attn.bias`]: [3 * embd],
-      [`${p}attn.c_proj.weight`]: [embd, embd],
-      [`${p}attn.c_proj.bias`]: [embd],
-      [`${p}mlp.c_fc.weight`]: [embd, 4 * embd],
-      [`${p}mlp.c_fc.bias`]: [4 * embd],
-      [`${p}mlp.c_proj.weight`]: [4 * embd, embd],
-      [`${p}mlp.c_proj.bias`]: [embd],
-    });
+/** The tiny GPT-2 of `npm run check:model` (tests/support/tiny-causal-lm.ts), as the files to upload. */
+function tinyGpt2(): { model: TinyCausalLm; files: { path: string; bytes: Buffer }[] } {
+  const folder = mkdtempSync(path.join(os.tmpdir(), "sandpit-gpu-check-"));
+  try {
+    const model = writeTinyCausalLm(folder);
+    return { model, files: readdirSync(folder).map((file) => ({ path: file, bytes: readFileSync(path.join(folder, file)) })) };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
   }
-  const header: Record<string, unknown> = {};
-  const data: Buffer[] = [];
-  let offset = 0;
-  for (const [name, shape] of Object.entries(shapes)) {
-    const count = shape.reduce((a, b) => a * b, 1);
-    const values = new Float32Array(count).map(() => (name.includes("ln_") && name.endsWith("weight") ? 1 : (Math.random() - 0.5) * 0.04));
-    const bytes = Buffer.from(values.buffer);
-    header[name] = { dtype: "F32", shape, data_offsets: [offset, offset + bytes.length] };
-    data.push(bytes);
-    offset += bytes.length;
-  }
-  const headerJson = Buffer.from(JSON.stringify(header));
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(headerJson.length));
-  const config = {
-    model_type: "gpt2",
-    architectures: ["GPT2LMHeadModel"],
-    n_embd: embd,
-    n_layer: layers,
-    n_head: 2,
-    vocab_size: vocab,
-    n_positions: positions,
-    bos_token_id: 0,
-    eos_token_id: 0,
-  };
-  return [
-    { path: "config.json", bytes: Buffer.from(JSON.stringify(config)) },
-    { path: "model.safetensors", bytes: Buffer.concat([length, headerJson, ...data]) },
-  ];
 }
 
 async function upload(name: string, files: { path: string; bytes: Buffer }[]) {
@@ -128,13 +90,18 @@ torch.cuda.synchronize(); s = time.perf_counter() - t
 print(torch.cuda.get_device_name(0), f"{10 * 2 * 4096**3 / s / 1e12:.1f} TFLOP/s fp32",
       "share", os.environ.get("SANDPIT_GPU_MEMORY_FRACTION"), "visible", os.environ.get("CUDA_VISIBLE_DEVICES"))
 `;
+// Greedy, exactly NEW_TOKENS new tokens (the end token is held off) from token ids 2 3 4 ("w0 w1 w2").
+const PROMPT_IDS = [2, 3, 4];
+const NEW_TOKENS = 16;
 const GENERATE = `
-import os, time, torch
+import json, os, time, torch
 from transformers import AutoModelForCausalLM
 model = AutoModelForCausalLM.from_pretrained(os.environ["MODEL_PATH"]).to("cuda")
 t = time.perf_counter()
-out = model.generate(torch.tensor([[1, 2, 3]], device="cuda"), max_new_tokens=16, do_sample=False, pad_token_id=0)
-print("generated", out.shape[1] - 3, "tokens in", f"{time.perf_counter() - t:.2f} s on", torch.cuda.get_device_name(0))
+out = model.generate(torch.tensor([${JSON.stringify(PROMPT_IDS)}], device="cuda"), max_new_tokens=${NEW_TOKENS}, min_new_tokens=${NEW_TOKENS}, do_sample=False)
+torch.cuda.synchronize()
+print("generated", out.shape[1] - ${PROMPT_IDS.length}, "tokens in", f"{time.perf_counter() - t:.2f} s on", torch.cuda.get_device_name(0))
+print("TOKENS " + json.dumps(out[0, ${PROMPT_IDS.length}:].tolist()))
 `;
 
 async function main() {
@@ -143,9 +110,17 @@ async function main() {
   if (!health.gpus?.available) throw new Error(`no usable GPU: ${health.gpus?.reason}`);
   await inSandbox("matmul", MATMUL);
   const name = `gpu-check-${randomBytes(3).toString("hex")}`;
-  await upload(name, tinyGpt2());
+  const { model, files } = tinyGpt2();
+  await upload(name, files);
   try {
-    await inSandbox("generate", GENERATE, name);
+    const generated = await inSandbox("generate", GENERATE, name);
+    const line = generated.stdout.split("\n").find((text: string) => text.startsWith("TOKENS "));
+    const tokens = line ? (JSON.parse(line.slice("TOKENS ".length)) as number[]) : [];
+    const expected = greedyTokens(model, PROMPT_IDS, NEW_TOKENS, [model.config.eos_token_id]);
+    // A near tie between the best two logits may rank differently in float32 on a GPU: then only the count counts.
+    const same = expected.margin < 1e-3 ? tokens.length === NEW_TOKENS : JSON.stringify(tokens) === JSON.stringify(expected.tokens);
+    console.log(`[generate] ${same ? "as" : "NOT as"} the float64 reference (${JSON.stringify(expected.tokens)}, margin ${expected.margin.toFixed(4)})`);
+    if (!same) process.exitCode = 1;
     const both = await Promise.all([inSandbox("shared-1", MATMUL), inSandbox("shared-2", MATMUL)]);
     console.log("two at once:", both.every((run) => run.exitCode === 0) ? "both ran" : "a run failed");
   } finally {

@@ -4,7 +4,7 @@ import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
 import { resolveModelPath } from "@/lib/models/list-models";
 import { NO_GPUS, type GpuInventory } from "@/lib/gpus/gpu-inventory";
 import { waitForGpuSlot } from "./wait-for-gpu-slot";
-import { gpuSandboxImage } from "./gpu-base-image";
+import { sandboxBaseImage } from "./sandbox-base-image";
 import { toEndEvent } from "@/lib/runs/run-view";
 import {
   cancelQueuedRunsOf,
@@ -145,7 +145,7 @@ export class SandboxSupervisor {
     this.provisioningCancels.set(sandbox.id, cancel);
     try {
       const asked = JSON.parse(sandbox.requirements) as string[];
-      const { baseImage, requirements } = sandbox.gpu ? await gpuSandboxImage(engine, this.deps.imagePrefix, sandbox.runtime, asked) : { requirements: asked };
+      const { baseImage, requirements } = await sandboxBaseImage(engine, this.deps.imagePrefix, sandbox.runtime, asked, Boolean(sandbox.gpu));
       const { image, cached } = await ensureRequirementsImage(
         engine,
         this.requirementsCache,
