@@ -6,6 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 # Chromium is for the browser tests only: `npm run up` does not install it.
 bash scripts/ensure-chromium.sh
+# Redis for the tests of several web servers (tests/support/redis.ts finds it running; starting it is idempotent).
+bash scripts/ensure-redis.sh >/dev/null
 # The type check and the linters at once (two cores; each about half a minute).
 npx tsc --noEmit & typecheck=$!
 bash scripts/lint.sh
