@@ -2,14 +2,16 @@ import { createClient } from "redis";
 import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createToken } from "../support/create-token";
-import { ensureRedis, freshKeyPrefix } from "../support/redis";
+import { ensureRedis, freshKeyPrefix, stopRedis } from "../support/redis";
 import { startStack, type Stack } from "../support/stack";
 
 /**
  * Two web servers (A, B) on one database, sharing the Redis that scripts/ensure-redis.sh starts, and one worker
  * connected to A alone. The worker polls its queue once a minute here, so a run submitted through B starts
  * promptly only if B's wake-up reaches it, and a cancel sent to B lands only if B's command reaches it.
+ * The Redis is this file's own (its own port), since one test stops and restarts it.
  */
+const REDIS_PORT = 56390;
 type Watched = { acknowledgedAt: number; chunks: { seq: number; data: string; at: number }[]; end: { status: string; at: number } };
 
 /** A Socket.IO viewer of one run on one web server, as the playground's: subscribe, then collect until the end. */
@@ -50,7 +52,7 @@ describe("several web servers sharing Redis", () => {
     });
 
   beforeAll(async () => {
-    redisUrl = ensureRedis();
+    redisUrl = ensureRedis(REDIS_PORT);
     stack = await startStack({
       containerRuntime: "runc",
       extraWebServers: 1,
@@ -61,7 +63,10 @@ describe("several web servers sharing Redis", () => {
     [webA, webB] = stack.webUrls;
     token = createToken(stack.dataDir, "fanout");
   }, 180_000);
-  afterAll(async () => stack?.stop());
+  afterAll(async () => {
+    await stack?.stop();
+    stopRedis(REDIS_PORT);
+  });
 
   it("streams a run submitted through B to viewers on B and on A, live and complete", async () => {
     const lines = Array.from({ length: 300 }, (_, index) => `line ${index}`);
@@ -146,5 +151,40 @@ describe("several web servers sharing Redis", () => {
     expect(Number(refusedByA.headers.get("retry-after"))).toBeLessThanOrEqual(retryAfterB);
     // A token's runs do not draw on the address's budget.
     expect((await post(webB, "/api/v1/runs", { runtime: "bash", code: "true" })).status).toBe(201);
+  });
+
+  it("rides out a Redis restart mid-run: both web servers stay up, viewers on both get every line, rate limits fall back meanwhile", async () => {
+    const code = "import time\nfor i in range(60):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.1)";
+    const created = await post(webB, "/api/v1/runs", { runtime: "python", code, timeout: 60 });
+    const { id } = await created.json();
+    const watching = Promise.all([watchRun(webB, id), watchRun(webA, id)]);
+    // Once output flows, Redis goes away for a second and a half and comes back empty (no persistence).
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !(await (await fetch(`${webB}/api/v1/runs/${id}`)).json()).stdout) await new Promise((resolve) => setTimeout(resolve, 50));
+    stopRedis(REDIS_PORT);
+    // Meanwhile an anonymous client is held to B's own bucket: the Redis budget it spent above does not apply, and
+    // the answer is neither a 503 nor unlimited (the unit test spends such a bucket to the end).
+    expect((await post(webB, "/api/v1/runs", {}, false)).status).toBe(400);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    ensureRedis(REDIS_PORT);
+
+    const [onB, onA] = await watching;
+    const expected = Array.from({ length: 60 }, (_, index) => `tick ${index}\n`).join("");
+    for (const [name, watched] of [
+      ["B", onB],
+      ["A", onA],
+    ] as const) {
+      expect(watched.end.status, name).toBe("succeeded");
+      expect(
+        watched.chunks.map((chunk) => chunk.seq),
+        name,
+      ).toEqual(watched.chunks.map((_, index) => index));
+      expect(watched.chunks.map((chunk) => chunk.data).join(""), name).toBe(expected);
+    }
+    expect(stack.logs()).toContain("this web server's own limits apply meanwhile");
+    // Both web servers are still serving, and share again: a run through B reaches the worker on A.
+    for (const url of stack.webUrls) expect((await fetch(`${url}/api/v1/health`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const after = await post(webB, "/api/v1/runs?wait=1", { runtime: "bash", code: "echo back" });
+    expect(await after.json()).toMatchObject({ status: "succeeded", stdout: "back\n" });
   });
 });

@@ -4,10 +4,25 @@ import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
-/** The test Redis (scripts/ensure-redis.sh: Debian's redis-server on 127.0.0.1, started when not running): its URL. */
-export function ensureRedis(): string {
-  const output = execFileSync("bash", ["scripts/ensure-redis.sh"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  return output.trim().split("\n").at(-1)!;
+function ensureRedisScript(args: string[], port?: number): string {
+  return execFileSync("bash", ["scripts/ensure-redis.sh", ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, ...(port && { SANDPIT_REDIS_PORT: String(port) }) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+}
+
+/**
+ * The test Redis (scripts/ensure-redis.sh: Debian's redis-server on 127.0.0.1, started when not running): its URL.
+ * A test that stops it passes a port of its own, so it never stops the one other tests use.
+ */
+export function ensureRedis(port?: number): string {
+  return ensureRedisScript([], port).trim().split("\n").at(-1)!;
+}
+
+export function stopRedis(port: number): void {
+  ensureRedisScript(["stop"], port);
 }
 
 /** A REDIS_KEY_PREFIX of its own per test, so runs of the suite never see each other's buckets or streams. */
