@@ -105,8 +105,8 @@ describe("the token bucket in Redis", () => {
 describe("the run rate limits when Redis does not answer", () => {
   it("fall back to this web server's own buckets instead of failing the request or letting everything through", async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), "sandpit-rate-"));
-    process.env.DATA_DIR = dataDir;
-    process.env.API_RATE_LIMIT_BURST = "2";
+    const saved = { DATA_DIR: process.env.DATA_DIR, API_RATE_LIMIT_BURST: process.env.API_RATE_LIMIT_BURST };
+    Object.assign(process.env, { DATA_DIR: dataDir, API_RATE_LIMIT_BURST: "2" });
     try {
       const { installWebRedis } = await import("@/lib/redis/web-redis");
       const { assertRunToken } = await import("@/lib/rate-limit/run-rate-limit");
@@ -117,6 +117,10 @@ describe("the run rate limits when Redis does not answer", () => {
       await assertRunToken("api", "198.51.100.1");
       await expect(assertRunToken("api", "198.51.100.1")).rejects.toMatchObject({ code: "rate_limited" });
     } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
