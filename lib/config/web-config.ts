@@ -59,12 +59,12 @@ const webEnvSchema = sharedSettingsSchema.extend({
   REDIS_URL: z
     .string()
     .url()
-    .refine((value) => /^rediss?:$/.test(new URL(value).protocol), "REDIS_URL must start with redis:// or rediss://")
+    .refine((value) => URL.canParse(value) && /^rediss?:$/.test(new URL(value).protocol), "must start with redis:// or rediss://")
     .optional(),
   // Every key and channel Sandpit uses in that Redis starts with this, so installations (and test runs) can share one.
   REDIS_KEY_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "REDIS_KEY_PREFIX: 1-64 letters, digits, '_', '.' or '-'")
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "1-64 letters, digits, '_', '.' or '-'")
     .default("sandpit"),
 });
 
