@@ -9,9 +9,10 @@ import { startStack, type Stack } from "../support/stack";
  * Two web servers (A, B) on one database, sharing the Redis that scripts/ensure-redis.sh starts, and one worker
  * connected to A alone. The worker polls its queue once a minute here, so a run submitted through B starts
  * promptly only if B's wake-up reaches it, and a cancel sent to B lands only if B's command reaches it.
- * The Redis is this file's own (its own port), since one test stops and restarts it.
+ * The Redis is this file's own (its own port), since one test stops and restarts it. The port is below Linux's
+ * ephemeral range (32768-60999), where an outgoing connection could hold it just as Redis starts again.
  */
-const REDIS_PORT = 56390;
+const REDIS_PORT = 16390;
 type Watched = { acknowledgedAt: number; chunks: { seq: number; data: string; at: number }[]; end: { status: string; at: number } };
 
 /** A Socket.IO viewer of one run on one web server, as the playground's: subscribe, then collect until the end. */
@@ -70,7 +71,7 @@ describe("several web servers sharing Redis", () => {
 
   it("streams a run submitted through B to viewers on B and on A, live and complete", async () => {
     const lines = Array.from({ length: 300 }, (_, index) => `line ${index}`);
-    const code = `import time\ntime.sleep(1)\nprint('first', flush=True)\ntime.sleep(1.5)\nprint('second', flush=True)\ntime.sleep(1.5)\nfor i in range(300):\n    print(f'line {i}', flush=True)`;
+    const code = `import time\ntime.sleep(2)\nprint('first', flush=True)\ntime.sleep(1.5)\nprint('second', flush=True)\ntime.sleep(1.5)\nfor i in range(300):\n    print(f'line {i}', flush=True)`;
     const created = await post(webB, "/api/v1/runs", { runtime: "python", code, timeout: 30 });
     expect(created.status).toBe(201);
     const { id } = await created.json();
