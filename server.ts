@@ -5,6 +5,7 @@ import { webDatabase } from "@/lib/db/web-database";
 import { guardIncomingRequest } from "@/lib/http/guard-incoming-request";
 import { serveWebHandler } from "@/lib/http/serve-web-handler";
 import { attachSocketServer } from "@/lib/realtime/attach-socket-server";
+import { connectWebRedis } from "@/lib/redis/connect-web-redis";
 import { createRunResponse } from "@/lib/runs/create-run-response";
 import { answerExpiredSharePage } from "@/lib/runs/expired-share-page";
 
@@ -13,6 +14,8 @@ const NEXT_ACTION_BODY_LIMIT_BYTES = 1024 * 1024;
 /** The web process: Next.js (pages, API, server actions) and Socket.IO on one port. */
 async function main() {
   const config = webConfig();
+  // Before anything uses it: with REDIS_URL, Socket.IO and the rate limits are shared with the other web servers.
+  await connectWebRedis(config.redis);
   const dev = process.argv.includes("--dev");
   const app = next({ dev, hostname: config.host, port: config.port });
   await app.prepare();

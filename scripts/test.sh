@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Chromium is for the browser tests only: `npm run up` does not install it.
 bash scripts/setup.sh --with-chromium
+# Redis for the tests of several web servers (tests/support/redis.ts finds it running; starting it is idempotent).
+bash scripts/ensure-redis.sh >/dev/null
 # The type check and the linters at once (two cores; each about half a minute).
 npx tsc --noEmit & typecheck=$!
 bash scripts/lint.sh

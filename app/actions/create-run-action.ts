@@ -19,6 +19,6 @@ const actionInputSchema = z.object({
 /** Queues a run from the page or an embed: rate-limited per client, then the same createRun as POST /api/v1/runs. */
 export const createRunAction = serverAction(actionInputSchema, async ({ source, request }) => {
   const address = clientAddress(await headers());
-  assertRunToken(source, address);
+  await assertRunToken(source, address);
   return { id: createRun(webDatabase(), webConfig().runSettings, request, null, addressOwner(address)).id };
 });

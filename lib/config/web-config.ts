@@ -54,6 +54,18 @@ const webEnvSchema = sharedSettingsSchema.extend({
   // Hub ids (`org/model`) missing from the store are fetched from MODEL_HUB_URL only when this is on.
   MODEL_FETCH: onOff("MODEL_FETCH", "0"),
   MODEL_HUB_URL: z.string().url().default("https://huggingface.co"),
+  // More than one web server: Socket.IO fan-out and the run rate limits go through this Redis (lib/redis/web-redis.ts).
+  // Unset: everything stays in this process, as one web server needs.
+  REDIS_URL: z
+    .string()
+    .url()
+    .refine((value) => URL.canParse(value) && /^rediss?:$/.test(new URL(value).protocol), "must start with redis:// or rediss://")
+    .optional(),
+  // Every key and channel Sandpit uses in that Redis starts with this, so installations (and test runs) can share one.
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "1-64 letters, digits, '_', '.' or '-'")
+    .default("sandpit"),
 });
 
 export type WebConfig = ReturnType<typeof loadWebConfig>;
@@ -98,6 +110,8 @@ function loadWebConfig(env: NodeJS.ProcessEnv = process.env) {
     trustProxy: parsed.TRUST_PROXY,
     embedAutorunOrigins: parsed.EMBED_AUTORUN_ORIGINS as ReadonlySet<string>,
     runRetentionDays: parsed.RUN_RETENTION_DAYS,
+    /** null: one web server, everything in process. */
+    redis: parsed.REDIS_URL ? { url: parsed.REDIS_URL, keyPrefix: parsed.REDIS_KEY_PREFIX } : null,
     rateLimits: {
       playground: { capacity: parsed.RUN_RATE_LIMIT_BURST, refillPerMinute: parsed.RUN_RATE_LIMIT_PER_MINUTE },
       embed: { capacity: parsed.EMBED_RATE_LIMIT_BURST, refillPerMinute: parsed.EMBED_RATE_LIMIT_PER_MINUTE },

@@ -24,6 +24,18 @@ export class DeliveryLedger {
     return true;
   }
 
+  /**
+   * Where to replay from (the last chunk seq sent) when `event` shows that this connection may have missed chunks:
+   * a chunk past the next one expected, or the end (it carries no seq); null when nothing can be missing.
+   * Events relayed between web servers can be lost while Redis reconnects: the database fills the gap.
+   */
+  replayBefore(event: RunEvent): number | null {
+    const last = this.sent.get(event.runId);
+    if (last === undefined || last === ENDED) return null;
+    if (event.type === "chunk") return event.seq > last + 1 ? last : null;
+    return event.type === "end" ? last : null;
+  }
+
   /** A fresh subscription replays from `afterSeq`: forget what was sent after it. */
   resubscribe(runId: string, afterSeq: number): void {
     this.sent.set(runId, afterSeq);

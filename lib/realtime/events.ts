@@ -71,6 +71,16 @@ export const sandboxEventSchema = z.object({
 });
 export type SandboxEvent = z.infer<typeof sandboxEventSchema>;
 
+/**
+ * Web server → the other web servers (through Redis, when there are several): a run ended or a sandbox changed,
+ * for the requests waiting on it there (lib/realtime/wait-for-bus.ts).
+ */
+export const busAnnouncementSchema = z.discriminatedUnion("event", [
+  z.object({ event: z.literal("end"), payload: runEndEventSchema }),
+  z.object({ event: z.literal("sandbox"), payload: sandboxEventSchema }),
+]);
+export type BusAnnouncement = z.infer<typeof busAnnouncementSchema>;
+
 /** Server → worker: a control message. */
 export const workerCommandSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("wake") }),
@@ -85,6 +95,10 @@ export const CHANNELS = {
   unsubscribe: "run:unsubscribe",
   workerCommand: "worker:command",
   sandboxEvent: "sandbox:event",
+  /** Between web servers (Socket.IO server-side events): a worker's run event, for the viewers connected there. */
+  peerRunEvent: "peer:run-event",
+  /** Between web servers: a BusAnnouncement. */
+  peerBus: "peer:bus",
 } as const;
 
 export const WORKER_NAMESPACE = "/worker";

@@ -19,7 +19,7 @@ export const createRunResponse = handleApi(async (request: Request) => {
   // Anonymous runs are allowed, within a per-client budget; a token, when sent, must be valid and is held to its quota.
   const token = authenticate(db, request);
   const address = clientAddress(request.headers);
-  if (!token) assertRunToken("api", address);
+  if (!token) await assertRunToken("api", address);
   const body = await readJsonBody(request, config.maxRequestBytes);
   const run = createRun(db, config.runSettings, body, token?.id ?? null, token ? tokenOwner(token.id) : addressOwner(address));
   const url = `${config.publicUrl}/r/${run.id}`;

@@ -16,10 +16,17 @@ export type StackOptions = {
   workers?: number;
   workerEnv?: Record<string, string>;
   webEnv?: Record<string, string>;
+  /**
+   * More web servers on the same database and DATA_DIR (so the same WORKER_SECRET), each on its own port; workers
+   * connect to the first. Share Socket.IO and rate limits between them with REDIS_URL in webEnv.
+   */
+  extraWebServers?: number;
 };
 
 export type Stack = {
   baseUrl: string;
+  /** Every web server's URL, baseUrl first. */
+  webUrls: string[];
   dataDir: string;
   workers: ChildProcess[];
   /** The web server's process id (the web user's, when the tests run as root). */
@@ -131,6 +138,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const webEnv = { ...shared, PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: baseUrl, ...options.webEnv };
   let web = launch("server.ts", webEnv, log, "web", true);
   await waitForLine(web, /listening on/, 60_000, log);
+  const extraWebs: ChildProcess[] = [];
+  const webUrls = [baseUrl];
+  for (let index = 1; index <= (options.extraWebServers ?? 0); index++) {
+    const extraPort = await freePort();
+    const url = `http://127.0.0.1:${extraPort}`;
+    const extra = launch("server.ts", { ...webEnv, PORT: String(extraPort), PUBLIC_URL: url }, log, `web-${index}`, true);
+    extraWebs.push(extra);
+    webUrls.push(url);
+    await waitForLine(extra, /listening on/, 60_000, log);
+  }
   const stopWeb = async (signal: NodeJS.Signals = "SIGTERM") => {
     if (web.exitCode !== null || web.signalCode !== null) return;
     const exited = new Promise((resolve) => web.once("exit", resolve));
@@ -171,6 +188,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   return {
     baseUrl,
+    webUrls,
     dataDir,
     workers,
     webPid: () => web.pid!,
@@ -184,10 +202,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     logs: () => log.join(""),
     async stop() {
       await Promise.all(workers.map((worker) => killWorker(worker, "SIGTERM")));
-      const exited = new Promise((resolve) => web.once("exit", resolve));
-      web.kill("SIGTERM");
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      web.kill("SIGKILL");
+      await Promise.all(
+        [web, ...extraWebs].map(async (each) => {
+          if (each.exitCode !== null || each.signalCode !== null) return;
+          const exited = new Promise((resolve) => each.once("exit", resolve));
+          each.kill("SIGTERM");
+          await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+          each.kill("SIGKILL");
+        }),
+      );
       removeInstanceContainers(path.join(dataDir, "sandpit.db"));
       rmSync(dataDir, { recursive: true, force: true });
     },

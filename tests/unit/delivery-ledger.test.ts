@@ -28,4 +28,17 @@ describe("DeliveryLedger", () => {
     expect(ledger.admit(end("a"))).toBe(true);
     expect(ledger.admit({ type: "started", runId: "b" } as unknown as RunEvent)).toBe(true);
   });
+
+  it("says where to replay from when a relayed chunk skips ahead or the end arrives, and nothing when none can be missing", () => {
+    const ledger = new DeliveryLedger();
+    expect(ledger.replayBefore(chunk("r", 5))).toBeNull(); // not subscribed here
+    ledger.resubscribe("r", 1);
+    expect(ledger.replayBefore(chunk("r", 2))).toBeNull();
+    expect(ledger.replayBefore(chunk("r", 1))).toBeNull();
+    expect(ledger.replayBefore(chunk("r", 4))).toBe(1);
+    expect(ledger.replayBefore({ type: "started", runId: "r" } as unknown as RunEvent)).toBeNull();
+    expect(ledger.replayBefore(end("r"))).toBe(1);
+    ledger.admit(end("r"));
+    expect(ledger.replayBefore(end("r"))).toBeNull();
+  });
 });
