@@ -23,6 +23,38 @@ function deliver(socket: Socket, event: RunEvent): void {
   if ((socket.data.ledger as DeliveryLedger).admit(event)) socket.emit(CHANNELS.runEvent, event);
 }
 
+/** Runs being replayed to this connection, with the live events held back until the replay is sent. */
+const replaying = (socket: Socket) => socket.data.replaying as Map<string, RunEvent[]>;
+
+/** A live event: held while its run's replay is being read (so it cannot overtake older chunks), else delivered. */
+function relay(socket: Socket, event: RunEvent): void {
+  const held = replaying(socket).get(event.runId);
+  if (held) held.push(event);
+  else deliver(socket, event);
+}
+
+/**
+ * Joins the run's room and replays what the database has after `afterSeq`. Live events that arrive while the
+ * replay is read are held and delivered after it; the ledger drops those the replay already sent, so each
+ * chunk reaches the client once, in order.
+ */
+async function subscribe(socket: Socket, db: SandpitDb, runId: string, afterSeq: number): Promise<SubscribeReply> {
+  if (!(await findRun(db, runId))) return { ok: false, error: "run not found" };
+  const held: RunEvent[] = [];
+  replaying(socket).set(runId, held);
+  try {
+    void socket.join(roomForRun(runId)); // the default in-memory adapter joins synchronously
+    socket.data.ledger.resubscribe(runId, afterSeq);
+    for (const chunk of await listChunks(db, runId, afterSeq)) deliver(socket, toChunkEvent(chunk));
+    const latest = (await findRun(db, runId))!;
+    if (isTerminal(latest.status)) deliver(socket, toEndEvent(latest));
+    return { ok: true, status: latest.status };
+  } finally {
+    if (replaying(socket).get(runId) === held) replaying(socket).delete(runId);
+    for (const event of held) deliver(socket, event);
+  }
+}
+
 function secretsMatch(given: unknown, expected: string): boolean {
   if (typeof given !== "string") return false;
   const a = Buffer.from(given);
@@ -47,20 +79,17 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
   io.on("connection", (socket) => {
     // What this connection has been sent: it lives and dies with the socket.
     socket.data.ledger = new DeliveryLedger();
+    socket.data.replaying = new Map<string, RunEvent[]>();
     socket.on(CHANNELS.subscribe, (payload: unknown, ack?: (reply: SubscribeReply) => void) => {
       const parsed = subscribeRequestSchema.safeParse(payload);
       if (!parsed.success) return ack?.({ ok: false, error: "invalid subscribe request" });
-      const { runId, afterSeq } = parsed.data;
-      const run = findRun(db, runId);
-      if (!run) return ack?.({ ok: false, error: "run not found" });
-      // Joining and replaying in one synchronous step means no live chunk can slip in between; a chunk
-      // written to the database but not yet relayed is replayed now, and the ledger drops its relay later.
-      void socket.join(roomForRun(runId)); // the default in-memory adapter joins synchronously
-      socket.data.ledger.resubscribe(runId, afterSeq);
-      for (const chunk of listChunks(db, runId, afterSeq)) deliver(socket, toChunkEvent(chunk));
-      const latest = findRun(db, runId)!;
-      if (isTerminal(latest.status)) deliver(socket, toEndEvent(latest));
-      ack?.({ ok: true, status: latest.status });
+      subscribe(socket, db, parsed.data.runId, parsed.data.afterSeq).then(
+        (reply) => ack?.(reply),
+        (error: unknown) => {
+          console.error("[socket] replay failed:", (error as Error).message);
+          ack?.({ ok: false, error: "could not read the run" });
+        },
+      );
     });
     socket.on(CHANNELS.unsubscribe, (payload: unknown) => {
       const parsed = subscribeRequestSchema.safeParse(payload);
@@ -82,7 +111,7 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
       const event = parsed.data;
       for (const socketId of io.sockets.adapter.rooms.get(roomForRun(event.runId)) ?? []) {
         const browser = io.sockets.sockets.get(socketId);
-        if (browser) deliver(browser, event);
+        if (browser) relay(browser, event);
       }
       if (event.type === "end") announceRunEnd(event);
     });
