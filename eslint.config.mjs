@@ -24,7 +24,8 @@ export default tseslint.config(
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       // A promise nobody awaits or catches loses its error (an unhandled rejection ends the process).
-      "@typescript-eslint/no-floating-promises": "error",
+      // checkThenables: a drizzle query is a thenable that runs only when awaited; one left floating never runs.
+      "@typescript-eslint/no-floating-promises": ["error", { checkThenables: true }],
       "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { attributes: false } }],
       "@typescript-eslint/await-thenable": "error",
       // An empty catch is the deliberate "best effort" (localStorage may be full or disabled); other empty blocks are not.
@@ -36,6 +37,26 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": [
         "error",
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", caughtErrors: "none" },
+      ],
+    },
+  },
+  {
+    // Every query is awaited, never run synchronously: the same code must run on PostgreSQL (docs/scaling-design.md),
+    // whose driver has no synchronous `.all()/.get()/.run()`. Only lib/db/ may touch the SQLite driver.
+    files: ["lib/**/*.ts", "worker/**/*.ts", "app/**/*.ts", "app/**/*.tsx", "server.ts", "scripts/**/*.ts"],
+    ignores: ["lib/db/**"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[arguments.length=0] > MemberExpression.callee[property.name=/^(all|get|run)$/]",
+          message:
+            "Synchronous SQLite query: `await` the query instead (`(await q.limit(1))[0]` for one row, `.returning()` to read a write): PostgreSQL mode has no synchronous driver.",
+        },
+        {
+          selector: "MemberExpression[property.name='$client']",
+          message: "Raw driver access belongs in lib/db/ (queryRows for raw SQL): PostgreSQL mode has a different driver.",
+        },
       ],
     },
   },

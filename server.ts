@@ -1,4 +1,4 @@
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import next from "next";
 import { webConfig } from "@/lib/config/web-config";
 import { webDatabase } from "@/lib/db/web-database";
@@ -22,13 +22,21 @@ async function main() {
   const handle = app.getRequestHandler();
   // Server actions are also bound by Next's own body limit (serverActions.bodySizeLimit, 1 MiB by default).
   const guard = { trustProxy: config.trustProxy, maxRequestBytes: Math.min(config.maxRequestBytes, NEXT_ACTION_BODY_LIMIT_BYTES) };
-  const db = webDatabase();
-  const httpServer = createServer((request, response) => {
+  const db = await webDatabase();
+  const route = async (request: IncomingMessage, response: ServerResponse) => {
     if (guardIncomingRequest(request, response, guard)) return;
-    if (answerExpiredSharePage(request, response, db, config.runRetentionDays)) return;
+    if (await answerExpiredSharePage(request, response, db, config.runRetentionDays)) return;
     // The API's hot path skips Next's routing and page proxy (see serve-web-handler.ts).
-    if (request.method === "POST" && request.url?.split("?", 1)[0] === "/api/v1/runs") return void serveWebHandler(request, response, createRunResponse);
-    void handle(request, response);
+    if (request.method === "POST" && request.url?.split("?", 1)[0] === "/api/v1/runs") return serveWebHandler(request, response, createRunResponse);
+    return handle(request, response);
+  };
+  const httpServer = createServer((request, response) => {
+    route(request, response).catch((error: unknown) => {
+      // The expired-run lookup failed (storage fault): answer 503 rather than leave the request hanging.
+      console.error("[web] request failed:", (error as Error).message);
+      if (!response.headersSent) response.writeHead(503, { "content-type": "text/plain; charset=utf-8" });
+      response.end("service unavailable");
+    });
   });
   attachSocketServer(httpServer, db, config.workerSecret, guard);
   if (dev) {

@@ -15,7 +15,7 @@ export default async function PlaygroundPage({ searchParams }: { searchParams: P
   const { limits } = config.runSettings;
   const params = await searchParams;
   const forkId = params.fork;
-  const forked = typeof forkId === "string" ? findRun(webDatabase(), forkId) : undefined;
+  const forked = typeof forkId === "string" ? await findRun(await webDatabase(), forkId) : undefined;
   const fork: PlaygroundDraft | null =
     forked && isRuntimeName(forked.runtime)
       ? {
@@ -37,7 +37,7 @@ export default async function PlaygroundPage({ searchParams }: { searchParams: P
       }}
       models={listModels(config.modelsDir)}
       modelsDir={config.modelsDir}
-      gpu={gpuAvailability(webDatabase())}
+      gpu={await gpuAvailability(await webDatabase())}
       fork={fork}
     />
   );

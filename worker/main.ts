@@ -21,7 +21,7 @@ const REAP_INTERVAL_MS = 10_000;
 /** The worker process: the only one that talks to Docker. */
 async function main() {
   const config = loadWorkerConfig();
-  const db = openDatabase(config.databasePath);
+  const db = await openDatabase(config.databasePath);
   const engine = new DockerEngine(config.dockerSocket, config.instanceId);
   await waitForDocker(engine);
   const runscDockerRuntime = config.sandboxLimits.runscDockerRuntime;
@@ -29,7 +29,7 @@ async function main() {
 
   const gvisor = containerRuntime === "runsc" ? await describeGvisor((await engine.registeredRuntime(runscDockerRuntime)) ?? {}) : null;
   const gpus = await detectGpus(engine, { containerRuntime, runscDockerRuntime, gpuDevices: config.gpu.devices, slotsPerDevice: config.gpu.slotsPerDevice });
-  registerWorker(db, config.workerId, gpus.passthrough ? gpus.devices.length : 0, { containerRuntime, gvisor }, gpus);
+  await registerWorker(db, config.workerId, gpus.passthrough ? gpus.devices.length : 0, { containerRuntime, gvisor }, gpus);
   let loop: RunQueueLoop | undefined;
   let sandboxes: SandboxSupervisor | undefined;
   const link = new WebLink(config.webUrl, config.workerSecret, (command) => {
@@ -94,13 +94,11 @@ async function main() {
   );
 
   const heartbeatTimer = setInterval(() => {
-    try {
-      heartbeat(db, config.workerId);
-    } catch (error) {
+    heartbeat(db, config.workerId).catch((error: unknown) => {
       abandonFailedTransaction(db);
       // A locked or full database: the next beat tries again (other workers see us as live for a while).
       console.error("[worker] heartbeat failed:", (error as Error).message);
-    }
+    });
   }, config.heartbeatMs);
   const reapTimer = setInterval(() => {
     reapOrphans(db, engine, publish).catch((error) => console.error("[worker] reaping failed:", error));
@@ -117,7 +115,7 @@ async function main() {
     while (loop!.activeRunIds().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     await poolStopped;
     clearInterval(heartbeatTimer);
-    unregisterWorker(db, config.workerId);
+    await unregisterWorker(db, config.workerId).catch((error: unknown) => console.error("[worker] could not unregister:", (error as Error).message));
     link.close();
     process.exit(0);
   };

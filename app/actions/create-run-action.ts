@@ -20,5 +20,6 @@ const actionInputSchema = z.object({
 export const createRunAction = serverAction(actionInputSchema, async ({ source, request }) => {
   const address = clientAddress(await headers());
   await assertRunToken(source, address);
-  return { id: createRun(webDatabase(), webConfig().runSettings, request, null, addressOwner(address)).id };
+  const run = await createRun(await webDatabase(), webConfig().runSettings, request, null, addressOwner(address));
+  return { id: run.id };
 });

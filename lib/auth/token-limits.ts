@@ -11,25 +11,23 @@ export type TokenLimitSettings = { liveSandboxes: number } & AdmissionSettings;
 const WINDOW_MS = 60_000;
 
 /** Per-token quotas, counted in the database so every web process agrees. Over a quota → 429 with Retry-After. */
-export function assertRunQuota(db: SandpitDb, tokenId: string, runsPerMinute: number, now = Date.now()): void {
+export async function assertRunQuota(db: SandpitDb, tokenId: string, runsPerMinute: number, now = Date.now()): Promise<void> {
   const since = now - WINDOW_MS;
-  const row = db
+  const [row] = await db
     .select({ n: count(), oldest: min(runs.queuedAt) })
     .from(runs)
-    .where(and(eq(runs.tokenId, tokenId), gt(runs.queuedAt, since)))
-    .get();
+    .where(and(eq(runs.tokenId, tokenId), gt(runs.queuedAt, since)));
   if (row && row.n >= runsPerMinute) {
     const retryAfterS = ((row.oldest ?? now) + WINDOW_MS - now) / 1000;
     throw new SandpitError("rate_limited", `this token may start ${runsPerMinute} runs per minute`, { retryAfterS });
   }
 }
 
-export function assertSandboxQuota(db: SandpitDb, tokenId: string, limits: TokenLimitSettings): void {
-  const row = db
+export async function assertSandboxQuota(db: SandpitDb, tokenId: string, limits: TokenLimitSettings): Promise<void> {
+  const [row] = await db
     .select({ n: count(), soonest: min(sandboxes.expiresAt) })
     .from(sandboxes)
-    .where(and(eq(sandboxes.tokenId, tokenId), inArray(sandboxes.status, ["creating", "ready"])))
-    .get();
+    .where(and(eq(sandboxes.tokenId, tokenId), inArray(sandboxes.status, ["creating", "ready"])));
   if (row && row.n >= limits.liveSandboxes) {
     const retryAfterS = Math.max(1, ((row.soonest ?? Date.now()) - Date.now()) / 1000);
     throw new SandpitError("rate_limited", `this token may hold ${limits.liveSandboxes} live sandboxes; delete one first`, { retryAfterS });

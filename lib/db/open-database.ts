@@ -10,8 +10,11 @@ export type SandpitDb = BetterSQLite3Database<typeof schema> & { $client: Databa
 
 const migrationsFolder = path.resolve(/*turbopackIgnore: true*/ process.cwd(), "drizzle");
 
-/** Opens the database in WAL mode (web and worker write concurrently) and applies pending migrations. */
-export function openDatabase(databasePath: string): SandpitDb {
+/**
+ * Opens the database in WAL mode (web and worker write concurrently) and applies pending migrations.
+ * Async although SQLite's driver is not: PostgreSQL's connect and migrator are (docs/scaling-design.md).
+ */
+export async function openDatabase(databasePath: string): Promise<SandpitDb> {
   // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database file's mode
   // (and, when run as root, its owner), so all three stay private to the web user (docs/security.md).
   closeSync(openSync(databasePath, "a", 0o600));
@@ -26,7 +29,7 @@ export function openDatabase(databasePath: string): SandpitDb {
   sqlite.pragma("foreign_keys = ON");
   const db = drizzle(sqlite, { schema }) as SandpitDb;
   migrate(db, { migrationsFolder });
-  return db;
+  return Promise.resolve(db);
 }
 
 /**
@@ -43,6 +46,14 @@ export function abandonFailedTransaction(db: SandpitDb): void {
   }
 }
 
+/**
+ * Hands up to `pages` free pages back to the file system (auto_vacuum is INCREMENTAL), after retention deleted
+ * a batch. SQLite maintenance: a database server reclaims space by itself.
+ */
+export function returnFreePages(db: SandpitDb, pages: number): void {
+  db.$client.pragma(`incremental_vacuum(${Math.trunc(pages)})`);
+}
+
 /** An existing database made before auto_vacuum was INCREMENTAL: rebuild it once so retention can shrink it. */
 export function enableIncrementalVacuum(db: SandpitDb): boolean {
   const INCREMENTAL = 2;
@@ -50,4 +61,10 @@ export function enableIncrementalVacuum(db: SandpitDb): boolean {
   db.$client.pragma("auto_vacuum = INCREMENTAL");
   db.$client.exec("VACUUM");
   return true;
+}
+
+/** Closes the connection (scripts and tests; the web and worker processes keep theirs for life). */
+export async function closeDatabase(db: SandpitDb): Promise<void> {
+  db.$client.close();
+  return Promise.resolve();
 }

@@ -20,10 +20,10 @@ export type SharedRun = {
   end: RunEndEvent | null;
 };
 
-export function loadSharedRun(id: string): SharedRun | null {
+export async function loadSharedRun(id: string): Promise<SharedRun | null> {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return null;
-  const db = webDatabase();
-  const run = findRun(db, id);
+  const db = await webDatabase();
+  const run = await findRun(db, id);
   if (!run) return null;
   return {
     id: run.id,
@@ -38,7 +38,7 @@ export function loadSharedRun(id: string): SharedRun | null {
     queuedAt: run.queuedAt,
     startedAt: run.startedAt,
     durationMs: runDurationMs(run),
-    chunks: listChunks(db, id).map(toChunkEvent),
+    chunks: (await listChunks(db, id)).map(toChunkEvent),
     end: isTerminal(run.status) ? toEndEvent(run) : null,
   };
 }

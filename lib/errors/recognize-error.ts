@@ -12,7 +12,8 @@ export function recognizeError(thrown: unknown, boundary: string): SandpitError 
   const fault = storageFault(thrown);
   if (fault) {
     console.error(`[${boundary}] storage fault:`, (thrown as Error).message);
-    abandonFailedTransaction(webDatabase());
+    // The connection is open (the fault came from it); a rollback that fails is logged where it happens.
+    void webDatabase().then(abandonFailedTransaction, () => undefined);
     return fault;
   }
   console.error(`[${boundary}] unexpected error`, thrown);

@@ -22,18 +22,19 @@ export function deleteModel(db: SandpitDb, modelsDir: string, name: string): Pro
     const stat = lstatSync(target, { throwIfNoEntry: false });
     const isModel = stat?.isDirectory() && readdirSync(target, { withFileTypes: true }).some((entry) => entry.isFile());
     if (!isModel) throw new SandpitError("not_found", `model ${quoteClientInput(name)} is not in the model store`);
-    const inUse =
-      db
-        .select({ id: sandboxes.id })
-        .from(sandboxes)
-        .where(and(eq(sandboxes.model, name), inArray(sandboxes.status, ["creating", "ready"])))
-        .get() ??
-      db
-        .select({ id: runs.id })
-        .from(runs)
-        .where(and(eq(runs.model, name), or(eq(runs.status, "queued"), eq(runs.status, "running"))))
-        .get();
-    if (inUse) throw new SandpitError("conflict", `model ${quoteClientInput(name)} is mounted by a live sandbox or run; delete those first`);
+    const [sandboxUsing] = await db
+      .select({ id: sandboxes.id })
+      .from(sandboxes)
+      .where(and(eq(sandboxes.model, name), inArray(sandboxes.status, ["creating", "ready"])))
+      .limit(1);
+    const [runUsing] = sandboxUsing
+      ? [sandboxUsing]
+      : await db
+          .select({ id: runs.id })
+          .from(runs)
+          .where(and(eq(runs.model, name), or(eq(runs.status, "queued"), eq(runs.status, "running"))))
+          .limit(1);
+    if (runUsing) throw new SandpitError("conflict", `model ${quoteClientInput(name)} is mounted by a live sandbox or run; delete those first`);
     const layout = storeLayout(modelsDir);
     await mkdir(layout.trash, { recursive: true, mode: 0o700 });
     const removed = path.join(layout.trash, randomBytes(8).toString("hex"));

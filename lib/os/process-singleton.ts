@@ -9,3 +9,8 @@ export function processSingleton<T>(key: string, create: () => T): T {
   if (!(symbol in holder)) holder[symbol] = create();
   return holder[symbol] as T;
 }
+
+/** Forgets the value, so the next use makes it again (a connection promise that failed must not stick). */
+export function forgetProcessSingleton(key: string): void {
+  delete (globalThis as typeof globalThis & Record<symbol, unknown>)[Symbol.for(`sandpit.${key}`)];
+}

@@ -26,6 +26,50 @@ function deliver(socket: Socket, event: RunEvent): void {
   if ((socket.data.ledger as DeliveryLedger).admit(event)) socket.emit(CHANNELS.runEvent, event);
 }
 
+/** Runs being replayed to this connection, with the live events held back until the replay is sent. */
+const replaying = (socket: Socket) => socket.data.replaying as Map<string, RunEvent[]>;
+
+/** A live event: held while its run's replay is being read (so it cannot overtake older chunks), else delivered. */
+function relay(socket: Socket, event: RunEvent): void {
+  const held = replaying(socket).get(event.runId);
+  if (held) held.push(event);
+  else deliver(socket, event);
+}
+
+/**
+ * Joins the run's room and replays what the database has after `afterSeq`. Live events that arrive while the
+ * replay is read are held and delivered after it; the ledger drops those the replay already sent, so each
+ * chunk reaches the client once, in order.
+ */
+async function subscribe(socket: Socket, db: SandpitDb, runId: string, afterSeq: number): Promise<SubscribeReply> {
+  if (!(await findRun(db, runId))) return { ok: false, error: "run not found" };
+  const held: RunEvent[] = [];
+  replaying(socket).set(runId, held);
+  try {
+    void socket.join(roomForRun(runId)); // the default in-memory adapter joins synchronously
+    socket.data.ledger.resubscribe(runId, afterSeq);
+    for (const chunk of await listChunks(db, runId, afterSeq)) deliver(socket, toChunkEvent(chunk));
+    const latest = (await findRun(db, runId))!;
+    if (isTerminal(latest.status)) deliver(socket, toEndEvent(latest));
+    return { ok: true, status: latest.status };
+  } finally {
+    if (replaying(socket).get(runId) === held) replaying(socket).delete(runId);
+    for (const event of held) deliver(socket, event);
+  }
+}
+
+/** Delivers the chunks after `afterSeq` from the database, then `event` and whatever arrived meanwhile, in order. */
+async function fillGap(socket: Socket, db: SandpitDb, event: RunEvent, afterSeq: number): Promise<void> {
+  const held: RunEvent[] = [event];
+  replaying(socket).set(event.runId, held);
+  try {
+    for (const chunk of await listChunks(db, event.runId, afterSeq)) deliver(socket, toChunkEvent(chunk));
+  } finally {
+    if (replaying(socket).get(event.runId) === held) replaying(socket).delete(event.runId);
+    for (const each of held) deliver(socket, each);
+  }
+}
+
 function secretsMatch(given: unknown, expected: string): boolean {
   if (typeof given !== "string") return false;
   const a = Buffer.from(given);
@@ -51,34 +95,37 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
     ...(redis && { adapter: createAdapter(redis.fanOut, { streamName: `${redis.keyPrefix}:socket.io`, channelPrefix: `${redis.keyPrefix}:socket.io` }) }),
   });
 
-  /** Sends a worker's event to this web server's viewers of the run, first filling any gap from the database. */
+  /**
+   * Sends a worker's event to this web server's viewers of the run. An event that skips ahead (a relay lost while
+   * Redis reconnected) is held while the gap is read from the database, like a subscribe's replay.
+   */
   const relayToViewers = (event: RunEvent) => {
     for (const socketId of io.sockets.adapter.rooms.get(roomForRun(event.runId)) ?? []) {
       const browser = io.sockets.sockets.get(socketId);
       if (!browser) continue;
-      const replayAfter = (browser.data.ledger as DeliveryLedger).replayBefore(event);
-      if (replayAfter !== null) for (const chunk of listChunks(db, event.runId, replayAfter)) deliver(browser, toChunkEvent(chunk));
-      deliver(browser, event);
+      const replayAfter = replaying(browser).has(event.runId) ? null : (browser.data.ledger as DeliveryLedger).replayBefore(event);
+      if (replayAfter === null) relay(browser, event);
+      else
+        fillGap(browser, db, event, replayAfter).catch((error: unknown) => {
+          console.error("[socket] gap fill failed:", (error as Error).message);
+        });
     }
   };
 
   io.on("connection", (socket) => {
     // What this connection has been sent: it lives and dies with the socket.
     socket.data.ledger = new DeliveryLedger();
+    socket.data.replaying = new Map<string, RunEvent[]>();
     socket.on(CHANNELS.subscribe, (payload: unknown, ack?: (reply: SubscribeReply) => void) => {
       const parsed = subscribeRequestSchema.safeParse(payload);
       if (!parsed.success) return ack?.({ ok: false, error: "invalid subscribe request" });
-      const { runId, afterSeq } = parsed.data;
-      const run = findRun(db, runId);
-      if (!run) return ack?.({ ok: false, error: "run not found" });
-      // Joining and replaying in one synchronous step means no live chunk can slip in between; a chunk
-      // written to the database but not yet relayed is replayed now, and the ledger drops its relay later.
-      void socket.join(roomForRun(runId)); // the default in-memory adapter joins synchronously
-      socket.data.ledger.resubscribe(runId, afterSeq);
-      for (const chunk of listChunks(db, runId, afterSeq)) deliver(socket, toChunkEvent(chunk));
-      const latest = findRun(db, runId)!;
-      if (isTerminal(latest.status)) deliver(socket, toEndEvent(latest));
-      ack?.({ ok: true, status: latest.status });
+      subscribe(socket, db, parsed.data.runId, parsed.data.afterSeq).then(
+        (reply) => ack?.(reply),
+        (error: unknown) => {
+          console.error("[socket] replay failed:", (error as Error).message);
+          ack?.({ ok: false, error: "could not read the run" });
+        },
+      );
     });
     socket.on(CHANNELS.unsubscribe, (payload: unknown) => {
       const parsed = subscribeRequestSchema.safeParse(payload);

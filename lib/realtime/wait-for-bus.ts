@@ -10,7 +10,7 @@ export type BusWait<Row, Name extends keyof BusEvents> = {
   event: Name;
   matches: (payload: BusEvents[Name]) => boolean;
   /** Reads the current state from the database. */
-  read: () => Row;
+  read: () => Promise<Row>;
   /** True once there is nothing left to wait for. */
   settled: (row: Row) => boolean;
   deadlineMs: number;
@@ -22,25 +22,40 @@ export type BusWait<Row, Name extends keyof BusEvents> = {
  * passes or the signal aborts. The event (the worker's, relayed by this web process) is the fast path; a slow
  * database poll covers a worker that is not connected to this web process.
  */
-export function waitForBus<Row, Name extends keyof BusEvents>({ event, matches, read, settled, deadlineMs, signal }: BusWait<Row, Name>): Promise<Row> {
-  const current = read();
-  if (settled(current)) return Promise.resolve(current);
+export async function waitForBus<Row, Name extends keyof BusEvents>({ event, matches, read, settled, deadlineMs, signal }: BusWait<Row, Name>): Promise<Row> {
+  const current = await read();
+  if (settled(current)) return current;
 
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const bus = webBus().runEnds;
     let timer: NodeJS.Timeout | undefined;
+    let done = false;
     const finish = () => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       bus.off(event, onEvent);
       signal?.removeEventListener("abort", finish);
-      resolve(read());
+      read().then(resolve, reject);
     };
     const onEvent = (payload: BusEvents[Name]) => {
       if (matches(payload)) finish();
     };
     const poll = () => {
-      if (settled(read()) || Date.now() >= deadlineMs) return finish();
-      timer = setTimeout(poll, Math.min(FALLBACK_POLL_MS, Math.max(0, deadlineMs - Date.now())));
+      read().then(
+        (row) => {
+          if (done) return;
+          if (settled(row) || Date.now() >= deadlineMs) return finish();
+          timer = setTimeout(poll, Math.min(FALLBACK_POLL_MS, Math.max(0, deadlineMs - Date.now())));
+        },
+        (error: unknown) => {
+          if (done) return;
+          done = true;
+          bus.off(event, onEvent);
+          signal?.removeEventListener("abort", finish);
+          reject(error as Error);
+        },
+      );
     };
     bus.on(event, onEvent);
     signal?.addEventListener("abort", finish);

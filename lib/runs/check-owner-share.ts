@@ -47,22 +47,21 @@ export function runLimitsFor(limits: RunLimitSettings, shares: FairShareSettings
 /**
  * Past the owner's queued-runs limit → 429 whose Retry-After is when the owner's soonest running run must end.
  * Every run passes it in enqueueRun (enqueue-run.ts); creating a sandbox checks it too. Call it right before
- * the insert, in the same synchronous step (one web process, one SQLite connection).
+ * the insert, under the admission lock (admission-lock.ts).
  */
-export function assertOwnerShare(db: SandpitDb, shares: FairShareSettings, owner: RunOwner, now = Date.now()): void {
+export async function assertOwnerShare(db: SandpitDb, shares: FairShareSettings, owner: RunOwner, now = Date.now()): Promise<void> {
   const limits = shareLimitsFor(shares, owner);
-  const queued =
-    db
-      .select({ n: count() })
-      .from(runs)
-      .where(and(eq(runs.status, "queued"), eq(runs.ownerKey, owner.key)))
-      .get()?.n ?? 0;
+  const [waiting] = await db
+    .select({ n: count() })
+    .from(runs)
+    .where(and(eq(runs.status, "queued"), eq(runs.ownerKey, owner.key)));
+  const queued = waiting?.n ?? 0;
   if (queued < limits.maxQueued) return;
-  const soonestEnd = db
+  const [running] = await db
     .select({ at: min(sql<number>`${runs.claimedAt} + ${runs.timeoutMs}`) })
     .from(runs)
-    .where(and(eq(runs.status, "running"), eq(runs.ownerKey, owner.key)))
-    .get()?.at;
+    .where(and(eq(runs.status, "running"), eq(runs.ownerKey, owner.key)));
+  const soonestEnd = running?.at;
   const endsAt = soonestEnd == null ? now + RETRY_AFTER_MAX_S * 1000 : Number(soonestEnd);
   const retryAfterS = Math.min(RETRY_AFTER_MAX_S, Math.max(RETRY_AFTER_MIN_S, Math.ceil((endsAt - now) / 1000)));
   const who = owner.anonymous ? "anonymous clients (ANON_MAX_QUEUED)" : "an API token (OWNER_MAX_QUEUED)";

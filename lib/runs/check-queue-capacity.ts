@@ -9,24 +9,24 @@ const RETRY_AFTER_MAX_S = 60;
 /** When nothing finished lately (workers down or all busy with long runs), we cannot estimate: ask for a pause. */
 const RETRY_AFTER_UNKNOWN_S = 10;
 
-export function countQueuedRuns(db: SandpitDb): number {
-  return db.select({ n: count() }).from(runs).where(eq(runs.status, "queued")).get()?.n ?? 0;
+export async function countQueuedRuns(db: SandpitDb): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(runs).where(eq(runs.status, "queued"));
+  return row?.n ?? 0;
 }
 
 /**
  * Refuses new work once `maxQueuedRuns` runs are waiting: a 429 whose Retry-After is how long the queue,
- * at the rate runs finished in the last minute, takes to make room. Call it right before the insert, in the
- * same synchronous step, so no other request slips in between (one web process, one SQLite connection).
+ * at the rate runs finished in the last minute, takes to make room. Call it right before the insert, under the
+ * admission lock (admission-lock.ts), so no other request slips in between.
  */
-export function assertQueueCapacity(db: SandpitDb, maxQueuedRuns: number, now = Date.now()): void {
-  const queued = countQueuedRuns(db);
+export async function assertQueueCapacity(db: SandpitDb, maxQueuedRuns: number, now = Date.now()): Promise<void> {
+  const queued = await countQueuedRuns(db);
   if (queued < maxQueuedRuns) return;
-  const finished =
-    db
-      .select({ n: count() })
-      .from(runs)
-      .where(and(isNotNull(runs.finishedAt), gt(runs.finishedAt, now - THROUGHPUT_WINDOW_MS)))
-      .get()?.n ?? 0;
+  const [recent] = await db
+    .select({ n: count() })
+    .from(runs)
+    .where(and(isNotNull(runs.finishedAt), gt(runs.finishedAt, now - THROUGHPUT_WINDOW_MS)));
+  const finished = recent?.n ?? 0;
   const toDrain = queued - maxQueuedRuns + 1;
   const retryAfterS =
     finished === 0

@@ -1,5 +1,6 @@
+import { eq, sql } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
-import { eq } from "drizzle-orm";
+import { queryRows } from "@/lib/db/query-rows";
 import { runs, type RunRow } from "@/lib/db/schema";
 import { ANONYMOUS_OWNER_PREFIX } from "./run-owner";
 
@@ -12,43 +13,37 @@ const NO_LIMIT = Number.MAX_SAFE_INTEGER;
  * Claims the next run for this worker, fairly: among owners with a queued run this worker may take and fewer
  * running runs than their limit, the owner with the fewest running runs (ties: whose oldest queued run is
  * oldest), and that owner's oldest queued run. So owners take turns (round-robin) and one owner's backlog never
- * holds every slot while others wait. One UPDATE … WHERE seq = (…) … RETURNING statement: SQLite runs it under
- * its write lock, so two workers can never claim the same run. The index runs(status, owner_key, seq) serves both
- * the per-owner running counts and each owner's oldest queued run.
+ * holds every slot while others wait. One UPDATE … WHERE status = 'queued' AND seq = (…) … RETURNING statement:
+ * SQLite runs it under its write lock, so two workers can never claim the same run (on a server database the
+ * `status = 'queued'` recheck does the same). The index runs(status, owner_key, seq) serves both the per-owner
+ * running counts and each owner's oldest queued run.
  */
-export function claimNextRun(db: SandpitDb, workerId: string, containerRuntime: string, shares?: RunningShares): RunRow | undefined {
+export async function claimNextRun(db: SandpitDb, workerId: string, containerRuntime: string, shares?: RunningShares): Promise<RunRow | undefined> {
   const ownerMax = shares?.ownerMaxRunning ?? NO_LIMIT;
   const anonymousMax = shares?.anonymousMaxRunning ?? NO_LIMIT;
-  const claimed = db.$client
-    .prepare(
-      `UPDATE runs SET status = 'running', worker_id = @workerId, container_runtime = @containerRuntime,
-              claimed_at = @now, attempts = attempts + 1
-       WHERE status = 'queued' AND seq = (
-         WITH running AS (
-           SELECT owner_key, count(*) AS n FROM runs WHERE status = 'running' GROUP BY owner_key
-         ), heads AS (
-           -- A sandbox's runs execute in its container, so only the worker holding that sandbox may take them.
-           SELECT owner_key, min(seq) AS seq FROM runs
-           WHERE status = 'queued'
-             AND (sandbox_id IS NULL OR sandbox_id IN (SELECT id FROM sandboxes WHERE worker_id = @workerId))
-           GROUP BY owner_key
-         )
-         SELECT heads.seq FROM heads LEFT JOIN running ON running.owner_key = heads.owner_key
-         WHERE coalesce(running.n, 0) < (CASE WHEN substr(heads.owner_key, 1, @prefixLength) = @anonymousPrefix
-                                              THEN @anonymousMax ELSE @ownerMax END)
-         ORDER BY coalesce(running.n, 0), heads.seq
-         LIMIT 1)
-       RETURNING id`,
-    )
-    .get({
-      workerId,
-      containerRuntime,
-      now: Date.now(),
-      prefixLength: ANONYMOUS_OWNER_PREFIX.length,
-      anonymousPrefix: ANONYMOUS_OWNER_PREFIX,
-      anonymousMax,
-      ownerMax,
-    }) as { id: string } | undefined;
+  const [claimed] = await queryRows<{ id: string }>(
+    db,
+    sql`UPDATE runs SET status = 'running', worker_id = ${workerId}, container_runtime = ${containerRuntime},
+               claimed_at = ${Date.now()}, attempts = attempts + 1
+        WHERE status = 'queued' AND seq = (
+          WITH running AS (
+            SELECT owner_key, count(*) AS n FROM runs WHERE status = 'running' GROUP BY owner_key
+          ), heads AS (
+            -- A sandbox's runs execute in its container, so only the worker holding that sandbox may take them.
+            SELECT owner_key, min(seq) AS seq FROM runs
+            WHERE status = 'queued'
+              AND (sandbox_id IS NULL OR sandbox_id IN (SELECT id FROM sandboxes WHERE worker_id = ${workerId}))
+            GROUP BY owner_key
+          )
+          SELECT heads.seq FROM heads LEFT JOIN running ON running.owner_key = heads.owner_key
+          WHERE coalesce(running.n, 0) < (CASE WHEN substr(heads.owner_key, 1, ${ANONYMOUS_OWNER_PREFIX.length}) = ${ANONYMOUS_OWNER_PREFIX}
+                                               THEN ${anonymousMax} ELSE ${ownerMax} END)
+          ORDER BY coalesce(running.n, 0), heads.seq
+          LIMIT 1)
+        RETURNING id`,
+  );
+  if (!claimed) return undefined;
   // The row is ours now; read it back through drizzle for its usual shape.
-  return claimed ? db.select().from(runs).where(eq(runs.id, claimed.id)).get() : undefined;
+  const [row] = await db.select().from(runs).where(eq(runs.id, claimed.id)).limit(1);
+  return row;
 }

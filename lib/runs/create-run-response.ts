@@ -15,18 +15,18 @@ import { waitForRunWithin, wantsToWait } from "./wait-for-run";
  */
 export const createRunResponse = handleApi(async (request: Request) => {
   const config = webConfig();
-  const db = webDatabase();
+  const db = await webDatabase();
   // Anonymous runs are allowed, within a per-client budget; a token, when sent, must be valid and is held to its quota.
-  const token = authenticate(db, request);
+  const token = await authenticate(db, request);
   const address = clientAddress(request.headers);
   if (!token) await assertRunToken("api", address);
   const body = await readJsonBody(request, config.maxRequestBytes);
-  const run = createRun(db, config.runSettings, body, token?.id ?? null, token ? tokenOwner(token.id) : addressOwner(address));
+  const run = await createRun(db, config.runSettings, body, token?.id ?? null, token ? tokenOwner(token.id) : addressOwner(address));
   const url = `${config.publicUrl}/r/${run.id}`;
   if (wantsToWait(request)) {
     // One round trip for callers that want the result: answered when the run ends (or its wait runs out).
     const finished = await waitForRunWithin(db, run.id, config.waitMarginMs, request.signal);
-    if (finished) return Response.json({ ...toRunView(finished, listChunks(db, run.id)), url }, { status: 201 });
+    if (finished) return Response.json({ ...toRunView(finished, await listChunks(db, run.id)), url }, { status: 201 });
   }
   return Response.json({ ...run, url }, { status: 201 });
 });

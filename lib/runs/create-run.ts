@@ -13,18 +13,18 @@ export type RunSettings = { limits: RunLimitSettings; modelsDir: string } & Admi
 export type CreatedRun = { id: string; status: "queued" };
 
 /** Validates a run request (POST /api/v1/runs, the playground's action) and queues it through enqueueRun. */
-export function createRun(
+export async function createRun(
   db: SandpitDb,
   settings: RunSettings,
   input: unknown,
   tokenId: string | null = null,
   owner: RunOwner = tokenId ? tokenOwner(tokenId) : addressOwner("unknown"),
-): CreatedRun {
+): Promise<CreatedRun> {
   const request = parseInput(runRequestSchema(runLimitsFor(settings.limits, settings.shares, owner)), input);
   if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
     throw modelNotInStore(request.model);
   }
-  const run = enqueueRun(
+  const run = await enqueueRun(
     db,
     settings,
     { owner, tokenId },

@@ -5,6 +5,7 @@ import { newRunId } from "@/lib/ids/new-run-id";
 import { wakeWorkers } from "@/lib/realtime/web-bus";
 import { assertOwnerShare, type FairShareSettings } from "./check-owner-share";
 import { assertQueueCapacity } from "./check-queue-capacity";
+import { withAdmissionLock } from "./admission-lock";
 import type { RunOwner } from "./run-owner";
 
 /**
@@ -27,25 +28,30 @@ export type RunToQueue = Pick<
  * share, the queue's capacity. Each refusal is a `rate_limited` error with its own Retry-After. The caller has
  * validated the run already (so bad input is a 400 even when the queue is full).
  */
-function admitRun(db: SandpitDb, settings: AdmissionSettings, requester: RunRequester, now = Date.now()): void {
-  if (requester.tokenId && settings.runsPerMinute !== undefined) assertRunQuota(db, requester.tokenId, settings.runsPerMinute, now);
-  if (settings.shares) assertOwnerShare(db, settings.shares, requester.owner, now);
-  if (settings.maxQueuedRuns !== undefined) assertQueueCapacity(db, settings.maxQueuedRuns, now);
+async function admitRun(db: SandpitDb, settings: AdmissionSettings, requester: RunRequester, now = Date.now()): Promise<void> {
+  if (requester.tokenId && settings.runsPerMinute !== undefined) await assertRunQuota(db, requester.tokenId, settings.runsPerMinute, now);
+  if (settings.shares) await assertOwnerShare(db, settings.shares, requester.owner, now);
+  if (settings.maxQueuedRuns !== undefined) await assertQueueCapacity(db, settings.maxQueuedRuns, now);
 }
 
 /**
  * Queues a run: admission, insert, and the worker wake-up, for the API, the server actions, sandbox runs and
- * file transfers alike. Admission and insert run in one synchronous step (one web process, one SQLite
- * connection), so concurrent requests cannot slip past a limit between the count and the insert.
+ * file transfers alike. Admission and insert take one turn of the admission lock (admission-lock.ts), so
+ * concurrent requests in this process cannot slip past a limit between the count and the insert.
  */
-export function enqueueRun(db: SandpitDb, settings: AdmissionSettings, requester: RunRequester, run: RunToQueue): RunRow {
+export async function enqueueRun(db: SandpitDb, settings: AdmissionSettings, requester: RunRequester, run: RunToQueue): Promise<RunRow> {
+  const queued = await withAdmissionLock(() => admitAndInsertRun(db, settings, requester, run));
+  wakeWorkers();
+  return queued;
+}
+
+/** Admission then insert; the caller holds the admission lock. */
+async function admitAndInsertRun(db: SandpitDb, settings: AdmissionSettings, requester: RunRequester, run: RunToQueue): Promise<RunRow> {
   const now = Date.now();
-  admitRun(db, settings, requester, now);
-  const queued = db
+  await admitRun(db, settings, requester, now);
+  const [queued] = await db
     .insert(runs)
     .values({ ...run, id: newRunId(), status: "queued", tokenId: requester.tokenId, ownerKey: requester.owner.key, queuedAt: now })
-    .returning()
-    .all()[0];
-  wakeWorkers();
+    .returning();
   return queued;
 }

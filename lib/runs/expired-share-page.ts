@@ -10,14 +10,14 @@ const MAX_ID_LENGTH = 64;
  * that never existed stays Next's 404). Answered here, ahead of Next, because a page component cannot set
  * the status to 410. Returns true when it answered.
  */
-export function answerExpiredSharePage(request: IncomingMessage, response: ServerResponse, db: SandpitDb, retentionDays: number): boolean {
+export async function answerExpiredSharePage(request: IncomingMessage, response: ServerResponse, db: SandpitDb, retentionDays: number): Promise<boolean> {
   if (request.method !== "GET" && request.method !== "HEAD") return false;
   const path = (request.url ?? "").split("?", 1)[0];
   const prefix = SHARE_PREFIXES.find((candidate) => path.startsWith(candidate));
   if (!prefix) return false;
   const id = path.slice(prefix.length);
   if (id.length === 0 || id.length > MAX_ID_LENGTH || id.includes("/")) return false;
-  if (!isExpiredRun(db, id)) return false;
+  if (!(await isExpiredRun(db, id))) return false;
   const body = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>Run expired · Sandpit</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>

@@ -8,26 +8,24 @@ const MAX_ATTEMPTS = 2;
  * Runs marked running by a worker that is gone. A run whose code never started is queued again (once);
  * one that had started ends in `error` with the reason, since its output may be partial.
  */
-export function recoverOrphanedRuns(db: SandpitDb, liveWorkers: Set<string>): { requeued: RunRow[]; failed: RunRow[] } {
+export async function recoverOrphanedRuns(db: SandpitDb, liveWorkers: Set<string>): Promise<{ requeued: RunRow[]; failed: RunRow[] }> {
   const alive = [...liveWorkers];
-  const orphaned = db
+  const orphaned = await db
     .select()
     .from(runs)
-    .where(and(eq(runs.status, "running"), alive.length ? or(isNull(runs.workerId), notInArray(runs.workerId, alive)) : undefined))
-    .all();
+    .where(and(eq(runs.status, "running"), alive.length ? or(isNull(runs.workerId), notInArray(runs.workerId, alive)) : undefined));
   const requeued: RunRow[] = [];
   const failed: RunRow[] = [];
   for (const run of orphaned) {
     if (run.startedAt === null && run.attempts < MAX_ATTEMPTS && !run.cancelRequested) {
-      const row = db
+      const [row] = await db
         .update(runs)
         .set({ status: "queued", workerId: null, claimedAt: null })
         .where(and(eq(runs.id, run.id), eq(runs.status, "running")))
-        .returning()
-        .all()[0];
+        .returning();
       if (row) requeued.push(row);
     } else {
-      const row = db
+      const [row] = await db
         .update(runs)
         .set({
           status: run.cancelRequested ? "cancelled" : "error",
@@ -35,8 +33,7 @@ export function recoverOrphanedRuns(db: SandpitDb, liveWorkers: Set<string>): { 
           finishedAt: Date.now(),
         })
         .where(and(eq(runs.id, run.id), eq(runs.status, "running")))
-        .returning()
-        .all()[0];
+        .returning();
       if (row) failed.push(row);
     }
   }

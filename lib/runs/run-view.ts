@@ -40,17 +40,17 @@ export function isTerminal(status: RunRow["status"]): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-export function findRun(db: SandpitDb, id: string): RunRow | undefined {
-  return db.select().from(runs).where(eq(runs.id, id)).get();
+export async function findRun(db: SandpitDb, id: string): Promise<RunRow | undefined> {
+  const [run] = await db.select().from(runs).where(eq(runs.id, id)).limit(1);
+  return run;
 }
 
-export function listChunks(db: SandpitDb, runId: string, afterSeq = -1): RunChunkRow[] {
+export async function listChunks(db: SandpitDb, runId: string, afterSeq = -1): Promise<RunChunkRow[]> {
   return db
     .select()
     .from(runChunks)
     .where(and(eq(runChunks.runId, runId), gt(runChunks.seq, afterSeq)))
-    .orderBy(asc(runChunks.seq))
-    .all();
+    .orderBy(asc(runChunks.seq));
 }
 
 export function runDurationMs(run: Pick<RunRow, "startedAt" | "finishedAt">): number | null {

@@ -22,7 +22,7 @@ export function wantsToWait(request: Request): boolean {
 
 /** Waits up to the run's own timeout plus `marginMs` for queueing and start-up, then returns it as it is. */
 export async function waitForRunWithin(db: SandpitDb, id: string, marginMs: number, signal?: AbortSignal): Promise<RunRow | undefined> {
-  const run = findRun(db, id);
+  const run = await findRun(db, id);
   if (!run) return undefined;
   return (await waitForRun(db, id, Date.now() + run.timeoutMs + marginMs, signal)) ?? run;
 }

@@ -17,6 +17,7 @@ import { sandboxRequestSchema } from "./sandbox-request-schema";
 import { accountTokenId, findOwnedSandbox, findSandbox } from "./sandbox-view";
 import { assertFitsParentBudget, childLifetimeMs } from "./nested-budget";
 import { endSandboxTree } from "./sandbox-lifecycle";
+import { withAdmissionLock } from "@/lib/runs/admission-lock";
 
 export type SandboxSettings = {
   limits: RunLimitSettings & { lifetimeMaxS: number };
@@ -26,38 +27,53 @@ export type SandboxSettings = {
   provisionTimeoutMs: number;
 };
 
-/** Validates and records a sandbox, and wakes the workers: one of them provisions it. */
-export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: ApiTokenRow, input: unknown): SandboxRow {
-  const request = parseInput(sandboxRequestSchema(settings.limits), input);
+/**
+ * Validates and records a sandbox, and wakes the workers: one of them provisions it. The budget and quota checks
+ * and the insert take one turn of the admission lock (admission-lock.ts), so concurrent requests cannot overdraw them.
+ */
+export async function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: ApiTokenRow, input: unknown): Promise<SandboxRow> {
+  const request = parseSandboxRequest(settings, input);
   if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
     throw modelNotInStore(request.model);
   }
   if (request.gpu) {
     checkGpuRequest(
-      liveGpuInventories(db).map((worker) => worker.inventory),
+      (await liveGpuInventories(db)).map((worker) => worker.inventory),
       request.gpu,
     );
   }
   if (!request.code && !request.command && request.files.length === 0) {
     throw new SandpitError("validation", "code: give the sandbox code to run (inline source or a command)", { field: "code" });
   }
+  const created = await withAdmissionLock(() => admitAndInsertSandbox(db, settings, token, input, request));
+  wakeWorkers();
+  return created;
+}
+
+async function admitAndInsertSandbox(
+  db: SandpitDb,
+  settings: SandboxSettings,
+  token: ApiTokenRow,
+  input: unknown,
+  request: ReturnType<typeof parseSandboxRequest>,
+): Promise<SandboxRow> {
   // A nested sandbox's token creates children of that sandbox, inside its budget, spending its owner's quota.
-  const parent = token.sandboxId ? findSandbox(db, token.sandboxId) : undefined;
+  const parent = token.sandboxId ? await findSandbox(db, token.sandboxId) : undefined;
   if (token.sandboxId && parent?.status !== "ready") throw new SandpitError("unauthorized", "this sandbox token expired with its sandbox");
   let lifetimeMs = Math.round(request.lifetimeS * 1000);
   if (parent) {
     const explicitTimeout = typeof (input as { timeout?: unknown } | null)?.timeout === "number";
     lifetimeMs = childLifetimeMs(parent, lifetimeMs, explicitTimeout);
-    assertFitsParentBudget(db, parent, { memoryMb: request.memoryMb, cpus: Math.round(request.vcpus * 1000), gpu: request.gpu, nested: request.nested });
+    await assertFitsParentBudget(db, parent, { memoryMb: request.memoryMb, cpus: Math.round(request.vcpus * 1000), gpu: request.gpu, nested: request.nested });
   }
-  const ownerTokenId = accountTokenId(db, token);
-  assertSandboxQuota(db, ownerTokenId, settings.tokenLimits);
+  const ownerTokenId = await accountTokenId(db, token);
+  await assertSandboxQuota(db, ownerTokenId, settings.tokenLimits);
   // A token at its queued-runs share may not add sandboxes (whose runs would queue behind the same share).
-  if (settings.tokenLimits.shares) assertOwnerShare(db, settings.tokenLimits.shares, tokenOwner(ownerTokenId));
+  if (settings.tokenLimits.shares) await assertOwnerShare(db, settings.tokenLimits.shares, tokenOwner(ownerTokenId));
 
   const id = randomBytes(16).toString("base64url");
   const now = Date.now();
-  const created = db
+  const [created] = await db
     .insert(sandboxes)
     .values({
       id,
@@ -85,10 +101,12 @@ export function requestSandbox(db: SandpitDb, settings: SandboxSettings, token: 
       depth: parent ? parent.depth + 1 : 0,
       nested: request.nested ? JSON.stringify(request.nested) : null,
     })
-    .returning()
-    .all()[0];
-  wakeWorkers();
+    .returning();
   return created;
+}
+
+function parseSandboxRequest(settings: SandboxSettings, input: unknown) {
+  return parseInput(sandboxRequestSchema(settings.limits), input);
 }
 
 /** Waits until the worker has provisioned the sandbox (or failed to), or the deadline passes. */
@@ -96,7 +114,7 @@ export function waitForSandbox(db: SandpitDb, id: string, deadlineMs: number): P
   return waitForBus({
     event: "sandbox",
     matches: (event) => event.sandboxId === id,
-    read: () => findSandbox(db, id)!,
+    read: async () => (await findSandbox(db, id))!,
     settled: (sandbox) => sandbox.status !== "creating",
     deadlineMs,
   });
@@ -106,9 +124,9 @@ export function waitForSandbox(db: SandpitDb, id: string, deadlineMs: number): P
  * Marks the sandbox and all its descendants deleted (their workers remove the containers). Idempotent; an
  * expired one stays expired.
  */
-export function deleteSandbox(db: SandpitDb, id: string, token: ApiTokenRow): SandboxRow {
-  findOwnedSandbox(db, id, token);
-  const ended = endSandboxTree(db, id, "deleted");
+export async function deleteSandbox(db: SandpitDb, id: string, token: ApiTokenRow): Promise<SandboxRow> {
+  await findOwnedSandbox(db, id, token);
+  const ended = await endSandboxTree(db, id, "deleted");
   for (const sandbox of ended) webBus().commandWorkers({ type: "delete-sandbox", sandboxId: sandbox.id });
-  return findSandbox(db, id)!;
+  return (await findSandbox(db, id))!;
 }

@@ -71,9 +71,9 @@ const LIVE = ["creating", "ready"] as const;
 /**
  * Throws, naming the limit, when `parent` may not take `child` now: depth (400: the request can never fit),
  * then count, memory, vCPUs and GPUs against what its live children already take (429: delete one first).
- * Runs in the same synchronous step as the insert, so concurrent requests cannot overdraw the budget.
+ * Runs under the admission lock with the insert (admission-lock.ts), so concurrent requests cannot overdraw the budget.
  */
-export function assertFitsParentBudget(db: SandpitDb, parent: SandboxRow, child: ChildAsk): void {
+export async function assertFitsParentBudget(db: SandpitDb, parent: SandboxRow, child: ChildAsk): Promise<void> {
   const budget = parseNestedBudget(parent);
   if (!budget) throw new SandpitError("not_found", "this sandbox may not create sandboxes");
   if (child.nested && child.nested.maxDepth > budget.maxDepth - 1) {
@@ -86,11 +86,10 @@ export function assertFitsParentBudget(db: SandpitDb, parent: SandboxRow, child:
       { field: "nested" },
     );
   }
-  const children = db
+  const children = await db
     .select()
     .from(sandboxes)
-    .where(and(eq(sandboxes.parentSandboxId, parent.id), inArray(sandboxes.status, [...LIVE])))
-    .all();
+    .where(and(eq(sandboxes.parentSandboxId, parent.id), inArray(sandboxes.status, [...LIVE])));
   const used = { maxChildren: 0, memoryMb: 0, cpus: 0, gpus: 0 };
   for (const sibling of children) {
     const cost = costOf({ memoryMb: sibling.memoryMb, cpus: sibling.cpus, gpu: sibling.gpu, nested: parseNestedBudget(sibling) });
@@ -129,21 +128,22 @@ export function childLifetimeMs(parent: SandboxRow, requestedMs: number, explici
 }
 
 /** Whether `sandbox` lies strictly below `ancestorId` (a tree is at most NESTED_LIMITS.maxDepth deep). */
-export function isDescendantOf(db: SandpitDb, sandbox: SandboxRow, ancestorId: string): boolean {
+export async function isDescendantOf(db: SandpitDb, sandbox: SandboxRow, ancestorId: string): Promise<boolean> {
   let parentId = sandbox.parentSandboxId;
   for (let hops = 0; parentId && hops <= NESTED_LIMITS.maxDepth; hops++) {
     if (parentId === ancestorId) return true;
-    parentId = db.select({ parentSandboxId: sandboxes.parentSandboxId }).from(sandboxes).where(eq(sandboxes.id, parentId)).get()?.parentSandboxId ?? null;
+    const [parent] = await db.select({ parentSandboxId: sandboxes.parentSandboxId }).from(sandboxes).where(eq(sandboxes.id, parentId)).limit(1);
+    parentId = parent?.parentSandboxId ?? null;
   }
   return false;
 }
 
 /** Live descendants of a sandbox, deepest last; ended ones are walked through too (a race may leave one live below). */
-export function liveDescendants(db: SandpitDb, sandboxId: string): SandboxRow[] {
+export async function liveDescendants(db: SandpitDb, sandboxId: string): Promise<SandboxRow[]> {
   const found: SandboxRow[] = [];
   let level = [sandboxId];
   for (let depth = 0; level.length && depth <= NESTED_LIMITS.maxDepth; depth++) {
-    const next = db.select().from(sandboxes).where(inArray(sandboxes.parentSandboxId, level)).all();
+    const next = await db.select().from(sandboxes).where(inArray(sandboxes.parentSandboxId, level));
     found.push(...next.filter((row) => (LIVE as readonly string[]).includes(row.status)));
     level = next.map((row) => row.id);
   }

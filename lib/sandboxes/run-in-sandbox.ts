@@ -10,8 +10,8 @@ import { accountTokenId, findOwnedSandbox } from "./sandbox-view";
 
 const MIN_RUN_MS = 100;
 
-function assertReady(db: SandpitDb, sandboxId: string, token: ApiTokenRow) {
-  const sandbox = findOwnedSandbox(db, sandboxId, token);
+async function assertReady(db: SandpitDb, sandboxId: string, token: ApiTokenRow) {
+  const sandbox = await findOwnedSandbox(db, sandboxId, token);
   const remainingMs = sandbox.expiresAt - Date.now();
   if (sandbox.status === "expired" || (sandbox.status === "ready" && remainingMs < MIN_RUN_MS)) {
     throw new SandpitError("conflict", `sandbox ${sandboxId} has expired (its timeout was ${sandbox.lifetimeMs / 1000} s)`);
@@ -23,8 +23,8 @@ function assertReady(db: SandpitDb, sandboxId: string, token: ApiTokenRow) {
 type QueueOptions = { input?: unknown; command?: string | null; stdin: string; timeoutS?: number; useCode: boolean };
 
 /** A run in the sandbox's container: it takes a worker slot like any run, so it is admitted like any run. */
-function queueSandboxRun(db: SandpitDb, sandboxId: string, token: ApiTokenRow, limits: TokenLimitSettings, options: QueueOptions): RunRow {
-  const { sandbox, remainingMs } = assertReady(db, sandboxId, token);
+async function queueSandboxRun(db: SandpitDb, sandboxId: string, token: ApiTokenRow, limits: TokenLimitSettings, options: QueueOptions): Promise<RunRow> {
+  const { sandbox, remainingMs } = await assertReady(db, sandboxId, token);
   const timeoutMs = Math.min(remainingMs, options.timeoutS ? options.timeoutS * 1000 : remainingMs);
   const run: RunToQueue = {
     sandboxId,
@@ -38,18 +38,18 @@ function queueSandboxRun(db: SandpitDb, sandboxId: string, token: ApiTokenRow, l
     cpus: sandbox.cpus,
   };
   // A nested sandbox's token spends its owner's quota and share.
-  const accountId = accountTokenId(db, token);
+  const accountId = await accountTokenId(db, token);
   return enqueueRun(db, limits, { owner: tokenOwner(accountId), tokenId: accountId }, run);
 }
 
 /** Queues a run of the sandbox's code (or a given command) inside its container. */
-export function runInSandbox(
+export async function runInSandbox(
   db: SandpitDb,
   sandboxId: string,
   token: ApiTokenRow,
   limits: TokenLimitSettings & { lifetimeMaxS: number },
   input: unknown,
-): RunRow {
+): Promise<RunRow> {
   const { input: event, command, stdin, timeout } = parseInput(sandboxRunRequestSchema(limits.lifetimeMaxS), input ?? {});
   return queueSandboxRun(db, sandboxId, token, limits, { input: event, command: command ?? null, stdin, timeoutS: timeout, useCode: !command });
 }
@@ -59,27 +59,27 @@ export function runInSandbox(
  * decodes stdin into the path without following links (see sandbox-file-commands.ts): the worker never
  * writes into a filesystem the sandbox controls.
  */
-export function uploadToSandbox(
+export async function uploadToSandbox(
   db: SandpitDb,
   sandboxId: string,
   token: ApiTokenRow,
   limits: TokenLimitSettings,
   input: unknown,
-): { run: RunRow; path: string; size: number } {
+): Promise<{ run: RunRow; path: string; size: number }> {
   const { path, content } = parseInput(fileUploadSchema, input);
-  const run = queueSandboxRun(db, sandboxId, token, limits, { command: uploadCommand(path), stdin: content, timeoutS: 30, useCode: false });
+  const run = await queueSandboxRun(db, sandboxId, token, limits, { command: uploadCommand(path), stdin: content, timeoutS: 30, useCode: false });
   return { run, path, size: Buffer.from(content, "base64").length };
 }
 
 /** Reads a regular file of /sandbox the same way: as the sandbox's user, inside it, following no links. */
-export function downloadFromSandbox(
+export async function downloadFromSandbox(
   db: SandpitDb,
   sandboxId: string,
   token: ApiTokenRow,
   limits: TokenLimitSettings,
   path: unknown,
-): { run: RunRow; path: string } {
+): Promise<{ run: RunRow; path: string }> {
   const parsed = parseInput(fileDownloadSchema, { path });
-  const run = queueSandboxRun(db, sandboxId, token, limits, { command: downloadCommand(parsed.path), stdin: "", timeoutS: 30, useCode: false });
+  const run = await queueSandboxRun(db, sandboxId, token, limits, { command: downloadCommand(parsed.path), stdin: "", timeoutS: 30, useCode: false });
   return { run, path: parsed.path };
 }

@@ -6,25 +6,26 @@ import { SandpitError } from "@/lib/errors/sandpit-error";
 import { runDurationMs } from "@/lib/runs/run-view";
 import { isDescendantOf, parseNestedBudget } from "./nested-budget";
 
-export function findSandbox(db: SandpitDb, id: string): SandboxRow | undefined {
-  return db.select().from(sandboxes).where(eq(sandboxes.id, id)).get();
+export async function findSandbox(db: SandpitDb, id: string): Promise<SandboxRow | undefined> {
+  const [sandbox] = await db.select().from(sandboxes).where(eq(sandboxes.id, id)).limit(1);
+  return sandbox;
 }
 
 /**
  * A sandbox the caller's token may act on: its own (children carry their root's owner token), or, for a
  * nested sandbox's token, a descendant of that sandbox. Anything else is "not found" so ids cannot be probed.
  */
-export function findOwnedSandbox(db: SandpitDb, id: string, token: ApiTokenRow): SandboxRow {
-  const sandbox = findSandbox(db, id);
-  const allowed = sandbox && (token.sandboxId ? isDescendantOf(db, sandbox, token.sandboxId) : sandbox.tokenId === token.id);
+export async function findOwnedSandbox(db: SandpitDb, id: string, token: ApiTokenRow): Promise<SandboxRow> {
+  const sandbox = await findSandbox(db, id);
+  const allowed = sandbox && (token.sandboxId ? await isDescendantOf(db, sandbox, token.sandboxId) : sandbox.tokenId === token.id);
   if (!sandbox || !allowed) throw new SandpitError("not_found", `no sandbox with id ${id}`);
   return sandbox;
 }
 
 /** The token a caller's sandboxes and runs count against: a nested sandbox's token spends its owner's. */
-export function accountTokenId(db: SandpitDb, token: ApiTokenRow): string {
+export async function accountTokenId(db: SandpitDb, token: ApiTokenRow): Promise<string> {
   if (!token.sandboxId) return token.id;
-  return findSandbox(db, token.sandboxId)?.tokenId ?? token.id;
+  return (await findSandbox(db, token.sandboxId))?.tokenId ?? token.id;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -19,33 +19,29 @@ export const gpuAvailabilitySchema = z.object({ available: z.boolean(), reason: 
 export type GpuAvailability = z.infer<typeof gpuAvailabilitySchema>;
 
 /** Each live worker's reported GPU inventory (workers.gpu_inventory, written at its start). */
-export function liveGpuInventories(db: SandpitDb): { workerId: string; inventory: GpuInventory }[] {
-  const live = liveWorkerIds(db);
-  return db
-    .select({ id: workers.id, gpuInventory: workers.gpuInventory })
-    .from(workers)
-    .all()
+export async function liveGpuInventories(db: SandpitDb): Promise<{ workerId: string; inventory: GpuInventory }[]> {
+  const live = await liveWorkerIds(db);
+  return (await db.select({ id: workers.id, gpuInventory: workers.gpuInventory }).from(workers))
     .filter((worker) => live.has(worker.id))
     .map((worker) => ({ workerId: worker.id, inventory: worker.gpuInventory ? (JSON.parse(worker.gpuInventory) as GpuInventory) : NO_GPUS }));
 }
 
 /** GPU sandboxes holding a slot, per device index, on one worker. */
-export function usedGpuSlots(db: SandpitDb, workerId: string): Map<number, number> {
+export async function usedGpuSlots(db: SandpitDb, workerId: string): Promise<Map<number, number>> {
   const used = new Map<number, number>();
-  const rows = db
+  const rows = await db
     .select({ device: sandboxes.gpuDevice })
     .from(sandboxes)
-    .where(and(eq(sandboxes.workerId, workerId), isNotNull(sandboxes.gpuDevice), inArray(sandboxes.status, ["creating", "ready"])))
-    .all();
+    .where(and(eq(sandboxes.workerId, workerId), isNotNull(sandboxes.gpuDevice), inArray(sandboxes.status, ["creating", "ready"])));
   for (const { device } of rows) used.set(device!, (used.get(device!) ?? 0) + 1);
   return used;
 }
 
 /** The live workers' GPUs with their free slots, for the API, the playground and GET /api/v1/models. */
-export function gpuAvailability(db: SandpitDb): GpuAvailability {
+export async function gpuAvailability(db: SandpitDb): Promise<GpuAvailability> {
   const devices: GpuDeviceView[] = [];
-  for (const { workerId, inventory } of liveGpuInventories(db)) {
-    const used = usedGpuSlots(db, workerId);
+  for (const { workerId, inventory } of await liveGpuInventories(db)) {
+    const used = await usedGpuSlots(db, workerId);
     for (const device of inventory.devices) {
       const slots = inventory.passthrough ? inventory.slotsPerDevice : 0;
       devices.push({ workerId, ...device, slots, slotsFree: Math.max(0, slots - (used.get(device.index) ?? 0)), passthrough: inventory.passthrough });

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import os from "node:os";
 import { z } from "zod";
 import type { SandpitDb } from "@/lib/db/open-database";
@@ -22,26 +22,23 @@ export const liveWorkerSchema = z.object({
 });
 export type LiveWorker = z.infer<typeof liveWorkerSchema>;
 
-export function registerWorker(db: SandpitDb, workerId: string, gpus: number, runtime?: WorkerRuntimeInfo, gpuInventory?: GpuInventory): void {
+export async function registerWorker(db: SandpitDb, workerId: string, gpus: number, runtime?: WorkerRuntimeInfo, gpuInventory?: GpuInventory): Promise<void> {
   const now = Date.now();
   const described = {
     containerRuntime: runtime?.containerRuntime ?? null,
     gvisor: runtime?.gvisor ? JSON.stringify(runtime.gvisor) : null,
     gpuInventory: gpuInventory ? JSON.stringify(gpuInventory) : null,
   };
-  db.insert(workers)
+  await db
+    .insert(workers)
     .values({ id: workerId, hostname: os.hostname(), pid: process.pid, startedAt: now, heartbeatAt: now, gpus, ...described })
-    .onConflictDoUpdate({ target: workers.id, set: { heartbeatAt: now, pid: process.pid, gpus, ...described } })
-    .run();
+    .onConflictDoUpdate({ target: workers.id, set: { heartbeatAt: now, pid: process.pid, gpus, ...described } });
 }
 
 /** Live workers with their container runtime and gVisor build. */
-export function describeLiveWorkers(db: SandpitDb): LiveWorker[] {
-  const live = liveWorkerIds(db);
-  return db
-    .select()
-    .from(workers)
-    .all()
+export async function describeLiveWorkers(db: SandpitDb): Promise<LiveWorker[]> {
+  const live = await liveWorkerIds(db);
+  return (await db.select().from(workers))
     .filter((worker) => live.has(worker.id))
     .map((worker) => ({
       id: worker.id,
@@ -50,27 +47,29 @@ export function describeLiveWorkers(db: SandpitDb): LiveWorker[] {
     }));
 }
 
-export function heartbeat(db: SandpitDb, workerId: string): void {
-  db.update(workers).set({ heartbeatAt: Date.now() }).where(eq(workers.id, workerId)).run();
+export async function heartbeat(db: SandpitDb, workerId: string): Promise<void> {
+  await db.update(workers).set({ heartbeatAt: Date.now() }).where(eq(workers.id, workerId));
 }
 
-export function unregisterWorker(db: SandpitDb, workerId: string): void {
-  db.delete(workers).where(eq(workers.id, workerId)).run();
+export async function unregisterWorker(db: SandpitDb, workerId: string): Promise<void> {
+  await db.delete(workers).where(eq(workers.id, workerId));
 }
 
 /**
  * Workers that are alive: a fresh heartbeat, and on this host a process that still exists
  * (so a worker killed a moment ago is known dead at once, not after its heartbeat goes stale).
  */
-export function liveWorkerIds(db: SandpitDb): Set<string> {
+export async function liveWorkerIds(db: SandpitDb): Promise<Set<string>> {
   const now = Date.now();
   const host = os.hostname();
   const live = new Set<string>();
-  for (const worker of db.select().from(workers).all()) {
+  const dead: string[] = [];
+  for (const worker of await db.select().from(workers)) {
     const fresh = now - worker.heartbeatAt < STALE_AFTER_MS;
     const running = worker.hostname !== host || processAlive(worker.pid);
     if (fresh && running) live.add(worker.id);
-    else db.delete(workers).where(eq(workers.id, worker.id)).run();
+    else dead.push(worker.id);
   }
+  if (dead.length) await db.delete(workers).where(inArray(workers.id, dead));
   return live;
 }

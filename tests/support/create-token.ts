@@ -15,12 +15,14 @@ export function createToken(dataDir: string, name: string): string {
 
 /** Many tokens at once, with the same library call the script makes, on the stack's own database file. */
 export async function createTokens(dataDir: string, names: string[]): Promise<string[]> {
-  const { openDatabase } = await import("@/lib/db/open-database");
+  const { closeDatabase, openDatabase } = await import("@/lib/db/open-database");
   const { createApiToken } = await import("@/lib/auth/api-tokens");
-  const db = openDatabase(path.join(dataDir, "sandpit.db"));
+  const db = await openDatabase(path.join(dataDir, "sandpit.db"));
   try {
-    return names.map((name) => createApiToken(db, name).token);
+    const tokens: string[] = [];
+    for (const name of names) tokens.push((await createApiToken(db, name)).token);
+    return tokens;
   } finally {
-    db.$client.close();
+    await closeDatabase(db);
   }
 }

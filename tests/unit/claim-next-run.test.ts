@@ -14,37 +14,49 @@ function freshDb() {
 }
 
 describe("claimNextRun", () => {
-  it("hands out runs oldest first, each once, across two connections", () => {
+  it("hands out runs oldest first, each once, across two connections", async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db");
-    const a = openDatabase(file);
-    const b = openDatabase(file);
-    const ids = Array.from({ length: 10 }, (_, index) => createRun(a, settings, { runtime: "bash", code: `echo ${index}` }).id);
+    const a = await openDatabase(file);
+    const b = await openDatabase(file);
+    const ids: string[] = [];
+    for (let index = 0; index < 10; index++) ids.push((await createRun(a, settings, { runtime: "bash", code: `echo ${index}` })).id);
     const claimed: string[] = [];
     for (let turn = 0; turn < 12; turn++) {
-      const run = claimNextRun(turn % 2 ? a : b, `w${turn % 2}`, "runc");
+      const run = await claimNextRun(turn % 2 ? a : b, `w${turn % 2}`, "runc");
       if (run) claimed.push(run.id);
     }
     expect(claimed).toEqual(ids);
   });
 
-  it("re-queues an orphaned run that never started, once, and fails one that had started", () => {
-    const db = freshDb();
-    const neverStarted = createRun(db, settings, { runtime: "bash", code: "true" }).id;
-    claimNextRun(db, "dead", "runc");
-    let result = recoverOrphanedRuns(db, new Set());
+  it("never hands one run to two claims in flight at once", async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db");
+    const a = await openDatabase(file);
+    const b = await openDatabase(file);
+    for (let index = 0; index < 5; index++) await createRun(a, settings, { runtime: "bash", code: `echo ${index}` });
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, turn) => claimNextRun(turn % 2 ? a : b, `w${turn % 2}`, "runc")));
+    const claimed = claims.filter((run) => run !== undefined).map((run) => run.id);
+    expect(claimed).toHaveLength(5);
+    expect(new Set(claimed).size).toBe(5);
+  });
+
+  it("re-queues an orphaned run that never started, once, and fails one that had started", async () => {
+    const db = await freshDb();
+    const neverStarted = (await createRun(db, settings, { runtime: "bash", code: "true" })).id;
+    await claimNextRun(db, "dead", "runc");
+    let result = await recoverOrphanedRuns(db, new Set());
     expect(result.requeued.map((run) => run.id)).toEqual([neverStarted]);
 
-    const again = claimNextRun(db, "dead-again", "runc")!;
+    const again = (await claimNextRun(db, "dead-again", "runc"))!;
     expect(again.attempts).toBe(2);
-    result = recoverOrphanedRuns(db, new Set());
+    result = await recoverOrphanedRuns(db, new Set());
     expect(result.failed.map((run) => [run.id, run.status])).toEqual([[neverStarted, "error"]]);
     expect(result.failed[0].error).toMatch(/stopped before it finished/);
   });
 
-  it("leaves the runs of live workers alone", () => {
-    const db = freshDb();
-    createRun(db, settings, { runtime: "bash", code: "true" });
-    claimNextRun(db, "alive", "runc");
-    expect(recoverOrphanedRuns(db, new Set(["alive"]))).toEqual({ requeued: [], failed: [] });
+  it("leaves the runs of live workers alone", async () => {
+    const db = await freshDb();
+    await createRun(db, settings, { runtime: "bash", code: "true" });
+    await claimNextRun(db, "alive", "runc");
+    expect(await recoverOrphanedRuns(db, new Set(["alive"]))).toEqual({ requeued: [], failed: [] });
   });
 });

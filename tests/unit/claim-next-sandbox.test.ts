@@ -11,22 +11,20 @@ function freshDb() {
   return openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
 }
 
-function waitingSandbox(db: SandpitDb, id: string, gpu: string | null) {
+async function waitingSandbox(db: SandpitDb, id: string, gpu: string | null) {
   const now = Date.now();
-  db.insert(sandboxes)
-    .values({
-      id,
-      name: id,
-      runtime: "python",
-      language: "python",
-      memoryMb: 256,
-      cpus: 1000,
-      lifetimeMs: 60_000,
-      gpu,
-      createdAt: now,
-      expiresAt: now + 60_000,
-    })
-    .run();
+  await db.insert(sandboxes).values({
+    id,
+    name: id,
+    runtime: "python",
+    language: "python",
+    memoryMb: 256,
+    cpus: 1000,
+    lifetimeMs: 60_000,
+    gpu,
+    createdAt: now,
+    expiresAt: now + 60_000,
+  });
 }
 
 /** Two workers on one database: one without GPUs, one with a T4 it can pass to containers. */
@@ -41,43 +39,44 @@ const withT4: GpuInventory = {
 /** Devices it cannot pass: it serves no GPU sandbox either. */
 const stuckA100: GpuInventory = { ...withT4, devices: [{ index: 0, name: "A100", memoryMb: 40960 }], passthrough: null, unusableReason: "no runtime" };
 
-const claimAll = (db: SandpitDb, workerId: string, inventory: GpuInventory) => {
+const claimAll = async (db: SandpitDb, workerId: string, inventory: GpuInventory) => {
   const claimed: string[] = [];
-  for (let sandbox = claimNextSandbox(db, workerId, inventory); sandbox; sandbox = claimNextSandbox(db, workerId, inventory)) claimed.push(sandbox.id);
+  for (let sandbox = await claimNextSandbox(db, workerId, inventory); sandbox; sandbox = await claimNextSandbox(db, workerId, inventory))
+    claimed.push(sandbox.id);
   return claimed;
 };
 
 describe("claimNextSandbox routes GPU sandboxes to workers that can serve them", () => {
-  it("a worker without GPUs claims only CPU sandboxes, leaving the GPU ones (even older ones) waiting", () => {
-    const db = freshDb();
-    waitingSandbox(db, "gpu-t4", "T4");
-    waitingSandbox(db, "cpu-1", null);
-    waitingSandbox(db, "gpu-any", "any");
-    waitingSandbox(db, "cpu-2", null);
-    expect(claimAll(db, "cpu-worker", cpuOnly)).toEqual(["cpu-1", "cpu-2"]);
-    expect(claimAll(db, "stuck-worker", stuckA100)).toEqual([]);
-    expect(claimAll(db, "gpu-worker", withT4)).toEqual(["gpu-t4", "gpu-any"]);
+  it("a worker without GPUs claims only CPU sandboxes, leaving the GPU ones (even older ones) waiting", async () => {
+    const db = await freshDb();
+    await waitingSandbox(db, "gpu-t4", "T4");
+    await waitingSandbox(db, "cpu-1", null);
+    await waitingSandbox(db, "gpu-any", "any");
+    await waitingSandbox(db, "cpu-2", null);
+    expect(await claimAll(db, "cpu-worker", cpuOnly)).toEqual(["cpu-1", "cpu-2"]);
+    expect(await claimAll(db, "stuck-worker", stuckA100)).toEqual([]);
+    expect(await claimAll(db, "gpu-worker", withT4)).toEqual(["gpu-t4", "gpu-any"]);
   });
 
-  it("a GPU worker takes CPU work too, oldest first, but never a GPU type it lacks", () => {
-    const db = freshDb();
-    waitingSandbox(db, "gpu-h100", "H100");
-    waitingSandbox(db, "cpu-1", null);
-    waitingSandbox(db, "gpu-t4", "t4");
-    expect(claimAll(db, "gpu-worker", withT4)).toEqual(["cpu-1", "gpu-t4"]);
-    expect(claimAll(db, "cpu-worker", cpuOnly)).toEqual([]);
-    const left = db.select({ id: sandboxes.id, workerId: sandboxes.workerId }).from(sandboxes).all();
+  it("a GPU worker takes CPU work too, oldest first, but never a GPU type it lacks", async () => {
+    const db = await freshDb();
+    await waitingSandbox(db, "gpu-h100", "H100");
+    await waitingSandbox(db, "cpu-1", null);
+    await waitingSandbox(db, "gpu-t4", "t4");
+    expect(await claimAll(db, "gpu-worker", withT4)).toEqual(["cpu-1", "gpu-t4"]);
+    expect(await claimAll(db, "cpu-worker", cpuOnly)).toEqual([]);
+    const left = await db.select({ id: sandboxes.id, workerId: sandboxes.workerId }).from(sandboxes);
     expect(left.find((row) => row.id === "gpu-h100")?.workerId).toBeNull();
   });
 
-  it("never hands one sandbox to two workers on two connections", () => {
+  it("never hands one sandbox to two workers on two connections", async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db");
-    const a = openDatabase(file);
-    const b = openDatabase(file);
-    for (let index = 0; index < 6; index++) waitingSandbox(a, `s${index}`, index % 2 ? "T4" : null);
+    const a = await openDatabase(file);
+    const b = await openDatabase(file);
+    for (let index = 0; index < 6; index++) await waitingSandbox(a, `s${index}`, index % 2 ? "T4" : null);
     const claimed: string[] = [];
     for (let turn = 0; turn < 8; turn++) {
-      const sandbox = claimNextSandbox(turn % 2 ? a : b, `w${turn % 2}`, withT4);
+      const sandbox = await claimNextSandbox(turn % 2 ? a : b, `w${turn % 2}`, withT4);
       if (sandbox) claimed.push(sandbox.id);
     }
     expect(claimed).toEqual(["s0", "s1", "s2", "s3", "s4", "s5"]);

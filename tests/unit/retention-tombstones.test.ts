@@ -1,8 +1,10 @@
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { count } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "@/lib/db/open-database";
+import { expiredRuns } from "@/lib/db/schema";
 import { isExpiredRun } from "@/lib/runs/expire-old-runs";
 import { RetentionSweeper } from "@/worker/retention/retention-sweeper";
 
@@ -14,16 +16,15 @@ function freshDb() {
 
 describe("retention sweep", () => {
   it("keeps a deleted run's tombstone for one more retention period, then prunes it in batches", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     const now = Date.now();
-    const insert = db.$client.prepare("INSERT INTO expired_runs (id, expired_at) VALUES (?, ?)");
     // 450 old tombstones (more than two batches), one recent.
-    for (let i = 0; i < 450; i++) insert.run(`old-${i}`, now - 2 * DAY - 1000);
-    insert.run("recent", now - DAY / 2);
+    await db.insert(expiredRuns).values(Array.from({ length: 450 }, (_, i) => ({ id: `old-${i}`, expiredAt: now - 2 * DAY - 1000 })));
+    await db.insert(expiredRuns).values({ id: "recent", expiredAt: now - DAY / 2 });
     const sweeper = new RetentionSweeper(db, { maxAgeMs: DAY, sweepMs: 60_000 });
     await sweeper.sweep();
-    expect(isExpiredRun(db, "recent")).toBe(true);
-    expect(isExpiredRun(db, "old-0")).toBe(false);
-    expect(db.$client.prepare("SELECT count(*) AS n FROM expired_runs").get()).toEqual({ n: 1 });
+    expect(await isExpiredRun(db, "recent")).toBe(true);
+    expect(await isExpiredRun(db, "old-0")).toBe(false);
+    expect(await db.select({ n: count() }).from(expiredRuns)).toEqual([{ n: 1 }]);
   });
 });

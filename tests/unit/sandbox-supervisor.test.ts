@@ -11,9 +11,9 @@ import { SandboxSupervisor, type SupervisorDeps } from "@/worker/sandboxes/sandb
 import { FakeEngine } from "../support/fake-engine";
 
 let nextSandbox = 0;
-function waitingSandbox(db: SandpitDb, fields: Partial<SandboxRow> = {}): SandboxRow {
+async function waitingSandbox(db: SandpitDb, fields: Partial<SandboxRow> = {}): Promise<SandboxRow> {
   const now = Date.now();
-  return db
+  const [sandbox] = await db
     .insert(sandboxes)
     .values({
       id: `sb${nextSandbox++}`,
@@ -27,8 +27,8 @@ function waitingSandbox(db: SandpitDb, fields: Partial<SandboxRow> = {}): Sandbo
       expiresAt: now + 60_000,
       ...fields,
     })
-    .returning()
-    .all()[0];
+    .returning();
+  return sandbox;
 }
 
 const supervisors: SandboxSupervisor[] = [];
@@ -36,8 +36,8 @@ afterEach(() => {
   for (const supervisor of supervisors.splice(0)) supervisor.stop();
 });
 
-function setup() {
-  const db = openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
+async function setup() {
+  const db = await openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
   const engine = new FakeEngine();
   const sandboxEvents: SandboxEvent[] = [];
   const runEvents: RunEvent[] = [];
@@ -64,10 +64,10 @@ function setup() {
   };
   const supervisor = new SandboxSupervisor(deps);
   supervisors.push(supervisor);
-  const row = (id: string) => db.select().from(sandboxes).where(eq(sandboxes.id, id)).get()!;
+  const row = async (id: string) => (await db.select().from(sandboxes).where(eq(sandboxes.id, id)))[0];
   /** Waits until the sandbox has left "creating" (or `until` says so). */
-  const settled = async (id: string, until = () => row(id).status !== "creating") => {
-    for (let i = 0; i < 400 && !until(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  const settled = async (id: string, until: () => boolean | Promise<boolean> = async () => (await row(id)).status !== "creating") => {
+    for (let i = 0; i < 400 && !(await until()); i++) await new Promise((resolve) => setTimeout(resolve, 5));
     return row(id);
   };
   return { db, engine, supervisor, sandboxEvents, runEvents, row, settled };
@@ -75,9 +75,9 @@ function setup() {
 
 describe("SandboxSupervisor on the fake engine", () => {
   it("provisions a sandbox: a hardened idle container with its env, its code and files written as the sandbox user", async () => {
-    const { db, engine, supervisor, sandboxEvents, settled } = setup();
+    const { db, engine, supervisor, sandboxEvents, settled } = await setup();
     const files = [{ path: "data/input.txt", content: Buffer.from("42\n").toString("base64") }];
-    const sandbox = waitingSandbox(db, { code: "print(1)", env: JSON.stringify({ GREETING: "hi" }), files: JSON.stringify(files) });
+    const sandbox = await waitingSandbox(db, { code: "print(1)", env: JSON.stringify({ GREETING: "hi" }), files: JSON.stringify(files) });
     supervisor.pump();
     const ready = await settled(sandbox.id);
     expect(ready).toMatchObject({ status: "ready", containerId: "c0", workerId: "w1", requirementsCached: true, error: null });
@@ -107,14 +107,14 @@ describe("SandboxSupervisor on the fake engine", () => {
   });
 
   it("fails the sandbox and removes its container when a file cannot be written", async () => {
-    const { db, engine, supervisor, sandboxEvents, settled } = setup();
+    const { db, engine, supervisor, sandboxEvents, settled } = await setup();
     engine.onExec = (process) => {
       void process.input().then(() => {
         process.write("stderr", "refused: a link\n");
         process.exit(3);
       });
     };
-    const sandbox = waitingSandbox(db, { code: "print(1)" });
+    const sandbox = await waitingSandbox(db, { code: "print(1)" });
     supervisor.pump();
     const failed = await settled(sandbox.id);
     expect(failed.status).toBe("error");
@@ -124,9 +124,9 @@ describe("SandboxSupervisor on the fake engine", () => {
   });
 
   it("fails the sandbox as a platform fault when the engine cannot start its container", async () => {
-    const { db, engine, supervisor, settled } = setup();
+    const { db, engine, supervisor, settled } = await setup();
     engine.startError = new Error("no space left on device");
-    const sandbox = waitingSandbox(db);
+    const sandbox = await waitingSandbox(db);
     supervisor.pump();
     const failed = await settled(sandbox.id);
     expect(failed).toMatchObject({ status: "error", errorKind: "platform" });
@@ -134,8 +134,8 @@ describe("SandboxSupervisor on the fake engine", () => {
   });
 
   it("rejects requirements for a runtime without an installer, as the caller's fault, before any container starts", async () => {
-    const { db, engine, supervisor, settled } = setup();
-    const sandbox = waitingSandbox(db, { runtime: "bash", language: "bash", requirements: JSON.stringify(["left-pad"]) });
+    const { db, engine, supervisor, settled } = await setup();
+    const sandbox = await waitingSandbox(db, { runtime: "bash", language: "bash", requirements: JSON.stringify(["left-pad"]) });
     supervisor.pump();
     const failed = await settled(sandbox.id);
     expect(failed).toMatchObject({ status: "error", errorKind: "rejected" });
@@ -143,36 +143,36 @@ describe("SandboxSupervisor on the fake engine", () => {
   });
 
   it("a sandbox deleted while its container is being created never becomes ready, and its container is removed", async () => {
-    const { db, engine, supervisor, row, settled } = setup();
+    const { db, engine, supervisor, row, settled } = await setup();
     engine.holdStarts();
-    const sandbox = waitingSandbox(db);
+    const sandbox = await waitingSandbox(db);
     supervisor.pump();
     await settled(sandbox.id, () => engine.heldStarts() > 0);
     await supervisor.remove(sandbox.id, "deleted");
-    expect(row(sandbox.id).status).toBe("deleted");
+    expect((await row(sandbox.id)).status).toBe("deleted");
     engine.resumeStarts();
     await settled(sandbox.id, () => engine.events.includes("remove c0"));
-    expect(row(sandbox.id).status).toBe("deleted");
+    expect((await row(sandbox.id)).status).toBe("deleted");
     expect(engine.live()).toEqual([]);
   });
 
   it("removing a sandbox removes its container and ends its queued runs with the reason", async () => {
-    const { db, engine, supervisor, runEvents, settled } = setup();
-    const sandbox = waitingSandbox(db);
+    const { db, engine, supervisor, runEvents, settled } = await setup();
+    const sandbox = await waitingSandbox(db);
     supervisor.pump();
     await settled(sandbox.id);
-    db.insert(runs).values({ id: "queued1", runtime: "python", code: "", timeoutMs: 1000, memoryMb: 512, sandboxId: sandbox.id, queuedAt: Date.now() }).run();
+    await db.insert(runs).values({ id: "queued1", runtime: "python", code: "", timeoutMs: 1000, memoryMb: 512, sandboxId: sandbox.id, queuedAt: Date.now() });
     await supervisor.remove(sandbox.id, "deleted");
     expect(engine.events).toContain("remove c0");
-    expect(db.select().from(runs).where(eq(runs.id, "queued1")).get()).toMatchObject({ status: "error", error: "sandbox deleted" });
+    expect((await db.select().from(runs).where(eq(runs.id, "queued1")))[0]).toMatchObject({ status: "error", error: "sandbox deleted" });
     expect(runEvents).toEqual([expect.objectContaining({ type: "end", runId: "queued1", status: "error" })]);
   });
 
   it("expires a sandbox whose lifetime is over, whether or not anyone asks", async () => {
-    const { db, engine, supervisor, sandboxEvents, row, settled } = setup();
-    const sandbox = waitingSandbox(db, { lifetimeMs: 1 });
+    const { db, engine, supervisor, sandboxEvents, row, settled } = await setup();
+    const sandbox = await waitingSandbox(db, { lifetimeMs: 1 });
     supervisor.start();
-    const ended = await settled(sandbox.id, () => row(sandbox.id).status === "expired");
+    const ended = await settled(sandbox.id, async () => (await row(sandbox.id)).status === "expired");
     expect(ended.status).toBe("expired");
     await settled(sandbox.id, () => engine.events.includes("remove c0"));
     expect(engine.live()).toEqual([]);
@@ -180,8 +180,8 @@ describe("SandboxSupervisor on the fake engine", () => {
   });
 
   it("fails a sandbox whose model is not in the store", async () => {
-    const { db, engine, supervisor, settled } = setup();
-    const sandbox = waitingSandbox(db, { model: "Missing/Model" });
+    const { db, engine, supervisor, settled } = await setup();
+    const sandbox = await waitingSandbox(db, { model: "Missing/Model" });
     supervisor.pump();
     const failed = await settled(sandbox.id);
     expect(failed.status).toBe("error");

@@ -36,6 +36,8 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
   let launched: Launched | undefined;
   let stopReason: StopReason | undefined;
   let nextSeq = 0;
+  /** Output writes, one after another in seq order; the end is recorded only after the last of them. */
+  let recording: Promise<void> = Promise.resolve();
 
   /** Set when output could not be stored (database locked past its busy timeout, disk full): the run stops. */
   let recordingFailure: string | undefined;
@@ -56,19 +58,21 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
     const collector = new OutputCollector(
       deps.outputLimitBytes,
       (chunks) => {
-        if (recordingFailure) return;
-        try {
-          for (const chunk of chunks) {
-            deps.publish(appendRunOutput(db, run.id, nextSeq, chunk.stream, chunk.data, chunk.bytes));
-            nextSeq++;
+        recording = recording.then(async () => {
+          if (recordingFailure) return;
+          try {
+            for (const chunk of chunks) {
+              deps.publish(await appendRunOutput(db, run.id, nextSeq, chunk.stream, chunk.data, chunk.bytes));
+              nextSeq++;
+            }
+          } catch (error) {
+            abandonFailedTransaction(db);
+            // Output we cannot keep must not be reported as a normal run: stop it and say why.
+            recordingFailure = `could not record output: ${(error as Error).message}`;
+            console.error(`[worker] run ${run.id}: ${recordingFailure}`);
+            stop("cancel");
           }
-        } catch (error) {
-          abandonFailedTransaction(db);
-          // Output we cannot keep must not be reported as a normal run: stop it and say why.
-          recordingFailure = `could not record output: ${(error as Error).message}`;
-          console.error(`[worker] run ${run.id}: ${recordingFailure}`);
-          stop("cancel");
-        }
+        });
       },
       () => stop("output_limit"),
     );
@@ -93,9 +97,9 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
     const timer = setTimeout(() => stop("timeout"), run.timeoutMs);
     const startedAt = Date.now();
     const deadline = startedAt + run.timeoutMs;
-    markRunStarted(db, run.id, { startedAt, warm: launched.warm, containerId: launched.containerId ?? null });
+    await markRunStarted(db, run.id, { startedAt, warm: launched.warm, containerId: launched.containerId ?? null });
     deps.publish({ type: "started", runId: run.id, startedAt, containerRuntime: deps.containerRuntime, warm: launched.warm });
-    if (stopReason || isCancelRequested(db, run.id)) stop(stopReason ?? "cancel");
+    if (stopReason || (await isCancelRequested(db, run.id))) stop(stopReason ?? "cancel");
 
     // The agent's in-band marker ends the run at once. A child killed by a signal (the shell agents
     // report it; the agent stays up) may have been OOM-killed: the container's memory counters say.
@@ -127,6 +131,7 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
       exit = { ...(await launched.inspectExit(exit.exitCode)), marked: false };
     }
     collector.end();
+    await recording;
 
     if (recordingFailure) throw new Error(recordingFailure);
     // Whatever exit the program seemed to have, the engine ended it: say so rather than blame the program.
@@ -145,6 +150,7 @@ export async function executeRun(run: RunRow, deps: ExecutionDeps, register: (ha
   } catch (error) {
     const message = describeEngineError(error);
     console.error(`[worker] run ${run.id} failed on the platform side:`, message);
+    await recording;
     const cancelled = stopReason === "cancel" && !recordingFailure && !launched?.killedFromOutside();
     await publishEnd(deps, run.id, {
       status: cancelled ? "cancelled" : "error",
@@ -186,7 +192,7 @@ async function publishEnd(deps: ExecutionDeps, runId: string, outcome: RunOutcom
   const giveUpAt = Date.now() + FINISH_RETRY_FOR_MS;
   for (;;) {
     try {
-      const finished = finishRun(deps.db, runId, outcome);
+      const finished = await finishRun(deps.db, runId, outcome);
       if (finished) deps.publish(toEndEvent(finished));
       return;
     } catch (error) {

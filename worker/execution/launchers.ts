@@ -128,7 +128,7 @@ const KILL_GROUP_SCRIPT = 'pgid=$(timeout -s KILL 2 head -c 32 -- "/tmp/.sandpit
  * a process group (killed whole on cancel) and is a backstop should the worker's own timer be lost.
  */
 export async function launchInSandbox(run: RunRow, deps: LaunchDeps): Promise<Launched> {
-  const sandbox = run.sandboxId ? findSandbox(deps.db, run.sandboxId) : undefined;
+  const sandbox = run.sandboxId ? await findSandbox(deps.db, run.sandboxId) : undefined;
   if (!sandbox || sandbox.status !== "ready" || !sandbox.containerId) {
     throw new Error(`sandbox ${run.sandboxId} is ${sandbox?.status ?? "gone"}`);
   }

@@ -12,6 +12,9 @@ export class RunQueueLoop {
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private inFlight = 0;
+  /** A claim loop is running; a pump meanwhile asks it to look once more instead of starting a second one. */
+  private claiming = false;
+  private claimAgain = false;
 
   constructor(
     private readonly db: SandpitDb,
@@ -26,12 +29,31 @@ export class RunQueueLoop {
     this.pump();
   }
 
-  /** Claims runs while there is capacity. */
+  /**
+   * Claims runs while there is capacity. One claim loop at a time: claims are awaited, and two loops could
+   * otherwise both see a free slot and claim past `concurrency`. A pump during the loop makes it look again.
+   */
   pump(): void {
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claiming = true;
+    void this.claimWhileFree().finally(() => {
+      this.claiming = false;
+      if (this.claimAgain && !this.stopped) {
+        this.claimAgain = false;
+        this.pump();
+      }
+    });
+  }
+
+  private async claimWhileFree(): Promise<void> {
+    this.claimAgain = false;
     while (!this.stopped && this.inFlight < this.concurrency) {
       let run;
       try {
-        run = claimNextRun(this.db, this.deps.workerId, this.deps.containerRuntime, this.shares);
+        run = await claimNextRun(this.db, this.deps.workerId, this.deps.containerRuntime, this.shares);
       } catch (error) {
         abandonFailedTransaction(this.db);
         // Database locked past its busy timeout, or unwritable: the next poll tries again.
@@ -39,11 +61,13 @@ export class RunQueueLoop {
         return;
       }
       if (!run) return;
+      // Claimed is ours, even if stop() came meanwhile: it runs (shutdown waits for active runs).
+      const claimed = run;
       this.inFlight++;
-      void executeRun(run, this.deps, (handle) => this.active.set(run.id, handle))
-        .catch((error) => console.error(`[worker] run ${run.id} crashed the executor:`, error))
+      void executeRun(claimed, this.deps, (handle) => this.active.set(claimed.id, handle))
+        .catch((error) => console.error(`[worker] run ${claimed.id} crashed the executor:`, error))
         .finally(() => {
-          this.active.delete(run.id);
+          this.active.delete(claimed.id);
           this.inFlight--;
           this.pump();
         });
@@ -70,14 +94,19 @@ export class RunQueueLoop {
 
   private schedulePoll(): void {
     this.pollTimer = setTimeout(() => {
-      // Cancels recorded while the web link was down still reach their runs.
-      try {
-        for (const [runId, handle] of this.active) if (isCancelRequested(this.db, runId)) handle.stop("cancel");
-      } catch (error) {
-        console.error("[worker] could not check for cancels:", (error as Error).message);
-      }
-      this.pump();
-      this.schedulePoll();
+      void this.checkCancels().finally(() => {
+        this.pump();
+        if (!this.stopped) this.schedulePoll();
+      });
     }, this.pollMs);
+  }
+
+  /** Cancels recorded while the web link was down still reach their runs. */
+  private async checkCancels(): Promise<void> {
+    try {
+      for (const [runId, handle] of [...this.active]) if (await isCancelRequested(this.db, runId)) handle.stop("cancel");
+    } catch (error) {
+      console.error("[worker] could not check for cancels:", (error as Error).message);
+    }
   }
 }

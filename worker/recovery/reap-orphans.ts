@@ -24,31 +24,27 @@ function stoppedTwice(id: string, running: boolean): boolean {
  * started), and every sandbox container that belongs to no live run, sandbox or worker's pool is removed.
  */
 export async function reapOrphans(db: SandpitDb, engine: ContainerEngine, publish: (event: RunEvent) => void): Promise<void> {
-  const live = liveWorkerIds(db);
-  const { requeued, failed } = recoverOrphanedRuns(db, live);
+  const live = await liveWorkerIds(db);
+  const { requeued, failed } = await recoverOrphanedRuns(db, live);
   for (const run of failed) {
     console.warn(`[worker] run ${run.id} was orphaned by worker ${run.workerId}: ${run.status}`);
     publish(toEndEvent(run));
   }
   if (requeued.length) console.warn(`[worker] re-queued ${requeued.length} run(s) that never started`);
 
-  for (const sandbox of failOrphanedSandboxes(db, live)) console.warn(`[worker] sandbox ${sandbox.id} lost its worker ${sandbox.workerId}`);
+  for (const sandbox of await failOrphanedSandboxes(db, live)) console.warn(`[worker] sandbox ${sandbox.id} lost its worker ${sandbox.workerId}`);
 
   const containers = await engine.listManaged();
   const sandboxIds = containers.map((container) => container.sandboxId).filter((id): id is string => Boolean(id));
-  const liveSandboxes = liveSandboxIds(db, sandboxIds);
+  const liveSandboxes = await liveSandboxIds(db, sandboxIds);
   const runIds = containers.map((container) => container.runId).filter((id): id is string => Boolean(id));
-  const liveRunIds = new Set(
-    runIds.length
-      ? db
-          .select({ id: runs.id, workerId: runs.workerId })
-          .from(runs)
-          .where(and(inArray(runs.id, runIds), eq(runs.status, "running")))
-          .all()
-          .filter((run) => run.workerId !== null && live.has(run.workerId))
-          .map((run) => run.id)
-      : [],
-  );
+  const runningHere = runIds.length
+    ? await db
+        .select({ id: runs.id, workerId: runs.workerId })
+        .from(runs)
+        .where(and(inArray(runs.id, runIds), eq(runs.status, "running")))
+    : [];
+  const liveRunIds = new Set(runningHere.filter((run) => run.workerId !== null && live.has(run.workerId)).map((run) => run.id));
   const stray = containers.filter((container) => {
     if (container.sandboxId) return !liveSandboxes.has(container.sandboxId);
     // A warm container belongs to its worker, idle or running a run, until that worker dies; or until it

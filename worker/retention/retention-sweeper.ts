@@ -5,7 +5,7 @@ export type RetentionSettings = { maxAgeMs: number; sweepMs: number };
 
 /**
  * Deletes runs past retention in the background, in the worker: the web process answers every page and API
- * call on one thread, the worker's loop only waits on Docker. Each batch is one short transaction, and the
+ * call on one thread, the worker's loop only waits on Docker. Each batch is a few short statements, and the
  * sweep yields between batches so runs claimed and finished meanwhile are not held up behind it.
  */
 export class RetentionSweeper {
@@ -33,13 +33,13 @@ export class RetentionSweeper {
     try {
       const cutoff = Date.now() - this.settings.maxAgeMs;
       for (;;) {
-        const deleted = expireOldRuns(this.db, cutoff);
+        const deleted = await expireOldRuns(this.db, cutoff);
         total += deleted;
         if (deleted < RETENTION_BATCH_SIZE) break;
         await new Promise((resolve) => setImmediate(resolve));
       }
       // Tombstones of runs deleted one retention period ago go too (their links turn from 410 into 404).
-      while (pruneTombstones(this.db, cutoff - this.settings.maxAgeMs) === RETENTION_BATCH_SIZE) await new Promise((resolve) => setImmediate(resolve));
+      while ((await pruneTombstones(this.db, cutoff - this.settings.maxAgeMs)) === RETENTION_BATCH_SIZE) await new Promise((resolve) => setImmediate(resolve));
       if (total > 0) console.log(`[worker] retention: deleted ${total} runs older than ${this.settings.maxAgeMs / 86_400_000} days`);
     } catch (error) {
       abandonFailedTransaction(this.db);

@@ -56,8 +56,8 @@ export type ChannelOptions = {
   /** The web server, e.g. http://127.0.0.1:3000 (the worker's WEB_URL). */
   webUrl: string;
   token: string;
-  /** No request outlives its sandbox: past this instant (epoch ms) the channel cuts it. */
-  deadline: () => number;
+  /** No request outlives its sandbox: past this instant (epoch ms) the channel cuts it (read from the database). */
+  deadline: () => Promise<number>;
 };
 
 const DIR_PREFIX = "sandpit-channel-";
@@ -84,7 +84,8 @@ export async function startSandboxApiChannel(options: ChannelOptions): Promise<S
   server.on("connect", (_request, socket: net.Socket) => socket.end("HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n"));
   server.on("upgrade", (_request, socket: net.Socket) => socket.end("HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n"));
 
-  server.on("request", (request: http.IncomingMessage, response: http.ServerResponse) => {
+  // The request body stays paused (nothing reads it) while the deadline is looked up.
+  const forward = async (request: http.IncomingMessage, response: http.ServerResponse) => {
     const refusal = refusalOf(request.method, request.url);
     if (refusal) {
       request.resume();
@@ -95,7 +96,7 @@ export async function startSandboxApiChannel(options: ChannelOptions): Promise<S
       request.resume();
       return refuse(response, 413, `request bodies through the channel are at most ${MAX_BODY_BYTES} bytes`);
     }
-    const remainingMs = options.deadline() - Date.now();
+    const remainingMs = (await options.deadline()) - Date.now();
     if (remainingMs <= 0) return refuse(response, 410, "this sandbox has ended");
 
     const headers: http.OutgoingHttpHeaders = { host: web.host, authorization: `Bearer ${options.token}`, connection: "close" };
@@ -137,6 +138,13 @@ export async function startSandboxApiChannel(options: ChannelOptions): Promise<S
       }
     });
     request.pipe(upstream);
+  };
+  server.on("request", (request: http.IncomingMessage, response: http.ServerResponse) => {
+    forward(request, response).catch((error: unknown) => {
+      console.error("[worker] sandbox API channel failed:", (error as Error).message);
+      request.resume();
+      refuse(response, 503, "the sandbox API channel could not check the sandbox");
+    });
   });
 
   return serveOnHostSocket(server, hostDir, socketPath, sockets);

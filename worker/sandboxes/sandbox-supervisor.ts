@@ -63,6 +63,9 @@ const EXPIRY_SWEEP_MS = 250;
 export class SandboxSupervisor {
   private sweepTimer: NodeJS.Timeout | undefined;
   private provisioning = 0;
+  /** A claim loop is running; a pump meanwhile asks it to look once more (as RunQueueLoop does). */
+  private claiming = false;
+  private claimAgain = false;
   /** Sandboxes being provisioned: deleting one cancels its wait for (and, unshared, its) requirements build. */
   private readonly provisioningCancels = new Map<string, AbortController>();
   /** The API channels of this worker's nested sandboxes, closed when the sandbox ends. */
@@ -88,12 +91,31 @@ export class SandboxSupervisor {
     this.channels.clear();
   }
 
-  /** Provisions waiting sandboxes (a few at a time: requirement builds are slow). */
+  /**
+   * Provisions waiting sandboxes (a few at a time: requirement builds are slow). One claim loop at a time, so
+   * two pumps cannot both see a free provisioning slot while their claims are awaited.
+   */
   pump(): void {
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claiming = true;
+    void this.claimWhileFree().finally(() => {
+      this.claiming = false;
+      if (this.claimAgain) {
+        this.claimAgain = false;
+        this.pump();
+      }
+    });
+  }
+
+  private async claimWhileFree(): Promise<void> {
+    this.claimAgain = false;
     while (this.provisioning < 2) {
       let sandbox: SandboxRow | undefined;
       try {
-        sandbox = claimNextSandbox(this.deps.db, this.deps.workerId, this.deps.gpus?.inventory);
+        sandbox = await claimNextSandbox(this.deps.db, this.deps.workerId, this.deps.gpus?.inventory);
       } catch (error) {
         abandonFailedTransaction(this.deps.db);
         // Database locked past its busy timeout, or unwritable: the next sweep tries again.
@@ -111,8 +133,8 @@ export class SandboxSupervisor {
 
   /** Ends a sandbox and its descendants (a parent takes its whole tree with it) and removes their containers. */
   async remove(sandboxId: string, status: "deleted" | "expired" | "error", reason: string | null = null): Promise<void> {
-    const endedNow = endSandboxTree(this.deps.db, sandboxId, status, reason);
-    const top = endedNow.find((row) => row.id === sandboxId) ?? findSandbox(this.deps.db, sandboxId);
+    const endedNow = await endSandboxTree(this.deps.db, sandboxId, status, reason);
+    const top = endedNow.find((row) => row.id === sandboxId) ?? (await findSandbox(this.deps.db, sandboxId));
     if (!top) return;
     for (const row of [top, ...endedNow.filter((other) => other.id !== sandboxId)]) await this.release(row, endedNow.includes(row));
   }
@@ -120,7 +142,7 @@ export class SandboxSupervisor {
   private async release(sandbox: SandboxRow, endedNow: boolean): Promise<void> {
     const { status } = sandbox;
     if (endedNow) this.deps.publishSandbox({ type: "sandbox", sandboxId: sandbox.id, status: status as "deleted" | "expired" | "error", error: sandbox.error });
-    for (const run of cancelQueuedRunsOf(this.deps.db, sandbox.id, `sandbox ${status}`)) this.deps.publishRun(toEndEvent(run));
+    for (const run of await cancelQueuedRunsOf(this.deps.db, sandbox.id, `sandbox ${status}`)) this.deps.publishRun(toEndEvent(run));
     this.provisioningCancels.get(sandbox.id)?.abort(new Error(`sandbox ${status}`));
     await this.closeChannel(sandbox.id);
     if (sandbox.containerId) await this.deps.engine.remove(sandbox.containerId).catch(() => {});
@@ -133,9 +155,9 @@ export class SandboxSupervisor {
   }
 
   private async expireDue(): Promise<void> {
-    for (const sandbox of dueSandboxes(this.deps.db, this.deps.workerId)) await this.remove(sandbox.id, "expired");
+    for (const sandbox of await dueSandboxes(this.deps.db, this.deps.workerId)) await this.remove(sandbox.id, "expired");
     // Children whose parent ended elsewhere (another worker, or while they were being made) go the same way.
-    for (const child of orphanedChildren(this.deps.db, this.deps.workerId)) await this.remove(child.id, "deleted", "its parent sandbox ended");
+    for (const child of await orphanedChildren(this.deps.db, this.deps.workerId)) await this.remove(child.id, "deleted", "its parent sandbox ended");
   }
 
   private async provision(sandbox: SandboxRow): Promise<void> {
@@ -215,12 +237,12 @@ export class SandboxSupervisor {
       if (sandbox.code) files.push({ path: getRuntime(sandbox.runtime).sourceFile, content: Buffer.from(sandbox.code).toString("base64") });
       for (const file of files) await this.writeFile(containerId, file.path, file.content);
 
-      const ready = markSandboxReady(db, sandbox.id, containerId, cached);
+      const ready = await markSandboxReady(db, sandbox.id, containerId, cached);
       if (!ready) {
         // Deleted while it was being made (or its parent was).
         await this.closeChannel(sandbox.id);
         await engine.remove(containerId);
-        if (sandbox.parentSandboxId) endSandbox(db, sandbox.id, "deleted", "its parent sandbox ended", null);
+        if (sandbox.parentSandboxId) await endSandbox(db, sandbox.id, "deleted", "its parent sandbox ended", null);
         return;
       }
       this.deps.publishSandbox({ type: "sandbox", sandboxId: sandbox.id, status: "ready", error: null });
@@ -230,7 +252,7 @@ export class SandboxSupervisor {
       if (containerId) await engine.remove(containerId).catch(() => {});
       await this.closeChannel(sandbox.id);
       const failure = describeSandboxFailure(error, describeEngineError);
-      const failed = endSandbox(db, sandbox.id, "error", failure.message, failure.kind);
+      const failed = await endSandbox(db, sandbox.id, "error", failure.message, failure.kind);
       if (failed) this.deps.publishSandbox({ type: "sandbox", sandboxId: sandbox.id, status: "error", error: failed.error });
     } finally {
       this.provisioningCancels.delete(sandbox.id);
@@ -245,12 +267,12 @@ export class SandboxSupervisor {
     if (this.deps.containerRuntime === "runsc" && !this.deps.requirements.fetchDockerRuntime) {
       throw new Error("nested sandboxes under gVisor need a Docker runtime with host Unix sockets (REQUIREMENTS_FETCH_DOCKER_RUNTIME)");
     }
-    const { token } = createSandboxToken(this.deps.db, sandbox.id, sandbox.expiresAt);
+    const { token } = await createSandboxToken(this.deps.db, sandbox.id, sandbox.expiresAt);
     const channel = await startSandboxApiChannel({
       webUrl: this.deps.webUrl,
       token,
-      deadline: () => {
-        const current = findSandbox(this.deps.db, sandbox.id);
+      deadline: async () => {
+        const current = await findSandbox(this.deps.db, sandbox.id);
         return current && (current.status === "ready" || current.status === "creating") ? current.expiresAt : 0;
       },
     });

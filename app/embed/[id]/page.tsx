@@ -15,7 +15,7 @@ export const metadata: Metadata = { title: "Sandpit widget", robots: { index: fa
 export default async function EmbedRunPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
   await connection();
   const { id } = await params;
-  const run = loadSharedRun(id);
+  const run = await loadSharedRun(id);
   if (!run || !isRuntimeName(run.runtime)) notFound();
   const options = await readEmbedParams(await searchParams);
   // Autorun only inside a page on a listed origin (lib/embed/embed-autorun.ts); elsewhere the saved run shows.

@@ -21,7 +21,7 @@ const STATUS_WORDS: Record<string, string> = {
 /** Link previews: the runtime and outcome as the title, the start of the code and output as the description. */
 export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const { id } = await params;
-  const run = loadSharedRun(id);
+  const run = await loadSharedRun(id);
   if (!run) return { title: "Run not found · Sandpit", robots: { index: false } };
   const label = runtimeCatalog().find(run.runtime)?.label ?? run.runtime;
   const title = `${label} run ${STATUS_WORDS[run.status] ?? run.status}${run.end?.exitCode != null ? ` (exit ${run.end.exitCode})` : ""} · Sandpit`;
@@ -44,7 +44,7 @@ export async function generateMetadata({ params }: Params): Promise<Metadata> {
 export default async function SharedRunPage({ params }: Params) {
   await connection();
   const { id } = await params;
-  const run = loadSharedRun(id);
+  const run = await loadSharedRun(id);
   if (!run) notFound();
   return <SharedRunView run={run} origin={webConfig().publicUrl} />;
 }

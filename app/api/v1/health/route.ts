@@ -9,8 +9,8 @@ export const dynamic = "force-dynamic";
 export const { POST, PUT, PATCH, DELETE } = otherMethods(["GET"]);
 
 /** Live workers and the boundary they run sandboxes under (which gVisor build and platform). Token-only: a version is an attacker's map. */
-export const GET = handleApi((request: Request) => {
-  const db = webDatabase();
-  requireToken(db, request);
-  return Response.json({ workers: describeLiveWorkers(db), gpus: gpuAvailability(db) });
+export const GET = handleApi(async (request: Request) => {
+  const db = await webDatabase();
+  await requireToken(db, request);
+  return Response.json({ workers: await describeLiveWorkers(db), gpus: await gpuAvailability(db) });
 });

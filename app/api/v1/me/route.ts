@@ -6,7 +6,7 @@ import { otherMethods } from "@/lib/http/method-not-allowed";
 export const dynamic = "force-dynamic";
 export const { POST, PUT, PATCH, DELETE } = otherMethods(["GET"]);
 
-export const GET = handleApi((request: Request) => {
-  const token = requireToken(webDatabase(), request);
+export const GET = handleApi(async (request: Request) => {
+  const token = await requireToken(await webDatabase(), request);
   return Response.json(whoAmI(token));
 });

@@ -8,7 +8,7 @@ import { otherMethods } from "@/lib/http/method-not-allowed";
 export const dynamic = "force-dynamic";
 export const { POST, PUT, PATCH, DELETE } = otherMethods(["GET"]);
 
-export const GET = handleApi(() => {
+export const GET = handleApi(async () => {
   const { modelsDir } = webConfig();
-  return Response.json({ models: listModels(modelsDir), modelsDir, gpu: gpuAvailability(webDatabase()) });
+  return Response.json({ models: listModels(modelsDir), modelsDir, gpu: await gpuAvailability(await webDatabase()) });
 });

@@ -15,11 +15,11 @@ export const { GET, PUT, PATCH, DELETE } = otherMethods(["POST"]);
 /** Creates a sandbox and answers once it is ready (container started, requirements installed). */
 export const POST = handleApi(async (request: Request) => {
   const config = webConfig();
-  const db = webDatabase();
-  const token = requireToken(db, request, { sandboxScoped: true });
+  const db = await webDatabase();
+  const token = await requireToken(db, request, { sandboxScoped: true });
   const body = await readJsonBody(request, config.maxRequestBytes);
   await fetchRequestedModel(config.modelStore, body, config.sandboxSettings.provisionTimeoutMs);
-  const created = requestSandbox(db, config.sandboxSettings, token, body);
+  const created = await requestSandbox(db, config.sandboxSettings, token, body);
   const sandbox = await waitForSandbox(db, created.id, Date.now() + config.sandboxSettings.provisionTimeoutMs);
   if (sandbox.status === "error") throw sandboxFailureError(sandbox);
   if (sandbox.status === "creating") throw new SandpitError("unavailable", "no worker provisioned the sandbox in time; is a worker running?");

@@ -22,8 +22,8 @@ export const GET = handleApi(async (_request: Request, context: Context) => {
 });
 
 export const DELETE = handleApi(async (request: Request, context: Context) => {
-  const db = webDatabase();
-  requireToken(db, request);
+  const db = await webDatabase();
+  await requireToken(db, request);
   const name = (await context.params).name.join("/");
   await deleteModel(db, webConfig().modelStore.modelsDir, name);
   return new Response(null, { status: 204 });

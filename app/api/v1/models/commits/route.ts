@@ -12,7 +12,7 @@ export const { GET, PUT, PATCH, DELETE } = otherMethods(["POST"]);
 /** Step 3: the same manifest again; the model folder appears whole (409 while a blob is missing). */
 export const POST = handleApi(async (request: Request) => {
   const config = webConfig();
-  requireToken(webDatabase(), request);
+  await requireToken(await webDatabase(), request);
   const manifest = parseModelManifest(await readJsonBody(request, config.maxRequestBytes), config.modelStore);
   return Response.json(await commitModel(config.modelStore.modelsDir, manifest), { status: 201 });
 });

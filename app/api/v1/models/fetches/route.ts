@@ -12,7 +12,7 @@ export const { GET, PUT, PATCH, DELETE } = otherMethods(["POST"]);
 /** `{id: "org/model"}`: fetches a hub model into the store now (MODEL_FETCH=1 only), instead of at its first use. */
 export const POST = handleApi(async (request: Request) => {
   const config = webConfig();
-  requireToken(webDatabase(), request);
+  await requireToken(await webDatabase(), request);
   const body = (await readJsonBody(request, config.maxRequestBytes)) as { id?: unknown } | null;
   if (typeof body?.id !== "string") throw new SandpitError("validation", 'send {id: "org/model"}', { field: "id" });
   await fetchHubModel(config.modelStore, body.id, AbortSignal.timeout(config.sandboxSettings.provisionTimeoutMs));

@@ -12,7 +12,7 @@ export const { GET, PUT, PATCH, DELETE } = otherMethods(["POST"]);
 /** Step 1 of an upload: the manifest in, the blobs the store still lacks (with resume offsets) out. Repeatable. */
 export const POST = handleApi(async (request: Request) => {
   const config = webConfig();
-  requireToken(webDatabase(), request);
+  await requireToken(await webDatabase(), request);
   const manifest = parseModelManifest(await readJsonBody(request, config.maxRequestBytes), config.modelStore);
   const plan = planModelUpload(config.modelStore.modelsDir, manifest);
   return Response.json({ name: manifest.name, totalBytes: manifest.totalBytes, ...plan, chunkMaxBytes: config.modelStore.chunkMaxBytes });

@@ -12,9 +12,9 @@ export const { POST, PUT, PATCH, DELETE } = otherMethods(["GET"]);
 
 export const GET = handleApi(async (request: Request, context: { params: Promise<{ id: string }> }) => {
   const { id } = await context.params;
-  const db = webDatabase();
-  const run = wantsToWait(request) ? await waitForRunWithin(db, id, webConfig().waitMarginMs, request.signal) : findRun(db, id);
-  if (!run && isExpiredRun(db, id)) throw new SandpitError("gone", `run ${id} was deleted: runs are kept for ${webConfig().runRetentionDays} days`);
+  const db = await webDatabase();
+  const run = wantsToWait(request) ? await waitForRunWithin(db, id, webConfig().waitMarginMs, request.signal) : await findRun(db, id);
+  if (!run && (await isExpiredRun(db, id))) throw new SandpitError("gone", `run ${id} was deleted: runs are kept for ${webConfig().runRetentionDays} days`);
   if (!run) throw new SandpitError("not_found", `no run with id ${id}`);
-  return Response.json(toRunView(run, listChunks(db, id)));
+  return Response.json(toRunView(run, await listChunks(db, id)));
 });

@@ -12,13 +12,13 @@ export const { POST, PUT, PATCH } = otherMethods(["GET", "DELETE"]);
 type Context = { params: Promise<{ id: string }> };
 
 export const GET = handleApi(async (request: Request, context: Context) => {
-  const db = webDatabase();
-  const token = requireToken(db, request, { sandboxScoped: true });
-  return Response.json(toSandboxView(findOwnedSandbox(db, (await context.params).id, token), webConfig().publicUrl));
+  const db = await webDatabase();
+  const token = await requireToken(db, request, { sandboxScoped: true });
+  return Response.json(toSandboxView(await findOwnedSandbox(db, (await context.params).id, token), webConfig().publicUrl));
 });
 
 export const DELETE = handleApi(async (request: Request, context: Context) => {
-  const db = webDatabase();
-  const token = requireToken(db, request, { sandboxScoped: true });
-  return Response.json(toSandboxView(deleteSandbox(db, (await context.params).id, token), webConfig().publicUrl));
+  const db = await webDatabase();
+  const token = await requireToken(db, request, { sandboxScoped: true });
+  return Response.json(toSandboxView(await deleteSandbox(db, (await context.params).id, token), webConfig().publicUrl));
 });

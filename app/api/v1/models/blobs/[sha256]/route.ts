@@ -12,7 +12,7 @@ type Context = { params: Promise<{ sha256: string }> };
 
 /** Step 2: one chunk of a blob, `Content-Range: bytes START-END/TOTAL`, in order; 409 with `offset` when out of order. */
 export const PUT = handleApi(async (request: Request, context: Context) => {
-  requireToken(webDatabase(), request);
+  await requireToken(await webDatabase(), request);
   const { sha256 } = await context.params;
   const result = await writeBlobChunk(
     webConfig().modelStore,

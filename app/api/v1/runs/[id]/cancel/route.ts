@@ -8,5 +8,5 @@ export const { GET, PUT, PATCH, DELETE } = otherMethods(["POST"]);
 
 export const POST = handleApi(async (_request: Request, context: { params: Promise<{ id: string }> }) => {
   const { id } = await context.params;
-  return Response.json(cancelRun(webDatabase(), id));
+  return Response.json(await cancelRun(await webDatabase(), id));
 });

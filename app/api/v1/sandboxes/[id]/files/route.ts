@@ -16,9 +16,9 @@ type Context = { params: Promise<{ id: string }> };
 /** Waits for a file transfer run and turns anything but success into an error that says why. */
 async function finish(request: Request, run: RunRow, path: string): Promise<RunView> {
   const config = webConfig();
-  const db = webDatabase();
+  const db = await webDatabase();
   const ended = await waitForRun(db, run.id, Date.now() + run.timeoutMs + config.waitMarginMs, request.signal);
-  const view = ended ? toRunView(ended, listChunks(db, ended.id)) : null;
+  const view = ended ? toRunView(ended, await listChunks(db, ended.id)) : null;
   if (view?.status === "succeeded" && !view.truncated) return view;
   if (view?.truncated) throw new SandpitError("too_large", `${path} is larger than the transfer limit`);
   const reason = view?.stderr.trim() || ended?.error || ended?.status || "no result";
@@ -31,10 +31,10 @@ async function finish(request: Request, run: RunRow, path: string): Promise<RunV
 
 export const POST = handleApi(async (request: Request, context: Context) => {
   const config = webConfig();
-  const db = webDatabase();
-  const token = requireToken(db, request, { sandboxScoped: true });
+  const db = await webDatabase();
+  const token = await requireToken(db, request, { sandboxScoped: true });
   const body = await readJsonBody(request, config.maxRequestBytes);
-  const upload = uploadToSandbox(db, (await context.params).id, token, config.sandboxSettings.tokenLimits, body);
+  const upload = await uploadToSandbox(db, (await context.params).id, token, config.sandboxSettings.tokenLimits, body);
   await finish(request, upload.run, upload.path);
   return Response.json({ path: upload.path, size: upload.size }, { status: 201 });
 });
@@ -42,10 +42,10 @@ export const POST = handleApi(async (request: Request, context: Context) => {
 /** `GET ?path=data/out.csv` → `{path, size, content}` (base64). */
 export const GET = handleApi(async (request: Request, context: Context) => {
   const config = webConfig();
-  const db = webDatabase();
-  const token = requireToken(db, request, { sandboxScoped: true });
+  const db = await webDatabase();
+  const token = await requireToken(db, request, { sandboxScoped: true });
   const path = new URL(request.url).searchParams.get("path") ?? undefined;
-  const download = downloadFromSandbox(db, (await context.params).id, token, config.sandboxSettings.tokenLimits, path);
+  const download = await downloadFromSandbox(db, (await context.params).id, token, config.sandboxSettings.tokenLimits, path);
   const view = await finish(request, download.run, download.path);
   const content = view.stdout.trim();
   return Response.json({ path: download.path, size: Buffer.from(content, "base64").length, content });

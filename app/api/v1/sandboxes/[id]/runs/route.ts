@@ -12,12 +12,12 @@ export const { GET, PUT, PATCH, DELETE } = otherMethods(["POST"]);
 
 export const POST = handleApi(async (request: Request, context: { params: Promise<{ id: string }> }) => {
   const config = webConfig();
-  const db = webDatabase();
-  const token = requireToken(db, request, { sandboxScoped: true });
+  const db = await webDatabase();
+  const token = await requireToken(db, request, { sandboxScoped: true });
   const body = await readJsonBody(request, config.maxRequestBytes, { optional: true });
   const limits = { ...config.sandboxSettings.tokenLimits, lifetimeMaxS: config.sandboxSettings.limits.lifetimeMaxS };
   const { id } = await context.params;
-  const run = runInSandbox(db, id, token, limits, body);
+  const run = await runInSandbox(db, id, token, limits, body);
   if (!wantsToWait(request)) return Response.json({ runId: run.id, status: "queued" }, { status: 201 });
   return Response.json(await sandboxRunResponse(db, run, true, config.waitMarginMs, request.signal), { status: 201 });
 });

@@ -13,11 +13,11 @@ export const dynamic = "force-dynamic";
 export const { POST, PUT, PATCH, DELETE } = otherMethods(["GET"]);
 
 export const GET = handleApi(async (request: Request, context: { params: Promise<{ id: string; runId: string }> }) => {
-  const db = webDatabase();
-  const token = requireToken(db, request, { sandboxScoped: true });
+  const db = await webDatabase();
+  const token = await requireToken(db, request, { sandboxScoped: true });
   const { id, runId } = await context.params;
-  findOwnedSandbox(db, id, token);
-  const run = findRun(db, runId);
+  await findOwnedSandbox(db, id, token);
+  const run = await findRun(db, runId);
   if (!run || run.sandboxId !== id) throw new SandpitError("not_found", `no run ${runId} in sandbox ${id}`);
   return Response.json(await sandboxRunResponse(db, run, wantsToWait(request), webConfig().waitMarginMs, request.signal));
 });
