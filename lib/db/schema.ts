@@ -100,6 +100,12 @@ export const workers = sqliteTable("workers", {
   gvisor: text("gvisor"),
   /** JSON GpuInventory (lib/gpus/gpu-inventory.ts): devices, passthrough, slots per device. */
   gpuInventory: text("gpu_inventory"),
+  /** JSON WorkerCapacity (lib/workers/worker-capacity.ts): runtimes, cores, memory, pool, built images; refreshed with the heartbeat. */
+  capacity: text("capacity"),
+  /** Silence longer than this (ms) since heartbeatAt means the worker is dead: its own WORKER_STALE_AFTER_S. */
+  staleAfterMs: integer("stale_after_ms").notNull().default(15_000),
+  /** Set by `npm run worker:drain` (or SIGUSR2): the worker claims nothing new and exits once its work is done. */
+  draining: integer("draining", { mode: "boolean" }).notNull().default(false),
 });
 
 export type RunRow = typeof runs.$inferSelect;
