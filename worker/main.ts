@@ -1,5 +1,7 @@
 import { abandonFailedTransaction, openDatabase } from "@/lib/db/open-database";
-import { heartbeat, registerWorker, unregisterWorker } from "@/lib/workers/worker-registry";
+import { heartbeat, registerWorker, requestDrain, unregisterWorker } from "@/lib/workers/worker-registry";
+import { countLiveSandboxes } from "@/lib/sandboxes/sandbox-lifecycle";
+import { CapacityTracker } from "./capacity/capacity-tracker";
 import { loadWorkerConfig } from "./config";
 import { DockerEngine } from "./engine/docker-engine";
 import { RunQueueLoop } from "./queue/run-queue-loop";
@@ -17,6 +19,8 @@ import { WebLink } from "./web-link";
 import { RetentionSweeper } from "./retention/retention-sweeper";
 
 const REAP_INTERVAL_MS = 10_000;
+/** How often a draining worker checks whether its runs and sandboxes are done. */
+const DRAIN_CHECK_MS = 500;
 
 /** The worker process: the only one that talks to Docker. */
 async function main() {
@@ -29,7 +33,15 @@ async function main() {
 
   const gvisor = containerRuntime === "runsc" ? await describeGvisor((await engine.registeredRuntime(runscDockerRuntime)) ?? {}) : null;
   const gpus = await detectGpus(engine, { containerRuntime, runscDockerRuntime, gpuDevices: config.gpu.devices, slotsPerDevice: config.gpu.slotsPerDevice });
-  await registerWorker(db, config.workerId, gpus.passthrough ? gpus.devices.length : 0, { containerRuntime, gvisor }, gpus);
+  const capacity = new CapacityTracker(engine, config.imagePrefix, config.workerId);
+  await capacity.refresh(null, true);
+  await registerWorker(db, config.workerId, {
+    gpus: gpus.passthrough ? gpus.devices.length : 0,
+    runtime: { containerRuntime, gvisor },
+    gpuInventory: gpus,
+    capacity: capacity.capacity({ concurrency: config.concurrency, activeRuns: 0, liveSandboxes: 0, pool: [] }),
+    staleAfterMs: config.staleAfterMs,
+  });
   let loop: RunQueueLoop | undefined;
   let sandboxes: SandboxSupervisor | undefined;
   const link = new WebLink(config.webUrl, config.workerSecret, (command) => {
@@ -40,8 +52,18 @@ async function main() {
     else void sandboxes?.remove(command.sandboxId, "deleted");
   });
   const publish = link.publish.bind(link);
+  const publishSandbox = link.publishSandbox.bind(link);
+  // When this worker's database connection last came back (null: failing now). Until it has been healthy for a
+  // whole stale period it judges no other worker dead by silence (judgeWorkers): it may have missed their beats.
+  let connectedSince: number | null = Date.now();
+  const reap = () =>
+    reapOrphans(db, engine, publish, {
+      workerId: config.workerId,
+      trustStaleness: connectedSince !== null && Date.now() - connectedSince >= config.staleAfterMs,
+      publishSandbox,
+    });
 
-  await reapOrphans(db, engine, publish);
+  await reap();
   const baseDeps = {
     db,
     engine,
@@ -63,8 +85,9 @@ async function main() {
     ...launchDeps,
     gpus: { inventory: gpus, waitMs: config.gpu.waitMs },
     publishRun: publish,
-    publishSandbox: link.publishSandbox.bind(link),
+    publishSandbox,
     webUrl: config.webUrl,
+    routing: { capacity, affinityGraceMs: config.requirements.affinityGraceMs },
     requirements: {
       ...config.requirements,
       // The fetch step runs under gVisor when Docker has a gVisor runtime that may reach the proxy's host socket.
@@ -81,6 +104,7 @@ async function main() {
     config.concurrency,
     config.queuePollMs,
     config.runningShares,
+    () => capacity.runtimes(),
   );
   loop.start();
   const retention = new RetentionSweeper(db, config.retention);
@@ -90,21 +114,81 @@ async function main() {
     loop?.engineLost();
   });
   console.log(
-    `[worker] ${config.workerId} ready: ${containerRuntime}${gvisor ? ` (gVisor ${gvisor.version}, platform ${gvisor.platform}, ${gvisor.path})` : ""}, concurrency ${config.concurrency}, warm pool ${config.pool.enabled ? `${config.pool.min}–${config.pool.max} per runtime` : "off"}`,
+    `[worker] ${config.workerId} ready: ${containerRuntime}${gvisor ? ` (gVisor ${gvisor.version}, platform ${gvisor.platform}, ${gvisor.path})` : ""}, concurrency ${config.concurrency}, warm pool ${config.pool.enabled ? `${config.pool.min}–${config.pool.max} per runtime` : "off"}, runtimes ${capacity.runtimes().join(" ") || "none (no runtime image: run npm run images)"}`,
   );
 
-  const heartbeatTimer = setInterval(() => {
-    heartbeat(db, config.workerId).catch((error: unknown) => {
+  let beating = false;
+  const beat = async () => {
+    if (beating) return; // a slow database: never two beats at once
+    beating = true;
+    try {
+      await capacity.refresh(db);
+      const load = {
+        concurrency: config.concurrency,
+        activeRuns: loop!.activeRunIds().length,
+        liveSandboxes: await countLiveSandboxes(db, config.workerId),
+        pool: pool.state(),
+      };
+      const state = await heartbeat(db, config.workerId, capacity.capacity(load));
+      connectedSince ??= Date.now();
+      if (state === null) declaredDead();
+      else if (state.draining) void drain("npm run worker:drain");
+    } catch (error) {
+      connectedSince = null;
       abandonFailedTransaction(db);
       // A locked or full database: the next beat tries again (other workers see us as live for a while).
       console.error("[worker] heartbeat failed:", (error as Error).message);
-    });
-  }, config.heartbeatMs);
+    } finally {
+      beating = false;
+    }
+  };
+  const heartbeatTimer = setInterval(() => void beat(), config.heartbeatMs);
   const reapTimer = setInterval(() => {
-    reapOrphans(db, engine, publish).catch((error) => console.error("[worker] reaping failed:", error));
+    reap().catch((error) => console.error("[worker] reaping failed:", error));
   }, REAP_INTERVAL_MS);
 
+  // Another worker judged this one dead and has ended or re-queued its runs and failed its sandboxes: going on
+  // would run re-queued runs twice. Exit at once; the process manager starts a fresh worker, whose reaping
+  // removes what this one leaves running.
+  const declaredDead = () => {
+    console.error(
+      `[worker] ${config.workerId} was judged dead by another worker (silent for over ${config.staleAfterMs / 1000} s): its runs were ended or re-queued and its sandboxes marked lost; exiting`,
+    );
+    process.exit(1);
+  };
+
+  let draining = false;
+  let shuttingDown = false;
+  /**
+   * Draining (README "Draining a worker"): claim nothing new, empty the warm pool, let the runs in flight finish and
+   * the sandboxes held live until deleted or expired (their runs are still claimed here: no other worker can serve
+   * them), then exit as a shutdown does.
+   */
+  const drain = async (reason: string) => {
+    if (draining || shuttingDown) return;
+    draining = true;
+    console.log(`[worker] draining (${reason}): claiming nothing new; exiting once its runs and sandboxes are done`);
+    loop!.drain();
+    sandboxes!.drain();
+    await requestDrain(db, config.workerId).catch((error) => console.error("[worker] could not record the drain:", (error as Error).message));
+    await pool.stop();
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_CHECK_MS));
+      if (shuttingDown) return;
+      try {
+        const held = await countLiveSandboxes(db, config.workerId);
+        if (!loop!.activeRunIds().length && !sandboxes!.provisioningCount() && held === 0) break;
+      } catch (error) {
+        console.error("[worker] drain check failed:", (error as Error).message);
+      }
+    }
+    console.log("[worker] drained: every run and sandbox is done");
+    await shutdown();
+  };
+
   const shutdown = async () => {
+    if (shuttingDown) return;
+    shuttingDown = true;
     console.log("[worker] shutting down: finishing active runs");
     loop!.stop();
     sandboxes!.stop();
@@ -121,6 +205,7 @@ async function main() {
   };
   process.once("SIGTERM", () => void shutdown());
   process.once("SIGINT", () => void shutdown());
+  process.on("SIGUSR2", () => void drain("SIGUSR2"));
 }
 
 async function waitForDocker(engine: DockerEngine): Promise<void> {

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, sql, type SQL } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { queryRows } from "@/lib/db/query-rows";
 import { runs, type RunRow } from "@/lib/db/schema";
@@ -10,7 +10,30 @@ export type RunningShares = { ownerMaxRunning: number; anonymousMaxRunning: numb
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
 /**
- * Claims the next run for this worker, fairly: among owners with a queued run this worker may take and fewer
+ * What this worker can take besides its own sandboxes' runs (which only it can serve). `runtimes`: the runtimes
+ * whose image its engine has (null: any); `newRuns` false while it drains: it takes only its sandboxes' runs.
+ */
+export type RunRouting = { runtimes: readonly string[] | null; newRuns: boolean };
+
+const ANY_RUN: RunRouting = { runtimes: null, newRuns: true };
+
+/** Which queued runs this worker may take, as standard SQL (values as placeholders) that any database runs alike. */
+function servableRuns(workerId: string, routing: RunRouting): SQL {
+  const { runtimes } = routing;
+  let newRuns = sql`0 = 1`;
+  if (routing.newRuns && runtimes === null) newRuns = sql`sandbox_id IS NULL`;
+  else if (routing.newRuns && runtimes?.length) {
+    newRuns = sql`sandbox_id IS NULL AND runtime IN (${sql.join(
+      runtimes.map((runtime) => sql`${runtime}`),
+      sql`, `,
+    )})`;
+  }
+  // A sandbox's runs execute in its container, so only the worker holding that sandbox may take them.
+  return sql`(${newRuns}) OR sandbox_id IN (SELECT id FROM sandboxes WHERE worker_id = ${workerId})`;
+}
+
+/**
+ * Claims the next run for this worker, fairly: among owners with a queued run this worker may take (`routing`) and fewer
  * running runs than their limit, the owner with the fewest running runs (ties: whose oldest queued run is
  * oldest), and that owner's oldest queued run. So owners take turns (round-robin) and one owner's backlog never
  * holds every slot while others wait. One UPDATE … WHERE status = 'queued' AND seq = (…) … RETURNING statement:
@@ -18,7 +41,13 @@ const NO_LIMIT = Number.MAX_SAFE_INTEGER;
  * `status = 'queued'` recheck does the same). The index runs(status, owner_key, seq) serves both the per-owner
  * running counts and each owner's oldest queued run.
  */
-export async function claimNextRun(db: SandpitDb, workerId: string, containerRuntime: string, shares?: RunningShares): Promise<RunRow | undefined> {
+export async function claimNextRun(
+  db: SandpitDb,
+  workerId: string,
+  containerRuntime: string,
+  shares?: RunningShares,
+  routing: RunRouting = ANY_RUN,
+): Promise<RunRow | undefined> {
   const ownerMax = shares?.ownerMaxRunning ?? NO_LIMIT;
   const anonymousMax = shares?.anonymousMaxRunning ?? NO_LIMIT;
   const [claimed] = await queryRows<{ id: string }>(
@@ -29,10 +58,9 @@ export async function claimNextRun(db: SandpitDb, workerId: string, containerRun
           WITH running AS (
             SELECT owner_key, count(*) AS n FROM runs WHERE status = 'running' GROUP BY owner_key
           ), heads AS (
-            -- A sandbox's runs execute in its container, so only the worker holding that sandbox may take them.
+            -- Only runs this worker can serve (servableRuns).
             SELECT owner_key, min(seq) AS seq FROM runs
-            WHERE status = 'queued'
-              AND (sandbox_id IS NULL OR sandbox_id IN (SELECT id FROM sandboxes WHERE worker_id = ${workerId}))
+            WHERE status = 'queued' AND (${servableRuns(workerId, routing)})
             GROUP BY owner_key
           )
           SELECT heads.seq FROM heads LEFT JOIN running ON running.owner_key = heads.owner_key

@@ -2,44 +2,44 @@ import { and, asc, eq, inArray, isNotNull, isNull, lt, notInArray } from "drizzl
 import type { SandpitDb } from "@/lib/db/open-database";
 import { runs, sandboxes, type SandboxRow, type SandboxStatus } from "@/lib/db/schema";
 import { revokeSandboxTokens } from "@/lib/auth/api-tokens";
-import { matchesGpuType } from "@/lib/gpus/assign-gpu-slot";
-import { NO_GPUS, type GpuInventory } from "@/lib/gpus/gpu-inventory";
+import { NO_GPUS } from "@/lib/gpus/gpu-inventory";
+import { servesGpuType, type SandboxRouting } from "@/lib/workers/sandbox-routing";
 import { liveDescendants } from "./nested-budget";
 
-/** How many of the oldest waiting sandboxes a GPU worker looks through for one it can serve. */
-const GPU_CLAIM_SCAN = 100;
+/** How many of the oldest waiting sandboxes a worker looks through for one it can serve. */
+const CLAIM_SCAN = 100;
 
 /**
  * The worker's side of a sandbox's life: claim, ready, failed, expired, ended.
- * A worker claims the oldest waiting sandbox it can serve: one without `gpu`, or one whose GPU type matches a device
- * it can pass to containers. So a GPU sandbox waits for a worker with such a GPU (the web checked at create that one
- * exists) instead of failing on the first worker that looks; a busy slot is waited for after the claim (wait-for-gpu-slot.ts).
+ * A worker claims the oldest waiting sandbox it can serve (lib/workers/sandbox-routing.ts): of a runtime whose image
+ * it has, without `gpu` or with a GPU type matching a device it can pass to containers, and not one it defers to a
+ * worker that has the sandbox's requirements image built. So a GPU sandbox waits for a worker with such a GPU (the
+ * web checked at create that one exists) instead of failing on the first worker that looks; a busy slot is waited
+ * for after the claim (wait-for-gpu-slot.ts).
  */
-export async function claimNextSandbox(db: SandpitDb, workerId: string, gpus: GpuInventory = NO_GPUS): Promise<SandboxRow | undefined> {
-  const servesGpus = gpus.passthrough !== null && gpus.devices.length > 0;
-  const waiting = and(eq(sandboxes.status, "creating"), isNull(sandboxes.workerId));
-  if (!servesGpus) {
-    const oldest = db
-      .select({ seq: sandboxes.seq })
-      .from(sandboxes)
-      .where(and(waiting, isNull(sandboxes.gpu)))
-      .orderBy(asc(sandboxes.seq))
-      .limit(1);
-    const [claimed] = await db
-      .update(sandboxes)
-      .set({ workerId })
-      .where(and(inArray(sandboxes.seq, oldest), isNull(sandboxes.workerId)))
-      .returning();
-    return claimed;
-  }
+export async function claimNextSandbox(
+  db: SandpitDb,
+  workerId: string,
+  routing: SandboxRouting = { gpus: NO_GPUS, runtimes: null },
+): Promise<SandboxRow | undefined> {
+  const servesGpus = routing.gpus.passthrough !== null && routing.gpus.devices.length > 0;
+  if (routing.runtimes?.length === 0) return undefined;
   const candidates = await db
-    .select({ seq: sandboxes.seq, gpu: sandboxes.gpu })
+    .select({ seq: sandboxes.seq, runtime: sandboxes.runtime, gpu: sandboxes.gpu, requirements: sandboxes.requirements, createdAt: sandboxes.createdAt })
     .from(sandboxes)
-    .where(waiting)
+    .where(
+      and(
+        eq(sandboxes.status, "creating"),
+        isNull(sandboxes.workerId),
+        routing.runtimes ? inArray(sandboxes.runtime, [...routing.runtimes]) : undefined,
+        servesGpus ? undefined : isNull(sandboxes.gpu),
+      ),
+    )
     .orderBy(asc(sandboxes.seq))
-    .limit(GPU_CLAIM_SCAN);
+    .limit(CLAIM_SCAN);
+  const now = Date.now();
   for (const candidate of candidates) {
-    if (candidate.gpu && !gpus.devices.some((device) => matchesGpuType(candidate.gpu!, device.name))) continue;
+    if (!servesGpuType(routing.gpus, candidate.gpu) || routing.defer?.(candidate, now)) continue;
     const [claimed] = await db
       .update(sandboxes)
       .set({ workerId })
@@ -135,11 +135,17 @@ export async function dueSandboxes(db: SandpitDb, workerId: string, now = Date.n
     .where(and(eq(sandboxes.workerId, workerId), inArray(sandboxes.status, ["creating", "ready"]), lt(sandboxes.expiresAt, now)));
 }
 
-/** Claimed sandboxes whose worker is gone: their containers went with it (or will be reaped). */
+/** The error of a sandbox whose worker died: the same words in the API, the SDKs' exceptions and the logs. */
+export const LOST_WORKER_ERROR = "the sandbox lost its worker: the worker holding it stopped or stopped heartbeating, and its container went with it";
+
+/**
+ * Claimed sandboxes whose worker is gone end as `error` (LOST_WORKER_ERROR, a platform fault): their containers
+ * went with it (or will be reaped). The caller settles what hangs off them (queued runs, tokens).
+ */
 export async function failOrphanedSandboxes(db: SandpitDb, liveWorkers: Set<string>): Promise<SandboxRow[]> {
   return db
     .update(sandboxes)
-    .set({ status: "error", error: "the worker holding this sandbox stopped", endedAt: Date.now() })
+    .set({ status: "error", error: LOST_WORKER_ERROR, errorKind: "platform", endedAt: Date.now() })
     .where(
       and(
         inArray(sandboxes.status, ["creating", "ready"]),
@@ -167,4 +173,13 @@ export async function cancelQueuedRunsOf(db: SandpitDb, sandboxId: string, reaso
     .set({ status: "error", error: reason, finishedAt: Date.now() })
     .where(and(eq(runs.sandboxId, sandboxId), eq(runs.status, "queued")))
     .returning();
+}
+
+/** Sandboxes a worker holds (being made or ready): a draining worker exits once there are none. */
+export async function countLiveSandboxes(db: SandpitDb, workerId: string): Promise<number> {
+  const rows = await db
+    .select({ id: sandboxes.id })
+    .from(sandboxes)
+    .where(and(eq(sandboxes.workerId, workerId), inArray(sandboxes.status, ["creating", "ready"])));
+  return rows.length;
 }

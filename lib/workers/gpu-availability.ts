@@ -18,11 +18,11 @@ export type GpuDeviceView = z.infer<typeof gpuDeviceViewSchema>;
 export const gpuAvailabilitySchema = z.object({ available: z.boolean(), reason: z.string(), devices: z.array(gpuDeviceViewSchema) });
 export type GpuAvailability = z.infer<typeof gpuAvailabilitySchema>;
 
-/** Each live worker's reported GPU inventory (workers.gpu_inventory, written at its start). */
+/** Each serving worker's reported GPU inventory (workers.gpu_inventory, written at its start); a draining one takes no new sandbox. */
 export async function liveGpuInventories(db: SandpitDb): Promise<{ workerId: string; inventory: GpuInventory }[]> {
   const live = await liveWorkerIds(db);
-  return (await db.select({ id: workers.id, gpuInventory: workers.gpuInventory }).from(workers))
-    .filter((worker) => live.has(worker.id))
+  return (await db.select({ id: workers.id, gpuInventory: workers.gpuInventory, draining: workers.draining }).from(workers))
+    .filter((worker) => live.has(worker.id) && !worker.draining)
     .map((worker) => ({ workerId: worker.id, inventory: worker.gpuInventory ? (JSON.parse(worker.gpuInventory) as GpuInventory) : NO_GPUS }));
 }
 

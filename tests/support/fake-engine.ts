@@ -29,6 +29,7 @@ export class FakeEngine implements ContainerEngine {
   readonly images = new Set<string>(["sandpit/base", "sandpit/python", "sandpit/node", "sandpit/deno", "sandpit/go", "sandpit/bash"]);
   runtimes = ["runc", "runsc"];
 
+  private readonly imageLabels = new Map<string, { labels: Record<string, string>; createdMs: number }>();
   private next = 0;
   private held: (() => void)[] | undefined;
   private lost = false;
@@ -216,15 +217,21 @@ export class FakeEngine implements ContainerEngine {
   async buildImage(build: ImageBuild): Promise<string> {
     this.reachable();
     this.images.add(build.tag);
+    this.imageLabels.set(build.tag, { labels: build.labels, createdMs: Date.now() });
     return `built ${build.tag}`;
   }
 
-  async listLabelledImages(): Promise<{ tag: string; sizeBytes: number; createdMs: number }[]> {
-    return [];
+  /** Built images carrying `label`, as Docker lists them (size 1 MiB each). */
+  async listLabelledImages(label: string): Promise<{ tag: string; sizeBytes: number; createdMs: number }[]> {
+    this.reachable();
+    return [...this.imageLabels.entries()]
+      .filter(([tag, image]) => this.images.has(tag) && label in image.labels)
+      .map(([tag, image]) => ({ tag, sizeBytes: 1024 * 1024, createdMs: image.createdMs }));
   }
 
   async removeImage(tag: string): Promise<void> {
     this.images.delete(tag);
+    this.imageLabels.delete(tag);
   }
 
   // --- internals -------------------------------------------------------------------

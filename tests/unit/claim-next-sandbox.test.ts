@@ -41,8 +41,8 @@ const stuckA100: GpuInventory = { ...withT4, devices: [{ index: 0, name: "A100",
 
 const claimAll = async (db: SandpitDb, workerId: string, inventory: GpuInventory) => {
   const claimed: string[] = [];
-  for (let sandbox = await claimNextSandbox(db, workerId, inventory); sandbox; sandbox = await claimNextSandbox(db, workerId, inventory))
-    claimed.push(sandbox.id);
+  const routing = { gpus: inventory, runtimes: null };
+  for (let sandbox = await claimNextSandbox(db, workerId, routing); sandbox; sandbox = await claimNextSandbox(db, workerId, routing)) claimed.push(sandbox.id);
   return claimed;
 };
 
@@ -76,7 +76,7 @@ describe("claimNextSandbox routes GPU sandboxes to workers that can serve them",
     for (let index = 0; index < 6; index++) await waitingSandbox(a, `s${index}`, index % 2 ? "T4" : null);
     const claimed: string[] = [];
     for (let turn = 0; turn < 8; turn++) {
-      const sandbox = await claimNextSandbox(turn % 2 ? a : b, `w${turn % 2}`, withT4);
+      const sandbox = await claimNextSandbox(turn % 2 ? a : b, `w${turn % 2}`, { gpus: withT4, runtimes: null });
       if (sandbox) claimed.push(sandbox.id);
     }
     expect(claimed).toEqual(["s0", "s1", "s2", "s3", "s4", "s5"]);

@@ -1,4 +1,5 @@
 import type { RuntimeName } from "@/lib/runtimes/catalog";
+import type { PoolKeyState } from "@/lib/workers/worker-capacity";
 import type { ContainerSpec } from "../container/container-spec";
 import type { ContainerEngine, StartedContainer } from "../engine/container-engine";
 import { targetPoolSize, updateAverage } from "./pool-sizing";
@@ -158,6 +159,12 @@ export class WarmPool {
   /** How many keys the pool knows: the defaults plus at most `maxKeys` learned ones. */
   keyCount(): number {
     return this.keys.size;
+  }
+
+  /** Idle containers per key the pool fills (for the worker's capacity report); nothing once stopped. */
+  state(): PoolKeyState[] {
+    if (!this.settings.enabled || this.stopped) return [];
+    return [...this.keys.entries()].map(([id, key]) => ({ ...key, idle: this.idle.get(id)?.length ?? 0 }));
   }
 
   async stop(): Promise<void> {

@@ -11,6 +11,7 @@ export class RunQueueLoop {
   private readonly active = new Map<string, ActiveRun>();
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private draining = false;
   private inFlight = 0;
   /** A claim loop is running; a pump meanwhile asks it to look once more instead of starting a second one. */
   private claiming = false;
@@ -22,6 +23,8 @@ export class RunQueueLoop {
     private readonly concurrency: number,
     private readonly pollMs: number,
     private readonly shares?: RunningShares,
+    /** Runtimes whose image this worker has (CapacityTracker); absent: any. */
+    private readonly runtimes?: () => readonly string[],
   ) {}
 
   start(): void {
@@ -53,7 +56,10 @@ export class RunQueueLoop {
     while (!this.stopped && this.inFlight < this.concurrency) {
       let run;
       try {
-        run = await claimNextRun(this.db, this.deps.workerId, this.deps.containerRuntime, this.shares);
+        run = await claimNextRun(this.db, this.deps.workerId, this.deps.containerRuntime, this.shares, {
+          runtimes: this.runtimes?.() ?? null,
+          newRuns: !this.draining,
+        });
       } catch (error) {
         abandonFailedTransaction(this.db);
         // Database locked past its busy timeout, or unwritable: the next poll tries again.
@@ -81,6 +87,11 @@ export class RunQueueLoop {
 
   cancel(runId: string): void {
     this.active.get(runId)?.stop("cancel");
+  }
+
+  /** Draining: claims only the runs of this worker's own sandboxes (which no other worker can serve), no new ones. */
+  drain(): void {
+    this.draining = true;
   }
 
   activeRunIds(): string[] {

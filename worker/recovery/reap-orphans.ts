@@ -1,11 +1,12 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { runs } from "@/lib/db/schema";
-import type { RunEvent } from "@/lib/realtime/events";
+import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
+import { revokeSandboxTokens } from "@/lib/auth/api-tokens";
 import { recoverOrphanedRuns } from "@/lib/runs/recover-orphaned-runs";
-import { failOrphanedSandboxes, liveSandboxIds } from "@/lib/sandboxes/sandbox-lifecycle";
+import { cancelQueuedRunsOf, failOrphanedSandboxes, liveSandboxIds } from "@/lib/sandboxes/sandbox-lifecycle";
 import { toEndEvent } from "@/lib/runs/run-view";
-import { liveWorkerIds } from "@/lib/workers/worker-registry";
+import { forgetDeadWorkers, judgeWorkers } from "@/lib/workers/worker-registry";
 import type { ContainerEngine } from "../engine/container-engine";
 import { reapStrayRunscSandboxes } from "./reap-runsc-sandboxes";
 
@@ -19,12 +20,21 @@ function stoppedTwice(id: string, running: boolean): boolean {
   return seenStopped.has(id);
 }
 
+/** Who is reaping: this worker (always alive to itself), and whether it may judge others by heartbeat staleness. */
+export type Reaper = {
+  workerId: string;
+  /** False while this worker's own database connection has been healthy for less than a stale period (judgeWorkers). */
+  trustStaleness: boolean;
+  publishSandbox?: (event: SandboxEvent) => void;
+};
+
 /**
- * Settles what dead workers left behind: their runs end (or go back to the queue once if they never
- * started), and every sandbox container that belongs to no live run, sandbox or worker's pool is removed.
+ * Settles what dead workers left behind, on any host: their runs end (or go back to the queue once if they never
+ * started), their sandboxes end as `error` (LOST_WORKER_ERROR) with their queued runs and tokens, and their rows
+ * go. Then every sandbox container on this engine that belongs to no live run, sandbox or worker's pool is removed.
  */
-export async function reapOrphans(db: SandpitDb, engine: ContainerEngine, publish: (event: RunEvent) => void): Promise<void> {
-  const live = await liveWorkerIds(db);
+export async function reapOrphans(db: SandpitDb, engine: ContainerEngine, publish: (event: RunEvent) => void, reaper: Reaper): Promise<void> {
+  const { live, dead } = await judgeWorkers(db, reaper.workerId, reaper.trustStaleness);
   const { requeued, failed } = await recoverOrphanedRuns(db, live);
   for (const run of failed) {
     console.warn(`[worker] run ${run.id} was orphaned by worker ${run.workerId}: ${run.status}`);
@@ -32,7 +42,18 @@ export async function reapOrphans(db: SandpitDb, engine: ContainerEngine, publis
   }
   if (requeued.length) console.warn(`[worker] re-queued ${requeued.length} run(s) that never started`);
 
-  for (const sandbox of await failOrphanedSandboxes(db, live)) console.warn(`[worker] sandbox ${sandbox.id} lost its worker ${sandbox.workerId}`);
+  const lost = await failOrphanedSandboxes(db, live);
+  for (const sandbox of lost) {
+    console.warn(`[worker] sandbox ${sandbox.id} lost its worker ${sandbox.workerId}`);
+    reaper.publishSandbox?.({ type: "sandbox", sandboxId: sandbox.id, status: "error", error: sandbox.error });
+    for (const run of await cancelQueuedRunsOf(db, sandbox.id, "sandbox error: it lost its worker")) publish(toEndEvent(run));
+  }
+  if (lost.length)
+    await revokeSandboxTokens(
+      db,
+      lost.map((sandbox) => sandbox.id),
+    );
+  await forgetDeadWorkers(db, dead);
 
   const containers = await engine.listManaged();
   const sandboxIds = containers.map((container) => container.sandboxId).filter((id): id is string => Boolean(id));

@@ -21,7 +21,9 @@ import { findSandbox } from "@/lib/sandboxes/sandbox-view";
 import { getRuntime } from "@/lib/runtimes/catalog";
 import { buildContainerSpec } from "../container/build-container-spec";
 import type { LaunchDeps } from "../execution/launchers";
-import { ensureRequirementsImage } from "./requirements-image";
+import { ensureRequirementsImage, requirementsImageTag } from "./requirements-image";
+import { leaveToImageHolder, type SandboxCandidate } from "@/lib/workers/sandbox-routing";
+import type { CapacityTracker } from "../capacity/capacity-tracker";
 import { describeEngineError } from "../engine/describe-engine-error";
 import { describeSandboxFailure } from "@/lib/requirements/requirements-errors";
 import { RequirementsCache } from "./requirements-cache";
@@ -52,6 +54,12 @@ export type SupervisorDeps = LaunchDeps & {
   };
   /** The web server a nested sandbox's API channel forwards to (WEB_URL). */
   webUrl: string;
+  /** Routing beyond GPUs (lib/workers/sandbox-routing.ts); absent: any runtime, no requirements-image affinity. */
+  routing?: {
+    capacity: Pick<CapacityTracker, "runtimes" | "builtHere" | "builtElsewhere" | "noteBuilt">;
+    /** How long a sandbox is left to a worker that has its requirements image built (REQUIREMENTS_AFFINITY_S). */
+    affinityGraceMs: number;
+  };
 };
 
 const EXPIRY_SWEEP_MS = 250;
@@ -66,6 +74,7 @@ export class SandboxSupervisor {
   /** A claim loop is running; a pump meanwhile asks it to look once more (as RunQueueLoop does). */
   private claiming = false;
   private claimAgain = false;
+  private draining = false;
   /** Sandboxes being provisioned: deleting one cancels its wait for (and, unshared, its) requirements build. */
   private readonly provisioningCancels = new Map<string, AbortController>();
   /** The API channels of this worker's nested sandboxes, closed when the sandbox ends. */
@@ -92,6 +101,19 @@ export class SandboxSupervisor {
   }
 
   /**
+   * Draining: claims no new sandbox; those it holds live on until deleted or expired (the sweep goes on), and the
+   * ones being provisioned finish.
+   */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /** Sandboxes being provisioned now. */
+  provisioningCount(): number {
+    return this.provisioning;
+  }
+
+  /**
    * Provisions waiting sandboxes (a few at a time: requirement builds are slow). One claim loop at a time, so
    * two pumps cannot both see a free provisioning slot while their claims are awaited.
    */
@@ -112,10 +134,14 @@ export class SandboxSupervisor {
 
   private async claimWhileFree(): Promise<void> {
     this.claimAgain = false;
-    while (this.provisioning < 2) {
+    while (this.provisioning < 2 && !this.draining) {
       let sandbox: SandboxRow | undefined;
       try {
-        sandbox = await claimNextSandbox(this.deps.db, this.deps.workerId, this.deps.gpus?.inventory);
+        sandbox = await claimNextSandbox(this.deps.db, this.deps.workerId, {
+          gpus: this.deps.gpus?.inventory ?? NO_GPUS,
+          runtimes: this.deps.routing?.capacity.runtimes() ?? null,
+          defer: (candidate, now) => this.leaveToImageHolder(candidate, now),
+        });
       } catch (error) {
         abandonFailedTransaction(this.deps.db);
         // Database locked past its busy timeout, or unwritable: the next sweep tries again.
@@ -129,6 +155,28 @@ export class SandboxSupervisor {
         this.pump();
       });
     }
+  }
+
+  /** Requirements-image affinity (leaveToImageHolder): only for CPU sandboxes, whose image tag every worker computes alike. */
+  private leaveToImageHolder(candidate: SandboxCandidate, now: number): boolean {
+    const routing = this.deps.routing;
+    if (!routing || candidate.gpu) return false;
+    const requirements = JSON.parse(candidate.requirements) as string[];
+    if (!requirements.length || getRuntime(candidate.runtime).requirements === "none") return false;
+    const tag = this.requirementsTag(candidate.runtime, requirements);
+    return leaveToImageHolder({
+      builtHere: routing.capacity.builtHere(tag),
+      builtElsewhere: routing.capacity.builtElsewhere(tag),
+      waitedMs: now - candidate.createdAt,
+      graceMs: routing.affinityGraceMs,
+    });
+  }
+
+  /** The tag ensureRequirementsImage gives a CPU sandbox's image (on the runtime's own image). */
+  private requirementsTag(runtime: string, requirements: string[]): string {
+    const { imagePrefix, requirements: settings } = this.deps;
+    const request = { imagePrefix, runtime, requirements, pipIndexUrl: settings.pipIndexUrl, npmRegistry: settings.npmRegistry };
+    return requirementsImageTag(request, `${imagePrefix}${runtime}`);
   }
 
   /** Ends a sandbox and its descendants (a parent takes its whole tree with it) and removes their containers. */
@@ -191,6 +239,8 @@ export class SandboxSupervisor {
         },
         cancel.signal,
       );
+      // Advertised with the next heartbeat: other workers leave sandboxes needing this image to this one for a while.
+      if (requirements.length) this.deps.routing?.capacity.noteBuilt(image);
       let model: { hostPath: string; name: string } | undefined;
       if (sandbox.model) {
         const hostPath = resolveModelPath(this.deps.modelsDir, sandbox.model);

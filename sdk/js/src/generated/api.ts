@@ -1139,11 +1139,30 @@ export interface components {
         Health: {
             workers: {
                 id: string;
+                hostname: string;
                 containerRuntime: string | null;
                 gvisor: {
                     version: string;
                     platform: string;
                     path: string;
+                } | null;
+                draining: boolean;
+                heartbeatAt: number;
+                gpus: number;
+                capacity: {
+                    runtimes: string[];
+                    cores: number;
+                    memoryMb: number;
+                    concurrency: number;
+                    activeRuns: number;
+                    liveSandboxes: number;
+                    pool: {
+                        runtime: string;
+                        memoryMb: number;
+                        cpusMilli: number;
+                        idle: number;
+                    }[];
+                    requirementImages: number;
                 } | null;
             }[];
         };
