@@ -1,7 +1,8 @@
 import { abandonFailedTransaction, openDatabase } from "@/lib/db/open-database";
-import { heartbeat, registerWorker, requestDrain, unregisterWorker } from "@/lib/workers/worker-registry";
+import { heartbeat, registerWorker, unregisterWorker } from "@/lib/workers/worker-registry";
 import { countLiveSandboxes } from "@/lib/sandboxes/sandbox-lifecycle";
 import { CapacityTracker } from "./capacity/capacity-tracker";
+import { drainWorker } from "./lifecycle/drain-worker";
 import { loadWorkerConfig } from "./config";
 import { DockerEngine } from "./engine/docker-engine";
 import { RunQueueLoop } from "./queue/run-queue-loop";
@@ -159,29 +160,12 @@ async function main() {
 
   let draining = false;
   let shuttingDown = false;
-  /**
-   * Draining (README "Draining a worker"): claim nothing new, empty the warm pool, let the runs in flight finish and
-   * the sandboxes held live until deleted or expired (their runs are still claimed here: no other worker can serve
-   * them), then exit as a shutdown does.
-   */
+  /** Draining (drainWorker), then exiting as a shutdown does. */
   const drain = async (reason: string) => {
     if (draining || shuttingDown) return;
     draining = true;
     console.log(`[worker] draining (${reason}): claiming nothing new; exiting once its runs and sandboxes are done`);
-    loop!.drain();
-    sandboxes!.drain();
-    await requestDrain(db, config.workerId).catch((error) => console.error("[worker] could not record the drain:", (error as Error).message));
-    await pool.stop();
-    for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, DRAIN_CHECK_MS));
-      if (shuttingDown) return;
-      try {
-        const held = await countLiveSandboxes(db, config.workerId);
-        if (!loop!.activeRunIds().length && !sandboxes!.provisioningCount() && held === 0) break;
-      } catch (error) {
-        console.error("[worker] drain check failed:", (error as Error).message);
-      }
-    }
+    if (!(await drainWorker({ db, workerId: config.workerId, loop: loop!, sandboxes: sandboxes!, pool }, DRAIN_CHECK_MS, () => shuttingDown))) return;
     console.log("[worker] drained: every run and sandbox is done");
     await shutdown();
   };

@@ -43,7 +43,10 @@ describe("GET /api/v1/health", () => {
 
   it("reports the current gVisor build and its systrap platform under runsc, nothing under runc", async () => {
     const [underRunc, underRunsc, underDebian] = await Promise.all([liveWorkers(runc), liveWorkers(runsc), liveWorkers(debian)]);
-    expect(underRunc).toEqual([{ id: expect.any(String), containerRuntime: "runc", gvisor: null }]);
+    expect(underRunc).toEqual([expect.objectContaining({ id: expect.any(String), containerRuntime: "runc", gvisor: null, draining: false })]);
+    // Capacity (README "Workers"): the runtimes whose image its Docker has, cores, memory, runs and pool.
+    expect(underRunc[0].capacity).toMatchObject({ runtimes: expect.arrayContaining(["bash", "python"]), concurrency: 2, activeRuns: 0, pool: [] });
+    expect(underRunc[0].capacity.cores).toBeGreaterThan(0);
     expect(underRunsc).toHaveLength(1);
     expect(underRunsc[0].containerRuntime).toBe("runsc");
     // The pinned module version, stamped by scripts/install-runsc.sh.

@@ -1,0 +1,166 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { eq } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
+import { runs, sandboxes } from "@/lib/db/schema";
+import { describeLiveWorkers, registerWorker } from "@/lib/workers/worker-registry";
+import { buildContainerSpec } from "@/worker/container/build-container-spec";
+import { DEFAULT_HARDENING } from "@/worker/container/hardening-policy";
+import { singleUseRequest } from "@/worker/execution/launchers";
+import { drainWorker } from "@/worker/lifecycle/drain-worker";
+import { WarmPool } from "@/worker/pool/warm-pool";
+import { RunQueueLoop } from "@/worker/queue/run-queue-loop";
+import { SandboxSupervisor } from "@/worker/sandboxes/sandbox-supervisor";
+import { FakeEngine, fakeAgent } from "../support/fake-engine";
+
+const stops: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+const until = async (condition: () => boolean, ms = 3000) => {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  return condition();
+};
+
+let nextRun = 0;
+function queuedRun(db: SandpitDb, code: string): string {
+  const id = `run${nextRun++}`;
+  db.insert(runs).values({ id, runtime: "bash", code, timeoutMs: 10_000, memoryMb: 256, cpus: 1000, queuedAt: Date.now() }).run();
+  return id;
+}
+
+/** One worker's real queue loop, sandbox supervisor and warm pool on the fake engine; "slow" runs wait for `release`. */
+async function worker() {
+  const db = openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
+  await registerWorker(db, "w1", { gpus: 0, staleAfterMs: 15_000 });
+  const engine = new FakeEngine();
+  const waiting: (() => void)[] = [];
+  engine.onStart = fakeAgent(({ code, exit }) => {
+    if (code === "slow") waiting.push(() => exit(0));
+    else exit(0);
+  });
+  const deps = {
+    db,
+    engine,
+    policy: DEFAULT_HARDENING,
+    workerId: "w1",
+    instanceId: "i1",
+    imagePrefix: "sandpit/",
+    modelsDir: "/nonexistent",
+    containerRuntime: "runc" as const,
+  };
+  const defaultKey = { runtime: "bash" as const, memoryMb: 256, cpusMilli: 1000 };
+  const pool = new WarmPool(engine, (key) => buildContainerSpec({ ...singleUseRequest(key, deps), role: { pool: true } }, deps.policy), {
+    enabled: true,
+    min: 1,
+    max: 2,
+    maxKeys: 4,
+    memoryBudgetMb: 4096,
+    fillConcurrency: 2,
+    idleMs: 60_000,
+    maxAgeMs: 600_000,
+    defaultKeys: [defaultKey],
+  });
+  const loop = new RunQueueLoop(db, { ...deps, pool, outputLimitBytes: 1024 * 1024, publish: () => {} }, 2, 20);
+  const supervisor = new SandboxSupervisor({
+    ...deps,
+    webUrl: "http://127.0.0.1:9",
+    publishRun: () => {},
+    publishSandbox: () => {},
+    requirements: {
+      cacheBytes: 1 << 30,
+      buildTimeoutMs: 60_000,
+      usageFile: null,
+      pipIndexUrl: "https://pypi.org/simple",
+      npmRegistry: "https://registry.npmjs.org/",
+      fetchDockerRuntime: null,
+    },
+  });
+  stops.push(
+    () => loop.stop(),
+    () => supervisor.stop(),
+    () => pool.stop(),
+  );
+  pool.start();
+  loop.start();
+  supervisor.start();
+  const status = (id: string) => db.select().from(runs).where(eq(runs.id, id)).get()!.status;
+  return { db, engine, pool, loop, supervisor, status, release: () => waiting.splice(0).forEach((exit) => exit()), waiting };
+}
+
+describe("draining a worker", () => {
+  it("claims nothing new, empties the warm pool, and resolves only once its run has finished and its sandbox has expired", async () => {
+    const { db, engine, pool, loop, supervisor, status, release, waiting } = await worker();
+    expect(await until(() => pool.state()[0]?.idle === 1)).toBe(true);
+    const slow = queuedRun(db, "slow");
+    loop.pump();
+    expect(await until(() => waiting.length === 1)).toBe(true);
+    const now = Date.now();
+    db.insert(sandboxes)
+      .values({
+        id: "held",
+        name: "held",
+        runtime: "python",
+        language: "python",
+        memoryMb: 256,
+        cpus: 1000,
+        lifetimeMs: 800,
+        status: "ready",
+        workerId: "w1",
+        createdAt: now,
+        expiresAt: now + 800,
+      })
+      .run();
+
+    let drained: boolean | undefined;
+    void drainWorker({ db, workerId: "w1", loop, sandboxes: supervisor, pool }, 20).then((done) => (drained = done));
+    const late = queuedRun(db, "echo late");
+    db.insert(sandboxes)
+      .values({
+        id: "new",
+        name: "new",
+        runtime: "python",
+        language: "python",
+        memoryMb: 256,
+        cpus: 1000,
+        lifetimeMs: 60_000,
+        createdAt: now,
+        expiresAt: now + 60_000,
+      })
+      .run();
+    loop.pump();
+    supervisor.pump();
+
+    expect(await until(() => describeLiveWorkers(db)[0].draining)).toBe(true);
+    // The warm pool is emptied: its idle container removed; only the slow run's container is left.
+    expect(await until(() => engine.live().length === 1)).toBe(true);
+    expect(pool.state()).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(drained).toBeUndefined();
+    expect(status(late)).toBe("queued");
+    expect(db.select().from(sandboxes).where(eq(sandboxes.id, "new")).get()!.workerId).toBeNull();
+
+    release();
+    expect(await until(() => status(slow) === "succeeded")).toBe(true);
+    // The run is done but the held sandbox lives until its own expiry.
+    expect(db.select().from(sandboxes).where(eq(sandboxes.id, "held")).get()!.status).toBe("ready");
+    expect(await until(() => drained === true)).toBe(true);
+    expect(db.select().from(sandboxes).where(eq(sandboxes.id, "held")).get()!.status).toBe("expired");
+    expect(status(late)).toBe("queued");
+  });
+
+  it("stops waiting when a shutdown takes over", async () => {
+    const { db, loop, supervisor, pool, waiting } = await worker();
+    queuedRun(db, "slow");
+    loop.pump();
+    expect(await until(() => waiting.length === 1)).toBe(true);
+    let abandoned = false;
+    const drained = drainWorker({ db, workerId: "w1", loop, sandboxes: supervisor, pool }, 20, () => abandoned);
+    abandoned = true;
+    expect(await drained).toBe(false);
+  });
+});

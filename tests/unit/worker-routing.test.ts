@@ -1,0 +1,187 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { eq } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
+import { runs, sandboxes, type SandboxRow } from "@/lib/db/schema";
+import { claimNextRun } from "@/lib/runs/claim-next-run";
+import { claimNextSandbox } from "@/lib/sandboxes/sandbox-lifecycle";
+import { NO_GPUS } from "@/lib/gpus/gpu-inventory";
+import { leaveToImageHolder } from "@/lib/workers/sandbox-routing";
+import { registerWorker } from "@/lib/workers/worker-registry";
+import { CapacityTracker } from "@/worker/capacity/capacity-tracker";
+import { DEFAULT_HARDENING } from "@/worker/container/hardening-policy";
+import { REQUIREMENTS_CACHE_LABEL } from "@/worker/sandboxes/requirements-cache";
+import { requirementsImageTag } from "@/worker/sandboxes/requirements-image";
+import { SandboxSupervisor } from "@/worker/sandboxes/sandbox-supervisor";
+import { FakeEngine } from "../support/fake-engine";
+
+function freshDb(): SandpitDb {
+  return openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
+}
+
+const idleLoad = { concurrency: 4, activeRuns: 0, liveSandboxes: 0, pool: [] };
+
+/** A worker on its own engine holding only `images`, registered with the capacity its tracker measured. */
+async function workerWith(db: SandpitDb, id: string, runtimes: string[], requirementImages: string[] = []) {
+  const engine = new FakeEngine();
+  engine.images.clear();
+  for (const runtime of runtimes) engine.images.add(`sandpit/${runtime}`);
+  for (const tag of requirementImages) await engine.buildImage({ tag, labels: { [REQUIREMENTS_CACHE_LABEL]: "1" }, networkMode: "none" });
+  const tracker = new CapacityTracker(engine, "sandpit/", id);
+  await tracker.refresh(null, true);
+  await registerWorker(db, id, { gpus: 0, capacity: tracker.capacity(idleLoad), staleAfterMs: 15_000 });
+  return { id, engine, tracker };
+}
+
+let nextId = 0;
+function queuedRun(db: SandpitDb, runtime: string, sandboxId: string | null = null): string {
+  const id = `${runtime}-${nextId++}`;
+  db.insert(runs).values({ id, runtime, code: "", timeoutMs: 1000, memoryMb: 256, sandboxId, queuedAt: Date.now() }).run();
+  return id;
+}
+
+function waitingSandbox(db: SandpitDb, fields: Partial<SandboxRow> = {}): SandboxRow {
+  const now = Date.now();
+  return db
+    .insert(sandboxes)
+    .values({
+      id: `sb${nextId++}`,
+      name: "s",
+      runtime: "python",
+      language: "python",
+      memoryMb: 256,
+      cpus: 1000,
+      lifetimeMs: 60_000,
+      createdAt: now,
+      expiresAt: now + 60_000,
+      ...fields,
+    })
+    .returning()
+    .all()[0];
+}
+
+const claimAllRuns = (db: SandpitDb, workerId: string, runtimes: readonly string[], newRuns = true) => {
+  const claimed: string[] = [];
+  for (
+    let run = claimNextRun(db, workerId, "runc", undefined, { runtimes, newRuns });
+    run;
+    run = claimNextRun(db, workerId, "runc", undefined, { runtimes, newRuns })
+  )
+    claimed.push(run.id);
+  return claimed;
+};
+
+describe("routing runs and sandboxes by what each worker can serve", () => {
+  it("two workers with different runtime images each claim only the runs they can serve", async () => {
+    const db = freshDb();
+    const a = await workerWith(db, "a", ["python", "bash"]);
+    const b = await workerWith(db, "b", ["go", "bash"]);
+    const python = queuedRun(db, "python");
+    const go = queuedRun(db, "go");
+    const bash1 = queuedRun(db, "bash");
+    const bash2 = queuedRun(db, "bash");
+    const deno = queuedRun(db, "deno");
+
+    expect(claimNextRun(db, "b", "runc", undefined, { runtimes: b.tracker.runtimes(), newRuns: true })?.id).toBe(go);
+    expect(claimAllRuns(db, "a", a.tracker.runtimes())).toEqual([python, bash1, bash2]);
+    expect(claimAllRuns(db, "b", b.tracker.runtimes())).toEqual([]);
+    // Nobody has deno: it waits (admission refuses such runs while workers are live, lib/workers/check-runtime-served.ts).
+    expect(db.select().from(runs).where(eq(runs.id, deno)).get()!.status).toBe("queued");
+  });
+
+  it("a draining worker takes only its own sandboxes' runs; no other worker takes those", async () => {
+    const db = freshDb();
+    const a = await workerWith(db, "a", ["python", "bash"]);
+    const b = await workerWith(db, "b", ["python", "bash"]);
+    const held = waitingSandbox(db, { status: "ready", workerId: "a" });
+    const fresh = queuedRun(db, "bash");
+    const inSandbox = queuedRun(db, "python", held.id);
+
+    expect(claimAllRuns(db, "a", a.tracker.runtimes(), false)).toEqual([inSandbox]);
+    expect(claimAllRuns(db, "b", b.tracker.runtimes())).toEqual([fresh]);
+  });
+
+  it("sandboxes go only to workers with their runtime image", async () => {
+    const db = freshDb();
+    const a = await workerWith(db, "a", ["python"]);
+    const b = await workerWith(db, "b", ["node"]);
+    const node = waitingSandbox(db, { runtime: "node", language: "javascript" });
+    const python = waitingSandbox(db);
+    expect(claimNextSandbox(db, "a", { gpus: NO_GPUS, runtimes: a.tracker.runtimes() })?.id).toBe(python.id);
+    expect(claimNextSandbox(db, "a", { gpus: NO_GPUS, runtimes: a.tracker.runtimes() })).toBeUndefined();
+    expect(claimNextSandbox(db, "b", { gpus: NO_GPUS, runtimes: b.tracker.runtimes() })?.id).toBe(node.id);
+  });
+});
+
+describe("requirements-image affinity", () => {
+  it("the rule: wait for the holder only while the grace lasts, and only when this worker lacks the image", () => {
+    const base = { builtHere: false, builtElsewhere: true, waitedMs: 1000, graceMs: 5000 };
+    expect(leaveToImageHolder(base)).toBe(true);
+    expect(leaveToImageHolder({ ...base, waitedMs: 5000 })).toBe(false);
+    expect(leaveToImageHolder({ ...base, builtHere: true })).toBe(false);
+    expect(leaveToImageHolder({ ...base, builtElsewhere: false })).toBe(false);
+    expect(leaveToImageHolder({ ...base, graceMs: 0 })).toBe(false);
+  });
+
+  const supervisors: SandboxSupervisor[] = [];
+  afterEach(() => {
+    for (const supervisor of supervisors.splice(0)) supervisor.stop();
+  });
+
+  const requirementsSettings = {
+    cacheBytes: 1024 * 1024 * 1024,
+    buildTimeoutMs: 60_000,
+    usageFile: null,
+    pipIndexUrl: "https://pypi.org/simple",
+    npmRegistry: "https://registry.npmjs.org/",
+    fetchDockerRuntime: null,
+  };
+
+  function supervisorFor(db: SandpitDb, worker: Awaited<ReturnType<typeof workerWith>>) {
+    const supervisor = new SandboxSupervisor({
+      db,
+      engine: worker.engine,
+      policy: DEFAULT_HARDENING,
+      workerId: worker.id,
+      instanceId: "i1",
+      imagePrefix: "sandpit/",
+      modelsDir: "/nonexistent",
+      containerRuntime: "runc",
+      webUrl: "http://127.0.0.1:9",
+      publishRun: () => {},
+      publishSandbox: () => {},
+      requirements: requirementsSettings,
+      routing: { capacity: worker.tracker, affinityGraceMs: 5000 },
+    });
+    supervisors.push(supervisor);
+    return supervisor;
+  }
+
+  it("a worker without the image leaves a fresh sandbox to the worker that built it; after the grace it takes it", async () => {
+    const db = freshDb();
+    const requirements = ["requests"];
+    const tag = requirementsImageTag({ imagePrefix: "sandpit/", runtime: "python", requirements, ...requirementsSettings }, "sandpit/python");
+    const holder = await workerWith(db, "holder", ["python"], [tag]);
+    const other = await workerWith(db, "other", ["python"]);
+    await other.tracker.refresh(db);
+    expect(other.tracker.builtElsewhere(tag)).toBe(true);
+
+    const fresh = waitingSandbox(db, { requirements: JSON.stringify(requirements) });
+    const workerOf = (id: string) => db.select().from(sandboxes).where(eq(sandboxes.id, id)).get()!.workerId;
+    supervisorFor(db, other).pump();
+    expect(workerOf(fresh.id)).toBeNull();
+    supervisorFor(db, holder).pump();
+    expect(workerOf(fresh.id)).toBe("holder");
+
+    // Waited past the grace (the holder is busy or gone): the other worker takes it and builds the image itself.
+    const old = waitingSandbox(db, { requirements: JSON.stringify(requirements), createdAt: Date.now() - 6000 });
+    // Nobody has this set: no reason to wait.
+    const unheld = waitingSandbox(db, { requirements: JSON.stringify(["numpy"]) });
+    const otherSupervisor = supervisorFor(db, other);
+    otherSupervisor.pump();
+    expect(workerOf(old.id)).toBe("other");
+    expect(workerOf(unheld.id)).toBe("other");
+  });
+});
