@@ -9,7 +9,9 @@ import { claimNextRun } from "@/lib/runs/claim-next-run";
 import { claimNextSandbox } from "@/lib/sandboxes/sandbox-lifecycle";
 import { NO_GPUS } from "@/lib/gpus/gpu-inventory";
 import { leaveToImageHolder } from "@/lib/workers/sandbox-routing";
-import { registerWorker } from "@/lib/workers/worker-registry";
+import { registerWorker, requestDrain } from "@/lib/workers/worker-registry";
+import { assertRuntimeServed } from "@/lib/workers/check-runtime-served";
+import { SandpitError } from "@/lib/errors/sandpit-error";
 import { CapacityTracker } from "@/worker/capacity/capacity-tracker";
 import { DEFAULT_HARDENING } from "@/worker/container/hardening-policy";
 import { REQUIREMENTS_CACHE_LABEL } from "@/worker/sandboxes/requirements-cache";
@@ -112,6 +114,41 @@ describe("routing runs and sandboxes by what each worker can serve", () => {
     expect(claimNextSandbox(db, "a", { gpus: NO_GPUS, runtimes: a.tracker.runtimes() })?.id).toBe(python.id);
     expect(claimNextSandbox(db, "a", { gpus: NO_GPUS, runtimes: a.tracker.runtimes() })).toBeUndefined();
     expect(claimNextSandbox(db, "b", { gpus: NO_GPUS, runtimes: b.tracker.runtimes() })?.id).toBe(node.id);
+  });
+});
+
+describe("admission by runtime image", () => {
+  const refusal = async (db: SandpitDb, runtime: string) => {
+    try {
+      await assertRuntimeServed(db, runtime);
+      return null;
+    } catch (error) {
+      return error as SandpitError;
+    }
+  };
+
+  it("refuses a runtime no serving worker has (503, retry later); queues while no worker serves at all", async () => {
+    const db = freshDb();
+    expect(await refusal(db, "deno")).toBeNull();
+    await workerWith(db, "a", ["python", "bash"]);
+    await workerWith(db, "b", ["bash"]);
+    expect(await refusal(db, "python")).toBeNull();
+    const refused = await refusal(db, "deno");
+    expect(refused).toBeInstanceOf(SandpitError);
+    expect(refused).toMatchObject({ code: "unavailable", details: { retryAfterS: 30 } });
+    expect(refused!.message).toMatch(/no live worker has the deno runtime image.*serve: python, bash/);
+    // Only draining workers left: nobody serves now, so the run waits for one that will.
+    await requestDrain(db, "a");
+    expect(await refusal(db, "python")).toMatchObject({ code: "unavailable" });
+    await requestDrain(db, "b");
+    expect(await refusal(db, "python")).toBeNull();
+  });
+
+  it("a worker that has not reported capacity may serve anything", async () => {
+    const db = freshDb();
+    await registerWorker(db, "old", { gpus: 0, staleAfterMs: 15_000 });
+    await workerWith(db, "a", ["bash"]);
+    expect(await refusal(db, "deno")).toBeNull();
   });
 });
 
