@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getRun, postRun } from "../support/api-client";
 import { createToken } from "../support/create-token";
-import { poolContainers, waitUntil } from "../support/docker-probe";
+import { poolContainers, recordedContainerId, waitUntil } from "../support/docker-probe";
 import { startStack, type Stack } from "../support/stack";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -28,8 +28,11 @@ describe("draining a worker", () => {
 
   it("finishes the run in flight, claims nothing new, empties its pool and exits; the next worker takes what waited", async () => {
     const [worker] = stack.workers;
+    const token = createToken(stack.dataDir, "drain");
+    const health = async () => (await (await fetch(`${stack.baseUrl}/api/v1/health`, { headers: { authorization: `Bearer ${token}` } })).json()) as any;
     expect(await waitUntil(() => poolContainers(stack.dataDir).length > 0, 30_000)).toBe(true);
-    const slow = await postRun(stack.baseUrl, { runtime: "bash", code: "echo started; sleep 4; echo finished", timeout: 30 });
+    // Long enough for the checks below to happen while it runs, on a loaded machine.
+    const slow = await postRun(stack.baseUrl, { runtime: "bash", code: "echo started; sleep 10; echo finished", timeout: 60 });
     expect(await waitUntil(async () => (await getRun(stack.baseUrl, slow.json.id)).stdout.includes("started"), 20_000)).toBe(true);
 
     const [workerId] = workerIds();
@@ -42,13 +45,13 @@ describe("draining a worker", () => {
     const exited = new Promise<number | null>((resolve) => worker.once("exit", (code) => resolve(code)));
 
     // Health shows the drain once the worker has read it (its next heartbeat).
-    const token = createToken(stack.dataDir, "drain");
-    const health = async () => (await (await fetch(`${stack.baseUrl}/api/v1/health`, { headers: { authorization: `Bearer ${token}` } })).json()) as any;
     expect(await waitUntil(async () => (await health()).workers[0]?.draining === true, 10_000)).toBe(true);
-    // Its warm pool is emptied at once, while the run goes on.
-    expect(await waitUntil(() => poolContainers(stack.dataDir).length === 0, 10_000)).toBe(true);
+    // Its warm pool is emptied at once, while the run goes on: only the container the run took from it is left.
+    const runContainer = recordedContainerId(stack.dataDir, slow.json.id);
+    expect(await waitUntil(() => poolContainers(stack.dataDir).every((id) => id === runContainer), 10_000)).toBe(true);
     const later = await postRun(stack.baseUrl, { runtime: "bash", code: "echo later" });
     expect(later.status).toBe(201);
+    expect((await getRun(stack.baseUrl, slow.json.id)).status).toBe("running");
 
     expect(await exited).toBe(0);
     const finished = await getRun(stack.baseUrl, slow.json.id);
