@@ -132,8 +132,10 @@ async function main() {
       };
       const state = await heartbeat(db, config.workerId, capacity.capacity(load));
       connectedSince ??= Date.now();
-      if (state === null) declaredDead();
-      else if (state.draining) void drain("npm run worker:drain");
+      // A shutdown deletes the row itself: only a row gone otherwise means this worker was judged dead.
+      if (state === null) {
+        if (!shuttingDown) declaredDead();
+      } else if (state.draining) void drain("npm run worker:drain");
     } catch (error) {
       connectedSince = null;
       abandonFailedTransaction(db);
