@@ -78,7 +78,10 @@ async function main() {
   const { defaultLimits, ...poolSettings } = config.pool;
   const pool = new WarmPool(engine, (key) => buildContainerSpec({ ...singleUseRequest(key, baseDeps), role: { pool: true } }, baseDeps.policy), {
     ...poolSettings,
-    defaultKeys: runtimeCatalog().names.map((runtime) => ({ runtime, ...defaultLimits })),
+    // Only runtimes whose image this engine has: the others' containers could never be created.
+    defaultKeys: runtimeCatalog()
+      .names.filter((runtime) => capacity.runtimes().includes(runtime))
+      .map((runtime) => ({ runtime, ...defaultLimits })),
   });
   const launchDeps = { ...baseDeps, pool: config.pool.enabled ? pool : undefined };
   pool.start();
