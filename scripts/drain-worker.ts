@@ -1,5 +1,5 @@
 import { webConfig } from "@/lib/config/web-config";
-import { openDatabase } from "@/lib/db/open-database";
+import { closeDatabase, openDatabase } from "@/lib/db/open-database";
 import { describeLiveWorkers, requestDrain } from "@/lib/workers/worker-registry";
 
 /**
@@ -7,10 +7,10 @@ import { describeLiveWorkers, requestDrain } from "@/lib/workers/worker-registry
  * its next heartbeat, claims nothing new, lets its runs and sandboxes finish and exits. Without an id: the live workers.
  */
 const [workerId] = process.argv.slice(2);
-const db = openDatabase(webConfig().databasePath);
+const db = await openDatabase(webConfig().databasePath);
 
-const listWorkers = () => {
-  for (const worker of describeLiveWorkers(db)) {
+const listWorkers = async () => {
+  for (const worker of await describeLiveWorkers(db)) {
     const load = worker.capacity ? `${worker.capacity.activeRuns} run(s), ${worker.capacity.liveSandboxes} sandbox(es)` : "no capacity reported";
     console.log(`${worker.id}\t${worker.hostname}\t${worker.draining ? "draining" : "serving"}\t${load}`);
   }
@@ -18,13 +18,13 @@ const listWorkers = () => {
 
 if (!workerId) {
   console.error("usage: npm run worker:drain -- WORKER_ID   (live workers below)");
-  listWorkers();
+  await listWorkers();
   process.exitCode = 2;
 } else if (await requestDrain(db, workerId)) {
   console.log(`worker ${workerId} is draining: it claims nothing new and exits once its runs and sandboxes are done`);
 } else {
   console.error(`no registered worker ${workerId}; live workers:`);
-  listWorkers();
+  await listWorkers();
   process.exitCode = 1;
 }
-db.$client.close();
+await closeDatabase(db);

@@ -2,6 +2,7 @@ import type { SandpitDb } from "@/lib/db/open-database";
 import { parseInput } from "@/lib/errors/sandpit-error";
 import { resolveModelPath } from "@/lib/models/list-models";
 import { modelNotInStore } from "@/lib/models/model-not-in-store";
+import { assertRuntimeServed } from "@/lib/workers/check-runtime-served";
 import { runLimitsFor } from "./check-owner-share";
 import { enqueueRun, type AdmissionSettings } from "./enqueue-run";
 import { addressOwner, tokenOwner, type RunOwner } from "./run-owner";
@@ -24,6 +25,7 @@ export async function createRun(
   if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
     throw modelNotInStore(request.model);
   }
+  await assertRuntimeServed(db, request.runtime);
   const run = await enqueueRun(
     db,
     settings,

@@ -11,6 +11,7 @@ import { waitForBus } from "@/lib/realtime/wait-for-bus";
 import { modelNotInStore } from "@/lib/models/model-not-in-store";
 import { checkGpuRequest } from "@/lib/gpus/assign-gpu-slot";
 import { liveGpuInventories } from "@/lib/workers/gpu-availability";
+import { assertRuntimeServed } from "@/lib/workers/check-runtime-served";
 import { assertOwnerShare } from "@/lib/runs/check-owner-share";
 import { tokenOwner } from "@/lib/runs/run-owner";
 import { sandboxRequestSchema } from "./sandbox-request-schema";
@@ -36,6 +37,7 @@ export async function requestSandbox(db: SandpitDb, settings: SandboxSettings, t
   if (request.model && !resolveModelPath(settings.modelsDir, request.model)) {
     throw modelNotInStore(request.model);
   }
+  await assertRuntimeServed(db, request.runtime);
   if (request.gpu) {
     checkGpuRequest(
       (await liveGpuInventories(db)).map((worker) => worker.inventory),

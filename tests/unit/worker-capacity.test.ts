@@ -16,7 +16,7 @@ import { REQUIREMENTS_CACHE_LABEL } from "@/worker/sandboxes/requirements-cache"
 import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
 import { FakeEngine } from "../support/fake-engine";
 
-function freshDb(): SandpitDb {
+function freshDb(): Promise<SandpitDb> {
   return openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
 }
 
@@ -65,7 +65,7 @@ describe("worker capacity", () => {
   });
 
   it("is registered, refreshed by the heartbeat and shown by describeLiveWorkers (GET /api/v1/health)", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     const tracker = new CapacityTracker(new FakeEngine(), "sandpit/", "w1");
     await tracker.refresh(null, true);
     await registerWorker(db, "w1", {
@@ -76,19 +76,19 @@ describe("worker capacity", () => {
     });
     expect(await heartbeat(db, "w1", tracker.capacity({ ...idleLoad, activeRuns: 3, liveSandboxes: 1 }))).toEqual({ draining: false });
 
-    const [shown] = describeLiveWorkers(db);
+    const [shown] = await describeLiveWorkers(db);
     expect(shown).toMatchObject({ id: "w1", hostname: os.hostname(), containerRuntime: "runc", draining: false, gpus: 0 });
     expect(shown.capacity).toMatchObject({ activeRuns: 3, liveSandboxes: 1, concurrency: 4, requirementImages: 0 });
     expect(shown.capacity!.runtimes).toContain("python");
   });
 
   it("a drain request reaches the worker with its next heartbeat; a deleted row answers null (judged dead)", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     await registerWorker(db, "w1", { gpus: 0, staleAfterMs: 15_000 });
     expect(await requestDrain(db, "w1")).toBe(true);
     expect(await requestDrain(db, "nobody")).toBe(false);
     expect(await heartbeat(db, "w1")).toEqual({ draining: true });
-    expect(describeLiveWorkers(db)[0].draining).toBe(true);
+    expect((await describeLiveWorkers(db))[0].draining).toBe(true);
     // Registering again (a restart under the same WORKER_ID) serves again.
     await registerWorker(db, "w1", { gpus: 0, staleAfterMs: 15_000 });
     expect(await heartbeat(db, "w1")).toEqual({ draining: false });
@@ -97,7 +97,7 @@ describe("worker capacity", () => {
   });
 
   it("a draining worker's GPUs take no new sandbox", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     const inventory = {
       devices: [{ index: 0, name: "Tesla T4", memoryMb: 15360 }],
       driverVersion: "550",
@@ -106,9 +106,9 @@ describe("worker capacity", () => {
       unusableReason: null,
     };
     await registerWorker(db, "gpu", { gpus: 1, gpuInventory: inventory, staleAfterMs: 15_000 });
-    expect(liveGpuInventories(db)).toHaveLength(1);
+    expect(await liveGpuInventories(db)).toHaveLength(1);
     await requestDrain(db, "gpu");
-    expect(liveGpuInventories(db)).toEqual([]);
+    expect(await liveGpuInventories(db)).toEqual([]);
   });
 });
 
@@ -125,7 +125,7 @@ describe("worker liveness", () => {
   });
 
   it("a worker whose own connection just came back judges no one dead by silence, and never itself", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     otherHostWorker(db, "silent", 60_000);
     await registerWorker(db, "self", { gpus: 0, staleAfterMs: 15_000 });
     db.update(workers)
@@ -186,7 +186,7 @@ describe("reapOrphans and a dead worker on another host", () => {
   }
 
   it("ends its started runs, re-queues the unstarted, fails its sandboxes as lost with their queued runs, and forgets it", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     otherHostWorker(db, "dead", 20_000);
     otherHostWorker(db, "alive", 1_000);
     await registerWorker(db, "self", { gpus: 0, staleAfterMs: 15_000 });
@@ -225,7 +225,7 @@ describe("reapOrphans and a dead worker on another host", () => {
   });
 
   it("leaves a silent worker alone while the reaper's own connection is new", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     otherHostWorker(db, "silent", 20_000);
     seed(db, "silent");
     await reapOrphans(db, new FakeEngine(), () => {}, { workerId: "self", trustStaleness: false });

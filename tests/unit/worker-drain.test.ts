@@ -20,9 +20,9 @@ afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
 });
 
-const until = async (condition: () => boolean, ms = 3000) => {
+const until = async (condition: () => boolean | Promise<boolean>, ms = 3000) => {
   const deadline = Date.now() + ms;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (!(await condition()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   return condition();
 };
 
@@ -35,7 +35,7 @@ function queuedRun(db: SandpitDb, code: string): string {
 
 /** One worker's real queue loop, sandbox supervisor and warm pool on the fake engine; "slow" runs wait for `release`. */
 async function worker() {
-  const db = openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
+  const db = await openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
   await registerWorker(db, "w1", { gpus: 0, staleAfterMs: 15_000 });
   const engine = new FakeEngine();
   const waiting: (() => void)[] = [];
@@ -135,7 +135,7 @@ describe("draining a worker", () => {
     loop.pump();
     supervisor.pump();
 
-    expect(await until(() => describeLiveWorkers(db)[0].draining)).toBe(true);
+    expect(await until(async () => (await describeLiveWorkers(db))[0].draining)).toBe(true);
     // The warm pool is emptied: its idle container removed; only the slow run's container is left.
     expect(await until(() => engine.live().length === 1)).toBe(true);
     expect(pool.state()).toEqual([]);

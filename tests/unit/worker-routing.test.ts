@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
 import { runs, sandboxes, type SandboxRow } from "@/lib/db/schema";
 import { claimNextRun } from "@/lib/runs/claim-next-run";
+import { createRun } from "@/lib/runs/create-run";
 import { claimNextSandbox } from "@/lib/sandboxes/sandbox-lifecycle";
 import { NO_GPUS } from "@/lib/gpus/gpu-inventory";
 import { leaveToImageHolder } from "@/lib/workers/sandbox-routing";
@@ -19,7 +20,7 @@ import { requirementsImageTag } from "@/worker/sandboxes/requirements-image";
 import { SandboxSupervisor } from "@/worker/sandboxes/sandbox-supervisor";
 import { FakeEngine } from "../support/fake-engine";
 
-function freshDb(): SandpitDb {
+function freshDb(): Promise<SandpitDb> {
   return openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
 }
 
@@ -64,20 +65,18 @@ function waitingSandbox(db: SandpitDb, fields: Partial<SandboxRow> = {}): Sandbo
     .all()[0];
 }
 
-const claimAllRuns = (db: SandpitDb, workerId: string, runtimes: readonly string[], newRuns = true) => {
+const claimAllRuns = async (db: SandpitDb, workerId: string, runtimes: readonly string[], newRuns = true) => {
   const claimed: string[] = [];
-  for (
-    let run = claimNextRun(db, workerId, "runc", undefined, { runtimes, newRuns });
-    run;
-    run = claimNextRun(db, workerId, "runc", undefined, { runtimes, newRuns })
-  )
+  for (;;) {
+    const run = await claimNextRun(db, workerId, "runc", undefined, { runtimes, newRuns });
+    if (!run) return claimed;
     claimed.push(run.id);
-  return claimed;
+  }
 };
 
 describe("routing runs and sandboxes by what each worker can serve", () => {
   it("two workers with different runtime images each claim only the runs they can serve", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     const a = await workerWith(db, "a", ["python", "bash"]);
     const b = await workerWith(db, "b", ["go", "bash"]);
     const python = queuedRun(db, "python");
@@ -86,34 +85,34 @@ describe("routing runs and sandboxes by what each worker can serve", () => {
     const bash2 = queuedRun(db, "bash");
     const deno = queuedRun(db, "deno");
 
-    expect(claimNextRun(db, "b", "runc", undefined, { runtimes: b.tracker.runtimes(), newRuns: true })?.id).toBe(go);
-    expect(claimAllRuns(db, "a", a.tracker.runtimes())).toEqual([python, bash1, bash2]);
-    expect(claimAllRuns(db, "b", b.tracker.runtimes())).toEqual([]);
+    expect((await claimNextRun(db, "b", "runc", undefined, { runtimes: b.tracker.runtimes(), newRuns: true }))?.id).toBe(go);
+    expect(await claimAllRuns(db, "a", a.tracker.runtimes())).toEqual([python, bash1, bash2]);
+    expect(await claimAllRuns(db, "b", b.tracker.runtimes())).toEqual([]);
     // Nobody has deno: it waits (admission refuses such runs while workers are live, lib/workers/check-runtime-served.ts).
     expect(db.select().from(runs).where(eq(runs.id, deno)).get()!.status).toBe("queued");
   });
 
   it("a draining worker takes only its own sandboxes' runs; no other worker takes those", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     const a = await workerWith(db, "a", ["python", "bash"]);
     const b = await workerWith(db, "b", ["python", "bash"]);
     const held = waitingSandbox(db, { status: "ready", workerId: "a" });
     const fresh = queuedRun(db, "bash");
     const inSandbox = queuedRun(db, "python", held.id);
 
-    expect(claimAllRuns(db, "a", a.tracker.runtimes(), false)).toEqual([inSandbox]);
-    expect(claimAllRuns(db, "b", b.tracker.runtimes())).toEqual([fresh]);
+    expect(await claimAllRuns(db, "a", a.tracker.runtimes(), false)).toEqual([inSandbox]);
+    expect(await claimAllRuns(db, "b", b.tracker.runtimes())).toEqual([fresh]);
   });
 
   it("sandboxes go only to workers with their runtime image", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     const a = await workerWith(db, "a", ["python"]);
     const b = await workerWith(db, "b", ["node"]);
     const node = waitingSandbox(db, { runtime: "node", language: "javascript" });
     const python = waitingSandbox(db);
-    expect(claimNextSandbox(db, "a", { gpus: NO_GPUS, runtimes: a.tracker.runtimes() })?.id).toBe(python.id);
-    expect(claimNextSandbox(db, "a", { gpus: NO_GPUS, runtimes: a.tracker.runtimes() })).toBeUndefined();
-    expect(claimNextSandbox(db, "b", { gpus: NO_GPUS, runtimes: b.tracker.runtimes() })?.id).toBe(node.id);
+    expect((await claimNextSandbox(db, "a", { gpus: NO_GPUS, runtimes: a.tracker.runtimes() }))?.id).toBe(python.id);
+    expect(await claimNextSandbox(db, "a", { gpus: NO_GPUS, runtimes: a.tracker.runtimes() })).toBeUndefined();
+    expect((await claimNextSandbox(db, "b", { gpus: NO_GPUS, runtimes: b.tracker.runtimes() }))?.id).toBe(node.id);
   });
 });
 
@@ -128,7 +127,7 @@ describe("admission by runtime image", () => {
   };
 
   it("refuses a runtime no serving worker has (503, retry later); queues while no worker serves at all", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     expect(await refusal(db, "deno")).toBeNull();
     await workerWith(db, "a", ["python", "bash"]);
     await workerWith(db, "b", ["bash"]);
@@ -144,8 +143,17 @@ describe("admission by runtime image", () => {
     expect(await refusal(db, "python")).toBeNull();
   });
 
+  it("is checked when a run is created (POST /api/v1/runs, the playground)", async () => {
+    const db = await freshDb();
+    await workerWith(db, "a", ["bash"]);
+    const settings = { limits: { timeoutDefaultS: 10, timeoutMaxS: 300, memoryDefaultMb: 256, memoryMaxMb: 4096, vcpusMax: 2 }, modelsDir: "/nonexistent" };
+    await expect(createRun(db, settings, { runtime: "python", code: "print(1)" })).rejects.toMatchObject({ code: "unavailable" });
+    expect(db.select().from(runs).all()).toEqual([]);
+    await expect(createRun(db, settings, { runtime: "bash", code: "true" })).resolves.toMatchObject({ status: "queued" });
+  });
+
   it("a worker that has not reported capacity may serve anything", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     await registerWorker(db, "old", { gpus: 0, staleAfterMs: 15_000 });
     await workerWith(db, "a", ["bash"]);
     expect(await refusal(db, "deno")).toBeNull();
@@ -197,7 +205,7 @@ describe("requirements-image affinity", () => {
   }
 
   it("a worker without the image leaves a fresh sandbox to the worker that built it; after the grace it takes it", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     const requirements = ["requests"];
     const tag = requirementsImageTag({ imagePrefix: "sandpit/", runtime: "python", requirements, ...requirementsSettings }, "sandpit/python");
     const holder = await workerWith(db, "holder", ["python"], [tag]);
@@ -207,17 +215,23 @@ describe("requirements-image affinity", () => {
 
     const fresh = waitingSandbox(db, { requirements: JSON.stringify(requirements) });
     const workerOf = (id: string) => db.select().from(sandboxes).where(eq(sandboxes.id, id)).get()!.workerId;
-    supervisorFor(db, other).pump();
+    /** Claims are awaited: a pump's claim loop has looked at every waiting sandbox well within this. */
+    const pumped = async (supervisor: SandboxSupervisor) => {
+      supervisor.pump();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    };
+    await pumped(supervisorFor(db, other));
     expect(workerOf(fresh.id)).toBeNull();
-    supervisorFor(db, holder).pump();
+    const holderSupervisor = supervisorFor(db, holder);
+    await pumped(holderSupervisor);
     expect(workerOf(fresh.id)).toBe("holder");
+    holderSupervisor.drain(); // busy from now on, as far as the sandboxes below go
 
     // Waited past the grace (the holder is busy or gone): the other worker takes it and builds the image itself.
     const old = waitingSandbox(db, { requirements: JSON.stringify(requirements), createdAt: Date.now() - 6000 });
     // Nobody has this set: no reason to wait.
     const unheld = waitingSandbox(db, { requirements: JSON.stringify(["numpy"]) });
-    const otherSupervisor = supervisorFor(db, other);
-    otherSupervisor.pump();
+    await pumped(supervisorFor(db, other));
     expect(workerOf(old.id)).toBe("other");
     expect(workerOf(unheld.id)).toBe("other");
   });
