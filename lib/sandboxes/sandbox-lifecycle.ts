@@ -4,6 +4,7 @@ import { runs, sandboxes, type SandboxRow, type SandboxStatus } from "@/lib/db/s
 import { revokeSandboxTokens } from "@/lib/auth/api-tokens";
 import { NO_GPUS } from "@/lib/gpus/gpu-inventory";
 import { servesGpuType, type SandboxRouting } from "@/lib/workers/sandbox-routing";
+import { workersBeatenSince } from "@/lib/workers/worker-registry";
 import { liveDescendants } from "./nested-budget";
 
 /** How many of the oldest waiting sandboxes a worker looks through for one it can serve. */
@@ -142,7 +143,7 @@ export const LOST_WORKER_ERROR = "the sandbox lost its worker: the worker holdin
  * Claimed sandboxes whose worker is gone end as `error` (LOST_WORKER_ERROR, a platform fault): their containers
  * went with it (or will be reaped). The caller settles what hangs off them (queued runs, tokens).
  */
-export async function failOrphanedSandboxes(db: SandpitDb, liveWorkers: Set<string>): Promise<SandboxRow[]> {
+export async function failOrphanedSandboxes(db: SandpitDb, liveWorkers: Set<string>, judgedAt?: number): Promise<SandboxRow[]> {
   return db
     .update(sandboxes)
     .set({ status: "error", error: LOST_WORKER_ERROR, errorKind: "platform", endedAt: Date.now() })
@@ -151,6 +152,8 @@ export async function failOrphanedSandboxes(db: SandpitDb, liveWorkers: Set<stri
         inArray(sandboxes.status, ["creating", "ready"]),
         isNotNull(sandboxes.workerId),
         liveWorkers.size ? notInArray(sandboxes.workerId, [...liveWorkers]) : undefined,
+        // A worker that has beaten since the judgment is alive (workersBeatenSince).
+        judgedAt === undefined ? undefined : notInArray(sandboxes.workerId, workersBeatenSince(db, judgedAt)),
       ),
     )
     .returning();

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, gte } from "drizzle-orm";
 import os from "node:os";
 import { z } from "zod";
 import type { SandpitDb } from "@/lib/db/open-database";
@@ -116,7 +116,7 @@ export async function liveWorkerIds(db: SandpitDb): Promise<Set<string>> {
  * whose own database connection came back a moment ago passes false, since it may simply have missed the others'
  * beats: a database outage silences every worker at once, and none of them should end the others' runs for it.
  */
-export async function judgeWorkers(db: SandpitDb, self: string, trustStaleness = true): Promise<{ live: Set<string>; dead: WorkerRow[] }> {
+export async function judgeWorkers(db: SandpitDb, self: string, trustStaleness = true): Promise<{ live: Set<string>; dead: WorkerRow[]; judgedAt: number }> {
   const now = Date.now();
   const host = os.hostname();
   const live = new Set<string>([self]);
@@ -125,7 +125,16 @@ export async function judgeWorkers(db: SandpitDb, self: string, trustStaleness =
     if (worker.id === self || isWorkerAlive(worker, now, host, trustStaleness)) live.add(worker.id);
     else dead.push(worker);
   }
-  return { live, dead };
+  return { live, dead, judgedAt: now };
+}
+
+/**
+ * Ids of workers that have beaten (or registered) since `at`, as a subquery: alive whatever a judgment made at `at`
+ * said. Recovery excludes them in the same statement, so a worker that starts and claims while another worker
+ * is recovering never has its fresh claims taken for orphans.
+ */
+export function workersBeatenSince(db: SandpitDb, at: number) {
+  return db.select({ id: workers.id }).from(workers).where(gte(workers.heartbeatAt, at));
 }
 
 /**

@@ -5,7 +5,8 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
 import { runs, sandboxes, workers } from "@/lib/db/schema";
-import { LOST_WORKER_ERROR } from "@/lib/sandboxes/sandbox-lifecycle";
+import { failOrphanedSandboxes, LOST_WORKER_ERROR } from "@/lib/sandboxes/sandbox-lifecycle";
+import { recoverOrphanedRuns } from "@/lib/runs/recover-orphaned-runs";
 import { workerCapacitySchema } from "@/lib/workers/worker-capacity";
 import { describeLiveWorkers, heartbeat, isWorkerAlive, judgeWorkers, registerWorker, requestDrain } from "@/lib/workers/worker-registry";
 import { liveGpuInventories } from "@/lib/workers/gpu-availability";
@@ -231,5 +232,19 @@ describe("reapOrphans and a dead worker on another host", () => {
     await reapOrphans(db, new FakeEngine(), () => {}, { workerId: "self", trustStaleness: false });
     expect(db.select().from(runs).where(eq(runs.id, "silent-started")).get()!.status).toBe("running");
     expect(db.select().from(sandboxes).where(eq(sandboxes.id, "silent-sandbox")).get()!.status).toBe("ready");
+  });
+
+  it("never takes the fresh claims of a worker that registered after the judgment for orphans", async () => {
+    const db = await freshDb();
+    await registerWorker(db, "self", { gpus: 0, staleAfterMs: 15_000 });
+    const { live, judgedAt } = await judgeWorkers(db, "self");
+    // Meanwhile a worker starts, and claims a run and a sandbox.
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    otherHostWorker(db, "newcomer", 0);
+    seed(db, "newcomer");
+    expect(await recoverOrphanedRuns(db, live, judgedAt)).toEqual({ requeued: [], failed: [] });
+    expect(await failOrphanedSandboxes(db, live, judgedAt)).toEqual([]);
+    // Without the judgment's time (as before) both would have been taken.
+    expect((await recoverOrphanedRuns(db, live)).failed.map((run) => run.id)).toEqual(["newcomer-started"]);
   });
 });

@@ -34,15 +34,15 @@ export type Reaper = {
  * go. Then every sandbox container on this engine that belongs to no live run, sandbox or worker's pool is removed.
  */
 export async function reapOrphans(db: SandpitDb, engine: ContainerEngine, publish: (event: RunEvent) => void, reaper: Reaper): Promise<void> {
-  const { live, dead } = await judgeWorkers(db, reaper.workerId, reaper.trustStaleness);
-  const { requeued, failed } = await recoverOrphanedRuns(db, live);
+  const { live, dead, judgedAt } = await judgeWorkers(db, reaper.workerId, reaper.trustStaleness);
+  const { requeued, failed } = await recoverOrphanedRuns(db, live, judgedAt);
   for (const run of failed) {
     console.warn(`[worker] run ${run.id} was orphaned by worker ${run.workerId}: ${run.status}`);
     publish(toEndEvent(run));
   }
   if (requeued.length) console.warn(`[worker] re-queued ${requeued.length} run(s) that never started`);
 
-  const lost = await failOrphanedSandboxes(db, live);
+  const lost = await failOrphanedSandboxes(db, live, judgedAt);
   for (const sandbox of lost) {
     console.warn(`[worker] sandbox ${sandbox.id} lost its worker ${sandbox.workerId}`);
     reaper.publishSandbox?.({ type: "sandbox", sandboxId: sandbox.id, status: "error", error: sandbox.error });
