@@ -1,0 +1,21 @@
+/**
+ * Which database a process uses, from DATABASE_URL: unset or empty, the embedded SQLite file (DATABASE_PATH);
+ * `postgres://…` or `postgresql://…`, that PostgreSQL server. The one place this is decided: the config modules
+ * validate DATABASE_URL with it, and schema.ts picks the process's tables with it.
+ */
+export type DatabaseDialect = "sqlite" | "postgres";
+
+const POSTGRES_URL = /^postgres(?:ql)?:\/\/\S+$/;
+
+export const DATABASE_URL_HINT = "DATABASE_URL must be a postgres:// or postgresql:// URL, or unset for the embedded SQLite database";
+
+export function dialectOf(databaseUrl: string | undefined): DatabaseDialect {
+  if (!databaseUrl) return "sqlite";
+  if (databaseUrl.length <= 2000 && POSTGRES_URL.test(databaseUrl)) return "postgres";
+  throw new Error(DATABASE_URL_HINT);
+}
+
+/** This process's dialect: DATABASE_URL is read once, when the schema is first loaded. */
+export function processDialect(): DatabaseDialect {
+  return dialectOf(process.env.DATABASE_URL);
+}
