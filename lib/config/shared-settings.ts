@@ -2,11 +2,24 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, existsSync, statSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { dialectOf } from "@/lib/db/database-dialect";
 
 /** Settings both processes read; each process's own config module composes these. */
 export const sharedSettingsSchema = z.object({
   DATA_DIR: z.string().default("./data"),
   DATABASE_PATH: z.string().optional(),
+  // PostgreSQL mode (README "PostgreSQL"): a postgres:// URL; unset, the SQLite file at DATABASE_PATH.
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      try {
+        return dialectOf(value) === "postgres" ? value : undefined;
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   WORKER_SECRET: z.string().min(16).optional(),
   MODELS_DIR: z.string().optional(),
   // The memory a run gets when it does not say: the web applies it, the worker keeps warm containers for it.
@@ -16,6 +29,8 @@ export const sharedSettingsSchema = z.object({
 export type SharedSettings = {
   dataDir: string;
   databasePath: string;
+  /** PostgreSQL's URL in PostgreSQL mode; undefined: the SQLite file at databasePath. */
+  databaseUrl: string | undefined;
   workerSecret: string;
   modelsDir: string;
   runMemoryDefaultMb: number;
@@ -29,6 +44,7 @@ export function resolveSharedSettings(env: z.infer<typeof sharedSettingsSchema>)
   return {
     dataDir,
     databasePath: path.resolve(/*turbopackIgnore: true*/ env.DATABASE_PATH ?? path.join(dataDir, "sandpit.db")),
+    databaseUrl: env.DATABASE_URL,
     workerSecret: env.WORKER_SECRET ?? readOrCreateSecret(path.join(/*turbopackIgnore: true*/ dataDir, "worker.secret")),
     modelsDir: path.resolve(/*turbopackIgnore: true*/ env.MODELS_DIR ?? path.join(dataDir, "models")),
     runMemoryDefaultMb: env.RUN_MEMORY_DEFAULT_MB,

@@ -67,18 +67,47 @@ export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unkn
 }
 
 /**
- * Storage faults are the server's, not the client's: a locked database (past its busy timeout) is `unavailable`
- * to retry, a full disk `insufficient_storage`. SQLite rolls the statement back in both cases, so nothing is
- * half-written. Undefined for anything else.
+ * Storage faults are the server's, not the client's: a locked database (past its busy timeout) or a PostgreSQL
+ * server that is away (restarting, refusing connections, out of connections) is `unavailable` to retry, a full
+ * disk `insufficient_storage`. Either database rolls the failed statement back, so nothing is half-written.
+ * Undefined for anything else.
  */
 export function storageFault(error: unknown): SandpitError | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== "string") return undefined;
-  if (code === "SQLITE_BUSY" || code.startsWith("SQLITE_BUSY_") || code === "SQLITE_LOCKED" || code.startsWith("SQLITE_LOCKED_")) {
-    return new SandpitError("unavailable", "the database is busy; try again in a moment", { retryAfterS: 1 });
+  const cause = rootCause(error);
+  const code = (cause as { code?: unknown } | null)?.code;
+  if (typeof code === "string") {
+    if (code === "SQLITE_BUSY" || code.startsWith("SQLITE_BUSY_") || code === "SQLITE_LOCKED" || code.startsWith("SQLITE_LOCKED_")) {
+      return new SandpitError("unavailable", "the database is busy; try again in a moment", { retryAfterS: 1 });
+    }
+    if (code === "SQLITE_FULL" || code === "ENOSPC" || code === "SQLITE_IOERR_WRITE" || code === POSTGRES_DISK_FULL) {
+      return new SandpitError("insufficient_storage", "the server is out of disk space; try again later", { retryAfterS: 30 });
+    }
+    if (POSTGRES_AWAY_CODES.has(code) || code.startsWith("08") || NETWORK_ERROR_CODES.has(code)) return databaseUnavailable();
   }
-  if (code === "SQLITE_FULL" || code === "ENOSPC" || code === "SQLITE_IOERR_WRITE") {
-    return new SandpitError("insufficient_storage", "the server is out of disk space; try again later", { retryAfterS: 30 });
-  }
+  // node-postgres reports a connection that broke, or none to be had in time, without a code.
+  if (cause instanceof Error && POSTGRES_CONNECTION_MESSAGES.some((message) => cause.message.startsWith(message))) return databaseUnavailable();
   return undefined;
+}
+
+const databaseUnavailable = () => new SandpitError("unavailable", "the database is unavailable; try again in a moment", { retryAfterS: 2 });
+
+/** SQLSTATEs of a server restarting or overloaded (class 08, connection exceptions, by prefix), and of one that gave up waiting. */
+const POSTGRES_AWAY_CODES = new Set(["57P01", "57P02", "57P03", "53300", "53200", "40001", "40P01", "55P03", "57014"]);
+const POSTGRES_DISK_FULL = "53100";
+const NETWORK_ERROR_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+const POSTGRES_CONNECTION_MESSAGES = [
+  "Connection terminated",
+  "timeout exceeded when trying to connect",
+  "Client has encountered a connection error",
+  "Client was closed and is not queryable",
+];
+
+/**
+ * The driver's own error under any wrappers (drizzle wraps PostgreSQL's in a DrizzleQueryError whose message
+ * carries the query and its parameters: log the cause's, never the wrapper's).
+ */
+export function rootCause(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth < 5 && current instanceof Error && current.cause !== undefined; depth++) current = current.cause;
+  return current;
 }
