@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closePostgres, openPostgres, type PostgresDb } from "@/lib/db/open-postgres";
 import type { WorkerCommand } from "@/lib/realtime/events";
 import { notifyWorkers, parseWorkerCommand } from "@/lib/realtime/postgres-worker-commands";
+import { installWorkerCommander, installWorkerNotifier, wakeWorkers, webBus } from "@/lib/realtime/web-bus";
 import { PostgresCommandListener } from "@/worker/postgres-command-listener";
 import { freshPostgresDatabase } from "../support/postgres";
 
@@ -67,5 +68,32 @@ describe("worker commands over LISTEN/NOTIFY", () => {
     expect(parseWorkerCommand("not json")).toBeUndefined();
     expect(parseWorkerCommand(`{"type":"cancel","runId":"${"x".repeat(9000)}"}`)).toBeUndefined();
     expect(parseWorkerCommand(undefined)).toBeUndefined();
+  });
+});
+
+describe("the web's command sender in PostgreSQL mode", () => {
+  it("wakes workers by NOTIFY, and falls back to Socket.IO when NOTIFY fails", async () => {
+    const overSocket: WorkerCommand[] = [];
+    const listened = recorder();
+    const listener = new PostgresCommandListener(database.url, listened.push);
+    const saved = { ...webBus().senders };
+    try {
+      const connected = listened.next((c) => c.type === "wake");
+      listener.start();
+      await connected;
+      installWorkerCommander((command) => overSocket.push(command));
+      installWorkerNotifier((command) => notifyWorkers(db.$client, command));
+      const woke = listened.next((c) => c.type === "wake");
+      wakeWorkers();
+      await woke;
+      expect(overSocket).toEqual([]);
+
+      installWorkerNotifier(() => Promise.reject(new Error("server away")));
+      wakeWorkers();
+      await expect.poll(() => overSocket).toEqual([{ type: "wake" }]);
+    } finally {
+      webBus().senders = saved;
+      listener.close();
+    }
   });
 });
