@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { databaseIdentity } from "@/lib/db/database-dialect";
 import { fairShareEnvFields, resolveFairShares } from "@/lib/config/fair-share-settings";
 import { onOff, parseEnv, positiveInt, resolveSharedSettings, sharedSettingsSchema } from "@/lib/config/shared-settings";
 
@@ -88,7 +89,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
   return {
     ...shared,
     // Workers sharing a database are one installation; another database on the same Docker host is another.
-    instanceId: parsed.INSTANCE_ID ?? createHash("sha256").update(databaseIdentity(shared)).digest("hex").slice(0, 16),
+    instanceId: parsed.INSTANCE_ID ?? createHash("sha256").update(databaseIdentity(shared.databasePath, shared.databaseUrl)).digest("hex").slice(0, 16),
     webUrl: parsed.WEB_URL.replace(/\/$/, ""),
     workerId: parsed.WORKER_ID ?? `${os.hostname()}-${process.pid}-${Date.now().toString(36)}`,
     concurrency: parsed.WORKER_CONCURRENCY,
@@ -135,13 +136,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
       affinityGraceMs: parsed.REQUIREMENTS_AFFINITY_S * 1000,
     },
   };
-}
-
-/** Which database this is: the SQLite file, or the PostgreSQL server and database (not the password, which may change). */
-function databaseIdentity(shared: { databasePath: string; databaseUrl: string | undefined }): string {
-  if (!shared.databaseUrl) return shared.databasePath;
-  const url = new URL(shared.databaseUrl);
-  return `${url.protocol}//${url.username}@${url.host}${url.pathname}`;
 }
 
 function runningShares(parsed: Parameters<typeof resolveFairShares>[0]) {

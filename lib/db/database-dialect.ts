@@ -15,7 +15,17 @@ export function dialectOf(databaseUrl: string | undefined): DatabaseDialect {
   throw new Error(DATABASE_URL_HINT);
 }
 
-/** This process's dialect: DATABASE_URL is read once, when the schema is first loaded. */
+/** This process's dialect, from its environment (schema.ts reads it once, at load). */
 export function processDialect(): DatabaseDialect {
   return dialectOf(process.env.DATABASE_URL);
+}
+
+/**
+ * Which database this is, for naming an installation (worker/config.ts's instance id): the SQLite file, or the
+ * PostgreSQL server and database, without the password (which may change).
+ */
+export function databaseIdentity(databasePath: string, databaseUrl: string | undefined): string {
+  if (!databaseUrl) return databasePath;
+  const url = new URL(databaseUrl);
+  return `${url.protocol}//${url.username}@${url.host}${url.pathname}`;
 }

@@ -2,14 +2,19 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import pg from "pg";
+import { dialectOf } from "@/lib/db/database-dialect";
 
 let serverUrl: string | undefined;
 
+/** Whether this test process runs in PostgreSQL mode (DATABASE_URL set, as scripts/test.sh's PostgreSQL pass does). */
+export const testsOnPostgres = dialectOf(process.env.DATABASE_URL) === "postgres";
+
 /**
- * The test PostgreSQL server: scripts/ensure-postgres.sh installs it from Debian's packages if needed and starts it
- * (loopback only) unless it runs already. Its URL, for the `sandpit` database.
+ * The test PostgreSQL server: DATABASE_URL's in PostgreSQL mode; otherwise scripts/ensure-postgres.sh installs it
+ * from Debian's packages if needed and starts it (loopback only) unless it runs already.
  */
 export function postgresServerUrl(): string {
+  if (testsOnPostgres) return process.env.DATABASE_URL!;
   serverUrl ??= execFileSync("bash", [path.resolve("scripts/ensure-postgres.sh")], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],

@@ -4,10 +4,13 @@ import { chownSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { databaseIdentity } from "@/lib/db/database-dialect";
+import { freshPostgresDatabase, testsOnPostgres } from "./postgres";
 
 /**
  * A real Sandpit for tests: the production web server and one or more workers as child processes,
- * on a private port and a private SQLite database.
+ * on a private port and a private database: SQLite, or when the tests run in PostgreSQL mode (DATABASE_URL set) a
+ * fresh database on that server.
  */
 export type ContainerRuntime = "runc" | "runsc";
 
@@ -56,8 +59,8 @@ const ROOMY_SHARES = {
  * installation alone (worker/config.ts derives the instance id from the database path): remove it,
  * so no test leaves containers behind for the next.
  */
-function removeInstanceContainers(databasePath: string): void {
-  const instance = createHash("sha256").update(databasePath).digest("hex").slice(0, 16);
+function removeInstanceContainers(databasePath: string, databaseUrl: string | undefined): void {
+  const instance = createHash("sha256").update(databaseIdentity(databasePath, databaseUrl)).digest("hex").slice(0, 16);
   const ids = execFileSync("docker", ["ps", "-aq", "--filter", `label=sandpit.instance=${instance}`], { encoding: "utf8" })
     .split("\n")
     .filter(Boolean);
@@ -134,7 +137,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const log: string[] = [];
   // Tests predating fair shares send everything anonymously from one address: give that owner room unless a
   // test (fair-shares.test.ts) sets the limits it is about.
-  const shared = { DATA_DIR: dataDir, ...ROOMY_SHARES };
+  const postgres = testsOnPostgres ? await freshPostgresDatabase() : undefined;
+  const shared = { DATA_DIR: dataDir, ...ROOMY_SHARES, ...(postgres ? { DATABASE_URL: postgres.url } : {}) };
   const webEnv = { ...shared, PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: baseUrl, ...options.webEnv };
   let web = launch("server.ts", webEnv, log, "web", true);
   await waitForLine(web, /listening on/, 60_000, log);
@@ -211,7 +215,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           each.kill("SIGKILL");
         }),
       );
-      removeInstanceContainers(path.join(dataDir, "sandpit.db"));
+      removeInstanceContainers(path.join(dataDir, "sandpit.db"), postgres?.url);
+      await postgres?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
