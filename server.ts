@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import next from "next";
 import { webConfig } from "@/lib/config/web-config";
+import { postgresOf } from "@/lib/db/open-database";
 import { webDatabase } from "@/lib/db/web-database";
 import { guardIncomingRequest } from "@/lib/http/guard-incoming-request";
 import { serveWebHandler } from "@/lib/http/serve-web-handler";
 import { attachSocketServer } from "@/lib/realtime/attach-socket-server";
+import { notifyWorkers } from "@/lib/realtime/postgres-worker-commands";
+import { installWorkerNotifier } from "@/lib/realtime/web-bus";
 import { connectWebRedis } from "@/lib/redis/connect-web-redis";
 import { createRunResponse } from "@/lib/runs/create-run-response";
 import { answerExpiredSharePage } from "@/lib/runs/expired-share-page";
@@ -39,6 +42,9 @@ async function main() {
     });
   });
   attachSocketServer(httpServer, db, config.workerSecret, guard);
+  // PostgreSQL mode: commands reach every worker through the database, whichever web server it is linked to.
+  const postgres = postgresOf(db);
+  if (postgres) installWorkerNotifier((command) => notifyWorkers(postgres.$client, command));
   if (dev) {
     // Next.js dev HMR; a failed upgrade closes that one socket instead of becoming an unhandled rejection.
     const upgrade = app.getUpgradeHandler();

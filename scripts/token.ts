@@ -5,7 +5,7 @@ import { closeDatabase, openDatabase } from "@/lib/db/open-database";
 /** `npm run token -- create NAME | list | revoke ID_OR_NAME`. A new token is printed once, on the last line. */
 async function main(): Promise<number> {
   const [command, argument] = process.argv.slice(2);
-  const db = await openDatabase(webConfig().databasePath);
+  const db = await openDatabase(webConfig().database);
   try {
     if (command === "create" && argument) {
       const created = await createApiToken(db, argument);

@@ -17,6 +17,8 @@ import { describeGvisor } from "./container/describe-gvisor";
 import { detectGpus } from "./container/detect-gpus";
 import { SandboxSupervisor } from "./sandboxes/sandbox-supervisor";
 import { WebLink } from "./web-link";
+import { PostgresCommandListener } from "./postgres-command-listener";
+import type { WorkerCommand } from "@/lib/realtime/events";
 import { RetentionSweeper } from "./retention/retention-sweeper";
 
 const REAP_INTERVAL_MS = 10_000;
@@ -26,7 +28,7 @@ const DRAIN_CHECK_MS = 500;
 /** The worker process: the only one that talks to Docker. */
 async function main() {
   const config = loadWorkerConfig();
-  const db = await openDatabase(config.databasePath);
+  const db = await openDatabase(config.database);
   const engine = new DockerEngine(config.dockerSocket, config.instanceId);
   await waitForDocker(engine);
   const runscDockerRuntime = config.sandboxLimits.runscDockerRuntime;
@@ -45,13 +47,17 @@ async function main() {
   });
   let loop: RunQueueLoop | undefined;
   let sandboxes: SandboxSupervisor | undefined;
-  const link = new WebLink(config.webUrl, config.workerSecret, (command) => {
+  const onCommand = (command: WorkerCommand) => {
     if (command.type === "wake") {
       sandboxes?.pump();
       loop?.pump();
     } else if (command.type === "cancel") loop?.cancel(command.runId);
     else void sandboxes?.remove(command.sandboxId, "deleted");
-  });
+  };
+  const link = new WebLink(config.webUrl, config.workerSecret, onCommand);
+  // PostgreSQL mode: commands from any web server arrive by LISTEN (the web sends them by NOTIFY).
+  const listener = config.databaseUrl ? new PostgresCommandListener(config.databaseUrl, onCommand) : undefined;
+  listener?.start();
   const publish = link.publish.bind(link);
   const publishSandbox = link.publishSandbox.bind(link);
   // When this worker's database connection last came back (null: failing now). Until it has been healthy for a
@@ -190,6 +196,7 @@ async function main() {
     clearInterval(heartbeatTimer);
     await unregisterWorker(db, config.workerId).catch((error: unknown) => console.error("[worker] could not unregister:", (error as Error).message));
     link.close();
+    listener?.close();
     process.exit(0);
   };
   process.once("SIGTERM", () => void shutdown());

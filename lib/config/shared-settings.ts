@@ -31,6 +31,8 @@ export type SharedSettings = {
   databasePath: string;
   /** PostgreSQL's URL in PostgreSQL mode; undefined: the SQLite file at databasePath. */
   databaseUrl: string | undefined;
+  /** What openDatabase opens: the PostgreSQL URL, or else the SQLite file. */
+  database: string;
   workerSecret: string;
   modelsDir: string;
   runMemoryDefaultMb: number;
@@ -41,10 +43,12 @@ export function resolveSharedSettings(env: z.infer<typeof sharedSettingsSchema>)
   // Private to the web user (and root): the database, its WAL and the worker secret live here.
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
+  const databasePath = path.resolve(/*turbopackIgnore: true*/ env.DATABASE_PATH ?? path.join(dataDir, "sandpit.db"));
   return {
     dataDir,
-    databasePath: path.resolve(/*turbopackIgnore: true*/ env.DATABASE_PATH ?? path.join(dataDir, "sandpit.db")),
+    databasePath,
     databaseUrl: env.DATABASE_URL,
+    database: env.DATABASE_URL ?? databasePath,
     workerSecret: env.WORKER_SECRET ?? readOrCreateSecret(path.join(/*turbopackIgnore: true*/ dataDir, "worker.secret")),
     modelsDir: path.resolve(/*turbopackIgnore: true*/ env.MODELS_DIR ?? path.join(dataDir, "models")),
     runMemoryDefaultMb: env.RUN_MEMORY_DEFAULT_MB,

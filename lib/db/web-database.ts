@@ -8,7 +8,7 @@ import { openDatabase, type SandpitDb } from "./open-database";
  */
 export function webDatabase(): Promise<SandpitDb> {
   return processSingleton("webDb", () =>
-    openDatabase(webConfig().databasePath).catch((error: unknown) => {
+    openDatabase(webConfig().database).catch((error: unknown) => {
       forgetProcessSingleton("webDb");
       throw error;
     }),

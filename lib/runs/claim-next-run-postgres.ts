@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { ADVISORY_LOCKS, type PostgresDb } from "@/lib/db/open-postgres";
 import { runs } from "@/lib/db/postgres-schema";
 import type { RunRow } from "@/lib/db/sqlite-schema";
-import type { RunningShares } from "./claim-next-run";
+import { servableRuns, type RunningShares, type RunRouting } from "./claim-next-run";
 import { ANONYMOUS_OWNER_PREFIX } from "./run-owner";
 
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
@@ -13,7 +13,7 @@ type Attempt = { kind: "claimed"; run: RunRow } | { kind: "empty" } | { kind: "c
 
 /**
  * claimNextRun for PostgreSQL: the same fair order (the owner with the fewest running runs, ties by its oldest
- * queued run; sandbox runs only for the worker holding the sandbox; each owner under its running limit), but
+ * queued run; only runs this worker can serve (servableRuns); each owner under its running limit), but
  * claimers never wait for each other: the candidate row is locked FOR UPDATE SKIP LOCKED, so any number of
  * workers on any number of hosts each take a different run, and a run is never claimed twice (a locked row is
  * skipped; one claimed meanwhile no longer matches `status = 'queued'` when PostgreSQL rechecks it).
@@ -21,16 +21,22 @@ type Attempt = { kind: "claimed"; run: RunRow } | { kind: "empty" } | { kind: "c
  * limit, the claim takes a per-owner advisory lock and recounts (a fresh snapshot) before it updates; a claim that
  * finds the owner full after all tries again, and the owner's runs no longer qualify for it.
  */
-export async function claimNextRunPostgres(db: PostgresDb, workerId: string, containerRuntime: string, shares?: RunningShares): Promise<RunRow | undefined> {
+export async function claimNextRunPostgres(
+  db: PostgresDb,
+  workerId: string,
+  containerRuntime: string,
+  shares?: RunningShares,
+  routing: RunRouting = { runtimes: null, newRuns: true },
+): Promise<RunRow | undefined> {
   for (let attempt = 0; attempt <= CONTENDED_RETRIES; attempt++) {
-    const result = await db.transaction((tx) => attemptClaim(tx as unknown as PostgresDb, workerId, containerRuntime, shares));
+    const result = await db.transaction((tx) => attemptClaim(tx as unknown as PostgresDb, workerId, containerRuntime, routing, shares));
     if (result.kind === "claimed") return result.run;
     if (result.kind === "empty") return undefined;
   }
   return undefined;
 }
 
-async function attemptClaim(tx: PostgresDb, workerId: string, containerRuntime: string, shares?: RunningShares): Promise<Attempt> {
+async function attemptClaim(tx: PostgresDb, workerId: string, containerRuntime: string, routing: RunRouting, shares?: RunningShares): Promise<Attempt> {
   const ownerMax = shares?.ownerMaxRunning ?? NO_LIMIT;
   const anonymousMax = shares?.anonymousMaxRunning ?? NO_LIMIT;
   const limitOf = sql`(CASE WHEN left(r.owner_key, ${ANONYMOUS_OWNER_PREFIX.length}) = ${ANONYMOUS_OWNER_PREFIX} THEN ${anonymousMax}::bigint ELSE ${ownerMax}::bigint END)`;
@@ -40,8 +46,8 @@ async function attemptClaim(tx: PostgresDb, workerId: string, containerRuntime: 
     LEFT JOIN (SELECT owner_key, count(*) AS n FROM runs WHERE status = 'running' GROUP BY owner_key) running
       ON running.owner_key = r.owner_key
     WHERE r.status = 'queued'
-      -- A sandbox's runs execute in its container, so only the worker holding that sandbox may take them.
-      AND (r.sandbox_id IS NULL OR r.sandbox_id IN (SELECT id FROM sandboxes WHERE worker_id = ${workerId}))
+      -- Only runs this worker can serve (servableRuns: its runtimes, its own sandboxes' runs, none new while draining).
+      AND (${servableRuns(workerId, routing)})
       AND coalesce(running.n, 0) < ${limitOf}
     ORDER BY coalesce(running.n, 0), r.seq
     LIMIT 1

@@ -1,7 +1,8 @@
 import { eq, sql, type SQL } from "drizzle-orm";
-import type { SandpitDb } from "@/lib/db/open-database";
+import { postgresOf, type SandpitDb } from "@/lib/db/open-database";
 import { queryRows } from "@/lib/db/query-rows";
 import { runs, type RunRow } from "@/lib/db/schema";
+import { claimNextRunPostgres } from "./claim-next-run-postgres";
 import { ANONYMOUS_OWNER_PREFIX } from "./run-owner";
 
 /** Running-run limits per owner; unset, an owner may fill every slot (but still only in its turn). */
@@ -18,7 +19,7 @@ export type RunRouting = { runtimes: readonly string[] | null; newRuns: boolean 
 const ANY_RUN: RunRouting = { runtimes: null, newRuns: true };
 
 /** Which queued runs this worker may take, as standard SQL (values as placeholders) that any database runs alike. */
-function servableRuns(workerId: string, routing: RunRouting): SQL {
+export function servableRuns(workerId: string, routing: RunRouting): SQL {
   const { runtimes } = routing;
   let newRuns = sql`0 = 1`;
   if (routing.newRuns && runtimes === null) newRuns = sql`sandbox_id IS NULL`;
@@ -37,9 +38,9 @@ function servableRuns(workerId: string, routing: RunRouting): SQL {
  * running runs than their limit, the owner with the fewest running runs (ties: whose oldest queued run is
  * oldest), and that owner's oldest queued run. So owners take turns (round-robin) and one owner's backlog never
  * holds every slot while others wait. One UPDATE … WHERE status = 'queued' AND seq = (…) … RETURNING statement:
- * SQLite runs it under its write lock, so two workers can never claim the same run (on a server database the
- * `status = 'queued'` recheck does the same). The index runs(status, owner_key, seq) serves both the per-owner
- * running counts and each owner's oldest queued run.
+ * SQLite runs it under its write lock, so two workers can never claim the same run. The index
+ * runs(status, owner_key, seq) serves both the per-owner running counts and each owner's oldest queued run.
+ * PostgreSQL claims in the same order with row locks that claimers skip (claim-next-run-postgres.ts).
  */
 export async function claimNextRun(
   db: SandpitDb,
@@ -48,6 +49,8 @@ export async function claimNextRun(
   shares?: RunningShares,
   routing: RunRouting = ANY_RUN,
 ): Promise<RunRow | undefined> {
+  const postgres = postgresOf(db);
+  if (postgres) return claimNextRunPostgres(postgres, workerId, containerRuntime, shares, routing);
   const ownerMax = shares?.ownerMaxRunning ?? NO_LIMIT;
   const anonymousMax = shares?.anonymousMaxRunning ?? NO_LIMIT;
   const [claimed] = await queryRows<{ id: string }>(
