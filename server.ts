@@ -44,7 +44,7 @@ async function main() {
   attachSocketServer(httpServer, db, config.workerSecret, guard);
   // PostgreSQL mode: commands reach every worker through the database, whichever web server it is linked to.
   const postgres = postgresOf(db);
-  if (postgres) installWorkerNotifier((command) => notifyWorkers(postgres.$client, command));
+  if (postgres) installWorkerNotifier((command) => notifyWorkers(postgres, command));
   if (dev) {
     // Next.js dev HMR; a failed upgrade closes that one socket instead of becoming an unhandled rejection.
     const upgrade = app.getUpgradeHandler();

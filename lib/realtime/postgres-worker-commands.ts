@@ -1,4 +1,5 @@
-import type pg from "pg";
+import { sql } from "drizzle-orm";
+import type { PostgresDb } from "@/lib/db/open-postgres";
 import { workerCommandSchema, type WorkerCommand } from "./events";
 
 /**
@@ -10,8 +11,8 @@ export const WORKER_COMMAND_CHANNEL = "sandpit_worker_commands";
 /** NOTIFY payloads are capped at 8000 bytes by PostgreSQL; commands are a few dozen. */
 const MAX_PAYLOAD_BYTES = 8000;
 
-export async function notifyWorkers(pool: pg.Pool, command: WorkerCommand): Promise<void> {
-  await pool.query("SELECT pg_notify($1, $2)", [WORKER_COMMAND_CHANNEL, JSON.stringify(command)]);
+export async function notifyWorkers(db: PostgresDb, command: WorkerCommand): Promise<void> {
+  await db.execute(sql`SELECT pg_notify(${WORKER_COMMAND_CHANNEL}, ${JSON.stringify(command)})`);
 }
 
 /** A notification's payload as a command, or undefined for anything else on the channel. */

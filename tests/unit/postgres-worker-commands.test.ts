@@ -44,7 +44,7 @@ describe("worker commands over LISTEN/NOTIFY", () => {
 
       const cancel = { type: "cancel", runId: "run-1" } as const;
       const both = Promise.all([a.next((c) => c.type === "cancel"), b.next((c) => c.type === "cancel")]);
-      await notifyWorkers(db.$client, cancel);
+      await notifyWorkers(db, cancel);
       expect(await both).toEqual([cancel, cancel]);
 
       // What a server restart does to a session: the listener must come back by itself.
@@ -55,7 +55,7 @@ describe("worker commands over LISTEN/NOTIFY", () => {
       await woke;
       const remove = { type: "delete-sandbox", sandboxId: "sb-9" } as const;
       const again = a.next((c) => c.type === "delete-sandbox");
-      await notifyWorkers(db.$client, remove);
+      await notifyWorkers(db, remove);
       expect(await again).toEqual(remove);
     } finally {
       listeners.forEach((listener) => listener.close());
@@ -82,7 +82,7 @@ describe("the web's command sender in PostgreSQL mode", () => {
       listener.start();
       await connected;
       installWorkerCommander((command) => overSocket.push(command));
-      installWorkerNotifier((command) => notifyWorkers(db.$client, command));
+      installWorkerNotifier((command) => notifyWorkers(db, command));
       const woke = listened.next((c) => c.type === "wake");
       wakeWorkers();
       await woke;
