@@ -81,20 +81,18 @@ describe("claimNextRunPostgres: the fair order of the SQLite claim", () => {
   it("gives a sandbox's runs only to the worker holding the sandbox", async () => {
     await reset();
     const now = Date.now();
-    await db
-      .insert(sandboxes)
-      .values({
-        id: "sb1",
-        name: "sb1",
-        runtime: "python",
-        language: "python",
-        memoryMb: 256,
-        cpus: 1000,
-        lifetimeMs: 60_000,
-        workerId: "holder",
-        createdAt: now,
-        expiresAt: now + 60_000,
-      });
+    await db.insert(sandboxes).values({
+      id: "sb1",
+      name: "sb1",
+      runtime: "python",
+      language: "python",
+      memoryMb: 256,
+      cpus: 1000,
+      lifetimeMs: 60_000,
+      workerId: "holder",
+      createdAt: now,
+      expiresAt: now + 60_000,
+    });
     const [inSandbox] = await queue("token:a", 1, "sb1");
     expect(await claimNextRunPostgres(db, "other", "runc")).toBeUndefined();
     expect((await claimNextRunPostgres(db, "holder", "runc"))!.id).toBe(inSandbox);

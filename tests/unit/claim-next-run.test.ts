@@ -1,23 +1,20 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "@/lib/db/open-database";
 import { claimNextRun } from "@/lib/runs/claim-next-run";
 import { createRun } from "@/lib/runs/create-run";
 import { recoverOrphanedRuns } from "@/lib/runs/recover-orphaned-runs";
+import { freshDatabase, freshDatabaseLocation, openTestDatabase } from "../support/test-database";
 
 const settings = { limits: { timeoutDefaultS: 10, timeoutMaxS: 300, memoryDefaultMb: 256, memoryMaxMb: 4096, vcpusMax: 2 }, modelsDir: "/nonexistent" };
 
 function freshDb() {
-  return openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
+  return freshDatabase();
 }
 
 describe("claimNextRun", () => {
   it("hands out runs oldest first, each once, across two connections", async () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db");
-    const a = await openDatabase(file);
-    const b = await openDatabase(file);
+    const file = await freshDatabaseLocation();
+    const a = await openTestDatabase(file);
+    const b = await openTestDatabase(file);
     const ids: string[] = [];
     for (let index = 0; index < 10; index++) ids.push((await createRun(a, settings, { runtime: "bash", code: `echo ${index}` })).id);
     const claimed: string[] = [];
@@ -29,9 +26,9 @@ describe("claimNextRun", () => {
   });
 
   it("never hands one run to two claims in flight at once", async () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db");
-    const a = await openDatabase(file);
-    const b = await openDatabase(file);
+    const file = await freshDatabaseLocation();
+    const a = await openTestDatabase(file);
+    const b = await openTestDatabase(file);
     for (let index = 0; index < 5; index++) await createRun(a, settings, { runtime: "bash", code: `echo ${index}` });
     const claims = await Promise.all(Array.from({ length: 8 }, (_, turn) => claimNextRun(turn % 2 ? a : b, `w${turn % 2}`, "runc")));
     const claimed = claims.filter((run) => run !== undefined).map((run) => run.id);

@@ -1,14 +1,12 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
+import type { SandpitDb } from "@/lib/db/open-database";
 import { sandboxes } from "@/lib/db/schema";
 import type { GpuInventory } from "@/lib/gpus/gpu-inventory";
 import { claimNextSandbox } from "@/lib/sandboxes/sandbox-lifecycle";
+import { freshDatabase, freshDatabaseLocation, openTestDatabase } from "../support/test-database";
 
 function freshDb() {
-  return openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
+  return freshDatabase();
 }
 
 async function waitingSandbox(db: SandpitDb, id: string, gpu: string | null) {
@@ -70,9 +68,9 @@ describe("claimNextSandbox routes GPU sandboxes to workers that can serve them",
   });
 
   it("never hands one sandbox to two workers on two connections", async () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db");
-    const a = await openDatabase(file);
-    const b = await openDatabase(file);
+    const file = await freshDatabaseLocation();
+    const a = await openTestDatabase(file);
+    const b = await openTestDatabase(file);
     for (let index = 0; index < 6; index++) await waitingSandbox(a, `s${index}`, index % 2 ? "T4" : null);
     const claimed: string[] = [];
     for (let turn = 0; turn < 8; turn++) {

@@ -1,9 +1,6 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApiToken } from "@/lib/auth/api-tokens";
-import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
+import type { SandpitDb } from "@/lib/db/open-database";
 import { runs, sandboxes, type ApiTokenRow } from "@/lib/db/schema";
 import { SandpitError } from "@/lib/errors/sandpit-error";
 import type { WorkerCommand } from "@/lib/realtime/events";
@@ -12,6 +9,7 @@ import { createRun } from "@/lib/runs/create-run";
 import { enqueueRun, type AdmissionSettings, type RunToQueue } from "@/lib/runs/enqueue-run";
 import { addressOwner, tokenOwner } from "@/lib/runs/run-owner";
 import { downloadFromSandbox, runInSandbox, uploadToSandbox } from "@/lib/sandboxes/run-in-sandbox";
+import { freshDatabase } from "../support/test-database";
 
 const limits = { timeoutDefaultS: 10, timeoutMaxS: 300, memoryDefaultMb: 256, memoryMaxMb: 4096, vcpusMax: 4 };
 const shares = {
@@ -24,7 +22,7 @@ let db: SandpitDb;
 let sent: WorkerCommand[];
 
 beforeEach(async () => {
-  db = await openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-enqueue-")), "test.db"));
+  db = await freshDatabase();
   sent = [];
   installWorkerCommander((command) => sent.push(command));
 });

@@ -1,9 +1,6 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
+import type { SandpitDb } from "@/lib/db/open-database";
 import { runChunks, runs, type RunRow } from "@/lib/db/schema";
 import type { RunEvent } from "@/lib/realtime/events";
 import { DEFAULT_HARDENING } from "@/worker/container/hardening-policy";
@@ -12,9 +9,10 @@ import { WarmPool } from "@/worker/pool/warm-pool";
 import { buildContainerSpec } from "@/worker/container/build-container-spec";
 import { singleUseRequest } from "@/worker/execution/launchers";
 import { FakeEngine, fakeAgent, type AgentRun } from "../support/fake-engine";
+import { freshDatabase } from "../support/test-database";
 
 function freshDb(): Promise<SandpitDb> {
-  return openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
+  return freshDatabase();
 }
 
 let nextRun = 0;

@@ -1,15 +1,16 @@
-import { mkdtempSync, statSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
-import { runs } from "@/lib/db/schema";
+import type { SandpitDb } from "@/lib/db/open-database";
+import { queryRows } from "@/lib/db/query-rows";
+import { runChunks, runs } from "@/lib/db/schema";
 import { SandpitError } from "@/lib/errors/sandpit-error";
 import { claimNextRun } from "@/lib/runs/claim-next-run";
 import { createRun, type RunSettings } from "@/lib/runs/create-run";
 import { expireOldRuns, isExpiredRun } from "@/lib/runs/expire-old-runs";
 import { addressOwner, tokenOwner } from "@/lib/runs/run-owner";
-import { eq } from "drizzle-orm";
+import { count, eq, sql } from "drizzle-orm";
+import { testsOnPostgres } from "../support/postgres";
+import { freshDatabaseLocation, openTestDatabase } from "../support/test-database";
 
 const limits = { timeoutDefaultS: 10, timeoutMaxS: 300, memoryDefaultMb: 256, memoryMaxMb: 4096, vcpusMax: 4 };
 const shares = {
@@ -19,8 +20,8 @@ const shares = {
 const settings: RunSettings = { limits, modelsDir: "/nonexistent", shares };
 
 async function freshDb(): Promise<{ db: SandpitDb; file: string }> {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db");
-  return { db: await openDatabase(file), file };
+  const file = await freshDatabaseLocation();
+  return { db: await openTestDatabase(file), file };
 }
 
 async function queue(db: SandpitDb, owner: string, count: number): Promise<string[]> {
@@ -74,11 +75,10 @@ describe("claimNextRun: round-robin across owners", () => {
     for (let run; (run = await claimNextRun(db, "w", "runc", running));) claimed.push(await ownerOf(db, run.id));
     expect(claimed.sort()).toEqual(["addr:10.0.0.9", "token:a", "token:a"]);
     // One of a's runs ends: a may take one more, the anonymous owner (still at its limit) none.
-    db.$client
-      .prepare(
-        "UPDATE runs SET status = 'succeeded', finished_at = ? WHERE seq = (SELECT min(seq) FROM runs WHERE status = 'running' AND owner_key = 'token:a')",
-      )
-      .run(Date.now());
+    await queryRows(
+      db,
+      sql`UPDATE runs SET status = 'succeeded', finished_at = ${Date.now()} WHERE seq = (SELECT min(seq) FROM runs WHERE status = 'running' AND owner_key = 'token:a') RETURNING id`,
+    );
     expect(await ownerOf(db, (await claimNextRun(db, "w", "runc", running))!.id)).toBe("token:a");
     expect(await claimNextRun(db, "w", "runc", running)).toBeUndefined();
     // Without limits the anonymous owner's queued runs are claimable again.
@@ -125,7 +125,7 @@ describe("retention", () => {
     // A recent run and a queued one stay.
     const [recent, waiting] = await queue(db, "token:a", 2);
     await db.update(runs).set({ status: "failed", finishedAt: Date.now() }).where(eq(runs.id, recent));
-    db.$client.prepare("INSERT INTO run_chunks (run_id, seq, stream, data, at) VALUES (?, 0, 'stdout', 'hi', 0)").run(ids[0]);
+    await db.insert(runChunks).values({ runId: ids[0], seq: 0, stream: "stdout", data: "hi", at: 0 });
     const cutoff = Date.now() - 30 * 86_400_000;
     expect(await expireOldRuns(db, cutoff, 2)).toBe(2);
     expect(await expireOldRuns(db, cutoff, 2)).toBe(2);
@@ -133,21 +133,26 @@ describe("retention", () => {
     expect(await expireOldRuns(db, cutoff, 2)).toBe(0);
     const left = (await db.select({ id: runs.id }).from(runs)).map((row) => row.id);
     expect(left.sort()).toEqual([recent, waiting].sort());
-    expect(db.$client.prepare("SELECT count(*) FROM run_chunks").pluck().get()).toBe(0);
+    expect(await db.select({ n: count() }).from(runChunks)).toEqual([{ n: 0 }]);
     for (const id of ids) expect(await isExpiredRun(db, id)).toBe(true);
     expect(await isExpiredRun(db, recent)).toBe(false);
     expect(await isExpiredRun(db, "never-existed-aaaaaaaaa")).toBe(false);
-    expect(db.$client.pragma("auto_vacuum", { simple: true })).toBe(2);
-    expect(statSync(file).mode & 0o777).toBe(0o600);
+    if (!testsOnPostgres) {
+      expect(await queryRows(db, sql`PRAGMA auto_vacuum`)).toEqual([{ auto_vacuum: 2 }]);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    }
   });
 
-  it("uses an index for the owner, token-quota and retention queries", async () => {
+  // SQLite's planner (PostgreSQL's would pick a sequential scan on tables this small anyway).
+  it.skipIf(testsOnPostgres)("uses an index for the owner, token-quota and retention queries", async () => {
     const { db } = await freshDb();
-    const plan = (query: string) => (db.$client.prepare(`EXPLAIN QUERY PLAN ${query}`).all() as { detail: string }[]).map((row) => row.detail).join("; ");
-    expect(plan("SELECT count(*) FROM runs WHERE status = 'queued' AND owner_key = 'x'")).toMatch(/USING (COVERING )?INDEX runs_status_owner_seq/);
-    expect(plan("SELECT count(*), min(queued_at) FROM runs WHERE token_id = 'x' AND queued_at > 5")).toMatch(/USING (COVERING )?INDEX runs_token_queued_at/);
-    expect(plan("SELECT id FROM runs WHERE finished_at < 5 ORDER BY finished_at LIMIT 10")).toMatch(/USING INDEX runs_finished_at/);
-    expect(plan("SELECT count(*) FROM sandboxes WHERE token_id = 'x' AND status IN ('creating','ready')")).toMatch(
+    const plan = async (query: string) => (await queryRows<{ detail: string }>(db, sql.raw(`EXPLAIN QUERY PLAN ${query}`))).map((row) => row.detail).join("; ");
+    expect(await plan("SELECT count(*) FROM runs WHERE status = 'queued' AND owner_key = 'x'")).toMatch(/USING (COVERING )?INDEX runs_status_owner_seq/);
+    expect(await plan("SELECT count(*), min(queued_at) FROM runs WHERE token_id = 'x' AND queued_at > 5")).toMatch(
+      /USING (COVERING )?INDEX runs_token_queued_at/,
+    );
+    expect(await plan("SELECT id FROM runs WHERE finished_at < 5 ORDER BY finished_at LIMIT 10")).toMatch(/USING INDEX runs_finished_at/);
+    expect(await plan("SELECT count(*) FROM sandboxes WHERE token_id = 'x' AND status IN ('creating','ready')")).toMatch(
       /USING (COVERING )?INDEX sandboxes_token_status/,
     );
   });

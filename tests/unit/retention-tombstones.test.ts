@@ -1,17 +1,14 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { count } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "@/lib/db/open-database";
 import { expiredRuns } from "@/lib/db/schema";
 import { isExpiredRun } from "@/lib/runs/expire-old-runs";
 import { RetentionSweeper } from "@/worker/retention/retention-sweeper";
+import { freshDatabase } from "../support/test-database";
 
 const DAY = 86_400_000;
 
 function freshDb() {
-  return openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
+  return freshDatabase();
 }
 
 describe("retention sweep", () => {

@@ -1,14 +1,12 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
+import type { SandpitDb } from "@/lib/db/open-database";
 import { runs, sandboxes, type SandboxRow } from "@/lib/db/schema";
 import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
 import { DEFAULT_HARDENING } from "@/worker/container/hardening-policy";
 import { SandboxSupervisor, type SupervisorDeps } from "@/worker/sandboxes/sandbox-supervisor";
 import { FakeEngine } from "../support/fake-engine";
+import { freshDatabase } from "../support/test-database";
 
 let nextSandbox = 0;
 async function waitingSandbox(db: SandpitDb, fields: Partial<SandboxRow> = {}): Promise<SandboxRow> {
@@ -37,7 +35,7 @@ afterEach(() => {
 });
 
 async function setup() {
-  const db = await openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
+  const db = await freshDatabase();
   const engine = new FakeEngine();
   const sandboxEvents: SandboxEvent[] = [];
   const runEvents: RunEvent[] = [];
