@@ -12,4 +12,7 @@ npx tsc --noEmit & typecheck=$!
 bash scripts/lint.sh
 wait "$typecheck"
 npx vitest run
+# PostgreSQL mode (README "PostgreSQL"): the unit tests again on a server from Debian's packages (each database test
+# on a fresh database), and the API's integration test with the stack's web server and worker on it.
+DATABASE_URL=$(bash scripts/ensure-postgres.sh) npx vitest run tests/unit tests/integration/runs-api.test.ts
 bash scripts/test-sdks.sh
