@@ -66,7 +66,7 @@ describe("warm pool keys under many distinct limits (runc)", () => {
       const run = (await runToEnd(stack.baseUrl, { runtime: "bash", code: `echo ${i}` })) as RunView & { warm: boolean };
       expect(run.status).toBe("succeeded");
       expect(run.warm, `run ${i}: ${JSON.stringify(run)}`).toBe(true);
-      expect(await waitUntil(() => containersForRun(stack.dataDir, run.id).length === 0, 10_000)).toBe(true);
+      expect(await waitUntil(async () => (await containersForRun(stack, run.id)).length === 0, 10_000)).toBe(true);
     }
     const distinct = new Set(poolLimits(stack));
     expect(distinct.size, [...distinct].join(", ")).toBeLessThanOrEqual(RUNTIMES + MAX_KEYS);

@@ -35,7 +35,7 @@ describe.each(CONTAINER_RUNTIMES)("queue and recovery under %s", (containerRunti
     const created = await postRun(stack.baseUrl, { runtime: "bash", code: "echo started; sleep 60", timeout: 120 });
     const id = created.json.id;
     expect(await waitUntil(async () => (await getRun(stack.baseUrl, id)).stdout.includes("started"), 20_000)).toBe(true);
-    expect(containersForRun(stack.dataDir, id).length).toBe(1);
+    expect((await containersForRun(stack, id)).length).toBe(1);
 
     for (const worker of [...stack.workers]) await stack.killWorker(worker, "SIGKILL");
     stack.workers.length = 0;
@@ -46,7 +46,7 @@ describe.each(CONTAINER_RUNTIMES)("queue and recovery under %s", (containerRunti
     expect(run.status).toBe("error");
     expect(run.error).toMatch(/worker .* stopped before it finished/);
     expect(run.stdout).toBe("started\n");
-    expect(await waitUntil(() => containersForRun(stack.dataDir, id).length === 0, 10_000)).toBe(true);
+    expect(await waitUntil(async () => (await containersForRun(stack, id)).length === 0, 10_000)).toBe(true);
 
     const after = await postRun(stack.baseUrl, { runtime: "bash", code: "echo still working" });
     expect((await getRun(stack.baseUrl, after.json.id, true)).stdout).toBe("still working\n");

@@ -111,8 +111,8 @@ describe.each(CONTAINER_RUNTIMES)("runs under %s", (containerRuntime) => {
     expect(run.status).toBe("timed_out");
     expect(run.stdout).toBe("going to sleep\n");
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(recordedContainerId(stack.dataDir, run.id)).toMatch(/^[0-9a-f]{64}$/);
-    expect(await waitUntil(() => containersForRun(stack.dataDir, run.id).length === 0, 5000)).toBe(true);
+    expect(await recordedContainerId(stack, run.id)).toMatch(/^[0-9a-f]{64}$/);
+    expect(await waitUntil(async () => (await containersForRun(stack, run.id)).length === 0, 5000)).toBe(true);
   });
 
   it("truncates endless output at the cap and stops the program", async () => {
@@ -122,8 +122,8 @@ describe.each(CONTAINER_RUNTIMES)("runs under %s", (containerRuntime) => {
     expect(Buffer.byteLength(run.stdout)).toBeLessThanOrEqual(1024 * 1024);
     expect(Buffer.byteLength(run.stdout)).toBeGreaterThan(1000 * 1000);
     expect(run.stderr).toMatch(/output truncated/);
-    expect(recordedContainerId(stack.dataDir, run.id)).toMatch(/^[0-9a-f]{64}$/);
-    expect(await waitUntil(() => containersForRun(stack.dataDir, run.id).length === 0, 5000)).toBe(true);
+    expect(await recordedContainerId(stack, run.id)).toMatch(/^[0-9a-f]{64}$/);
+    expect(await waitUntil(async () => (await containersForRun(stack, run.id)).length === 0, 5000)).toBe(true);
   });
 
   // Under runsc the pids cgroup also counts gVisor's own threads: at a cap of 128 this killed the whole sandbox.
@@ -150,7 +150,7 @@ describe.each(CONTAINER_RUNTIMES)("runs under %s", (containerRuntime) => {
     expect(cancel.status).toBe(200);
     const run = await getRun(stack.baseUrl, id, true);
     expect(run.status).toBe("cancelled");
-    expect(recordedContainerId(stack.dataDir, id)).toMatch(/^[0-9a-f]{64}$/);
-    expect(await waitUntil(() => containersForRun(stack.dataDir, id).length === 0, 5000)).toBe(true);
+    expect(await recordedContainerId(stack, id)).toMatch(/^[0-9a-f]{64}$/);
+    expect(await waitUntil(async () => (await containersForRun(stack, id)).length === 0, 5000)).toBe(true);
   });
 });

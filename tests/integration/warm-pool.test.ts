@@ -42,13 +42,13 @@ describe.each(CONTAINER_RUNTIMES)("warm pool under %s", (containerRuntime) => {
     const first = await warmRun(stack, { runtime: "bash", code: "echo secret > /tmp/left-behind; echo $HOSTNAME" });
     const second = await warmRun(stack, { runtime: "bash", code: "cat /tmp/left-behind 2>&1 || true; echo $HOSTNAME" });
     expect(first.warm && second.warm).toBe(true);
-    const [firstId, secondId] = [recordedContainerId(stack.dataDir, first.id), recordedContainerId(stack.dataDir, second.id)];
+    const [firstId, secondId] = [await recordedContainerId(stack, first.id), await recordedContainerId(stack, second.id)];
     expect(firstId).toMatch(/^[0-9a-f]{64}$/);
     expect(secondId).toMatch(/^[0-9a-f]{64}$/);
     expect(firstId).not.toBe(secondId);
     expect(second.stdout).toMatch(/No such file or directory/);
     expect(second.stdout).not.toContain("secret");
-    for (const run of [first, second]) expect(await waitUntil(() => containersForRun(stack.dataDir, run.id).length === 0, 10_000)).toBe(true);
+    for (const run of [first, second]) expect(await waitUntil(async () => (await containersForRun(stack, run.id)).length === 0, 10_000)).toBe(true);
   });
 
   it("confines an idle pool container exactly like a container made for a run", async () => {
@@ -85,7 +85,7 @@ describe.each(CONTAINER_RUNTIMES)("warm pool under %s", (containerRuntime) => {
     });
     expect(run).toMatchObject({ warm: true, status: "succeeded", exitCode: 0, stdout: "a\u001eb\u001e0123456789abcdef0123456789abcdef:0\u001e\ndone\n" });
     expect(run.durationMs!).toBeLessThan(20_000);
-    expect(await waitUntil(() => containersForRun(stack.dataDir, run.id).length === 0, 10_000)).toBe(true);
+    expect(await waitUntil(async () => (await containersForRun(stack, run.id)).length === 0, 10_000)).toBe(true);
   });
 
   it("learns demand for other limits: after a run with 300 MB, later ones get a warm 300 MB container", async () => {

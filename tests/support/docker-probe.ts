@@ -1,26 +1,22 @@
-import Database from "better-sqlite3";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import path from "node:path";
+import { readStackDatabase, type StackDatabase } from "./stack-database";
 
 /**
  * Containers (any state) that belong to a run, as Docker sees them: one created for the run carries its
  * label; a warm one from the pool does not, and is found by the id the worker recorded when it took it.
  */
-export function containersForRun(dataDir: string, runId: string): string[] {
-  const containerId = recordedContainerId(dataDir, runId);
+export async function containersForRun(stack: StackDatabase, runId: string): Promise<string[]> {
+  const containerId = await recordedContainerId(stack, runId);
   const list = (filter: string) => execFileSync("docker", ["ps", "-aq", "--no-trunc", "--filter", filter], { encoding: "utf8" }).split("\n").filter(Boolean);
   return [...new Set([...list(`label=sandpit.run=${runId}`), ...(containerId ? list(`id=${containerId}`) : [])])];
 }
 
 /** The container id the worker recorded for a run when it started it (null before that). */
-export function recordedContainerId(dataDir: string, runId: string): string | null {
-  const db = new Database(path.join(dataDir, "sandpit.db"), { readonly: true, fileMustExist: true });
-  try {
-    return (db.prepare("select container_id from runs where id = ?").get(runId) as { container_id: string | null } | undefined)?.container_id ?? null;
-  } finally {
-    db.close();
-  }
+export async function recordedContainerId(stack: StackDatabase, runId: string): Promise<string | null> {
+  const [row] = await readStackDatabase<{ container_id: string | null }>(stack, "select container_id from runs where id = $1", [runId]);
+  return row?.container_id ?? null;
 }
 
 /** The installation label a stack's workers put on their containers (worker/config.ts: hash of the database path). */

@@ -31,6 +31,8 @@ export type Stack = {
   /** Every web server's URL, baseUrl first. */
   webUrls: string[];
   dataDir: string;
+  /** The stack's PostgreSQL database in PostgreSQL mode; undefined: the SQLite file in dataDir. */
+  databaseUrl: string | undefined;
   workers: ChildProcess[];
   /** The web server's process id (the web user's, when the tests run as root). */
   webPid(): number;
@@ -194,6 +196,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     baseUrl,
     webUrls,
     dataDir,
+    databaseUrl: postgres?.url,
     workers,
     webPid: () => web.pid!,
     startWorker,
