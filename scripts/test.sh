@@ -14,5 +14,6 @@ wait "$typecheck"
 npx vitest run
 # PostgreSQL mode (README "PostgreSQL"): the unit tests again on a server from Debian's packages (each database test
 # on a fresh database), and the API's integration test with the stack's web server and worker on it.
-DATABASE_URL=$(bash scripts/ensure-postgres.sh) npx vitest run tests/unit tests/integration/runs-api.test.ts
+postgres_url=$(bash scripts/ensure-postgres.sh)
+DATABASE_URL=$postgres_url npx vitest run tests/unit tests/integration/runs-api.test.ts
 bash scripts/test-sdks.sh
