@@ -82,7 +82,8 @@ if [[ -z $BIN ]]; then
     # Debian's package would make and start its own cluster on port 5432: ours is separate, so skip that one.
     mkdir -p /etc/postgresql-common
     [[ -e /etc/postgresql-common/createcluster.conf ]] || printf 'create_main_cluster = false\n' >/etc/postgresql-common/createcluster.conf
-    apt-get install -y -q --no-install-recommends postgresql >/dev/null
+    # --force-confold: keep that file when the package brings its own.
+    apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold postgresql >/dev/null
     BIN=$(find_bin_dir) || die "installed postgresql but found no initdb/pg_ctl under /usr/lib/postgresql/*/bin"
 fi
 
