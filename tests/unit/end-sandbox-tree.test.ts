@@ -1,15 +1,13 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { authenticate, createSandboxToken } from "@/lib/auth/api-tokens";
-import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
+import type { SandpitDb } from "@/lib/db/open-database";
 import { sandboxes, type SandboxRow } from "@/lib/db/schema";
 import { endSandboxTree, orphanedChildren } from "@/lib/sandboxes/sandbox-lifecycle";
+import { freshDatabase } from "../support/test-database";
 
 async function freshDb() {
-  return openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
+  return freshDatabase();
 }
 
 async function readySandbox(db: SandpitDb, id: string, parent: string | null, depth: number): Promise<SandboxRow> {
