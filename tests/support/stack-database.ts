@@ -7,7 +7,7 @@ export type StackDatabase = { dataDir: string; databaseUrl: string | undefined }
 
 /**
  * Reads a stack's database behind its back, as a test's witness (read-only on SQLite). The query is written with
- * PostgreSQL's `$1` placeholders; on SQLite they become `?1`.
+ * PostgreSQL's `$1` placeholders, each once and in order: on SQLite they become plain `?`.
  */
 export async function readStackDatabase<T>(stack: StackDatabase, query: string, params: unknown[] = []): Promise<T[]> {
   if (stack.databaseUrl) {
@@ -21,7 +21,7 @@ export async function readStackDatabase<T>(stack: StackDatabase, query: string, 
   }
   const db = new Database(path.join(stack.dataDir, "sandpit.db"), { readonly: true, fileMustExist: true });
   try {
-    return db.prepare(query.replace(/\$(\d+)/g, "?$1")).all(...params) as T[];
+    return db.prepare(query.replace(/\$\d+/g, "?")).all(...params) as T[];
   } finally {
     db.close();
   }
