@@ -9,7 +9,12 @@ export type PostgresDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 const migrationsFolder = path.resolve(/*turbopackIgnore: true*/ process.cwd(), "drizzle-postgres");
 
 /** pg_advisory_lock(namespace, key) namespaces: this installation's own, apart from any other user of the server. */
-export const ADVISORY_LOCKS = { migrate: [0x5a4d, 1], claimOwner: 0x5a4e } as const;
+export const ADVISORY_LOCKS = {
+  migrate: [0x5a4d, 1],
+  claimOwner: 0x5a4e,
+  /** Critical sections across every process on the database (database-lock.ts). */
+  sections: { admission: [0x5a4d, 2] },
+} as const;
 
 export type PostgresPoolSettings = { max?: number; connectionTimeoutMs?: number };
 

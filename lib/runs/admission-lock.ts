@@ -1,14 +1,13 @@
-import { processSingleton } from "@/lib/os/process-singleton";
-import { takeTurns, type Turns } from "@/lib/os/take-turns";
+import type { SandpitDb } from "@/lib/db/open-database";
+import { withDatabaseLock } from "@/lib/db/database-lock";
 
 /**
  * Admission is check-then-insert: count (queued runs, the token's rate, live sandboxes, a parent's budget), then
  * insert. With synchronous SQLite that pair could not interleave; with awaited queries another request could
- * count between them and both slip past a limit. So admissions take turns, one at a time per process (a process
- * singleton: the Next.js bundle and the custom server share it). One web process (SQLite) keeps the old
- * guarantee; several web processes on one server database can each admit one at the same moment, so a limit
- * may be overshot by at most one per process (docs/scaling-design.md).
+ * count between them and both slip past a limit. So admissions take turns: one at a time in the web process (the
+ * Next.js bundle and the custom server share its connection), and in PostgreSQL mode one at a time across every
+ * web server on the database (database-lock.ts). No limit is overshot.
  */
-export function withAdmissionLock<T>(admit: () => Promise<T>): Promise<T> {
-  return processSingleton<Turns>("admissionTurns", takeTurns)(admit);
+export function withAdmissionLock<T>(db: SandpitDb, admit: () => Promise<T>): Promise<T> {
+  return withDatabaseLock(db, "admission", admit);
 }

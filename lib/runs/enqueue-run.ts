@@ -40,7 +40,7 @@ async function admitRun(db: SandpitDb, settings: AdmissionSettings, requester: R
  * concurrent requests in this process cannot slip past a limit between the count and the insert.
  */
 export async function enqueueRun(db: SandpitDb, settings: AdmissionSettings, requester: RunRequester, run: RunToQueue): Promise<RunRow> {
-  const queued = await withAdmissionLock(() => admitAndInsertRun(db, settings, requester, run));
+  const queued = await withAdmissionLock(db, () => admitAndInsertRun(db, settings, requester, run));
   wakeWorkers();
   return queued;
 }

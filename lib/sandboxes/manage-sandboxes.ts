@@ -47,7 +47,7 @@ export async function requestSandbox(db: SandpitDb, settings: SandboxSettings, t
   if (!request.code && !request.command && request.files.length === 0) {
     throw new SandpitError("validation", "code: give the sandbox code to run (inline source or a command)", { field: "code" });
   }
-  const created = await withAdmissionLock(() => admitAndInsertSandbox(db, settings, token, input, request));
+  const created = await withAdmissionLock(db, () => admitAndInsertSandbox(db, settings, token, input, request));
   wakeWorkers();
   return created;
 }
