@@ -47,7 +47,7 @@ describe("draining a worker", () => {
     // Health shows the drain once the worker has read it (its next heartbeat).
     expect(await waitUntil(async () => (await health()).workers[0]?.draining === true, 10_000)).toBe(true);
     // Its warm pool is emptied at once, while the run goes on: only the container the run took from it is left.
-    const runContainer = recordedContainerId(stack.dataDir, slow.json.id);
+    const runContainer = await recordedContainerId(stack, slow.json.id);
     expect(await waitUntil(() => poolContainers(stack.dataDir).every((id) => id === runContainer), 10_000)).toBe(true);
     const later = await postRun(stack.baseUrl, { runtime: "bash", code: "echo later" });
     expect(later.status).toBe(201);
