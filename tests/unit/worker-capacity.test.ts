@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
+import type { SandpitDb } from "@/lib/db/open-database";
 import { runs, sandboxes, workers } from "@/lib/db/schema";
 import { failOrphanedSandboxes, LOST_WORKER_ERROR } from "@/lib/sandboxes/sandbox-lifecycle";
 import { recoverOrphanedRuns } from "@/lib/runs/recover-orphaned-runs";
@@ -16,20 +16,21 @@ import { reapOrphans } from "@/worker/recovery/reap-orphans";
 import { REQUIREMENTS_CACHE_LABEL } from "@/worker/sandboxes/requirements-cache";
 import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
 import { FakeEngine } from "../support/fake-engine";
+import { freshDatabase } from "../support/test-database";
 
 function freshDb(): Promise<SandpitDb> {
-  return openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
+  return freshDatabase();
 }
 
 const idleLoad = { concurrency: 4, activeRuns: 0, liveSandboxes: 0, pool: [] };
 
 /** A worker row as another host's worker would have written it: its pid means nothing here. */
-function otherHostWorker(db: SandpitDb, id: string, heartbeatAgoMs: number, staleAfterMs = 15_000) {
+async function otherHostWorker(db: SandpitDb, id: string, heartbeatAgoMs: number, staleAfterMs = 15_000) {
   const now = Date.now();
-  db.insert(workers)
+  await db
+    .insert(workers)
     // pid 1 exists on this host: were it consulted for another host's worker, that worker would never die.
-    .values({ id, hostname: `${os.hostname()}-elsewhere`, pid: 1, startedAt: now - 60_000, heartbeatAt: now - heartbeatAgoMs, staleAfterMs })
-    .run();
+    .values({ id, hostname: `${os.hostname()}-elsewhere`, pid: 1, startedAt: now - 60_000, heartbeatAt: now - heartbeatAgoMs, staleAfterMs });
 }
 
 describe("worker capacity", () => {
@@ -93,7 +94,7 @@ describe("worker capacity", () => {
     // Registering again (a restart under the same WORKER_ID) serves again.
     await registerWorker(db, "w1", { gpus: 0, staleAfterMs: 15_000 });
     expect(await heartbeat(db, "w1")).toEqual({ draining: false });
-    db.delete(workers).where(eq(workers.id, "w1")).run();
+    await db.delete(workers).where(eq(workers.id, "w1"));
     expect(await heartbeat(db, "w1")).toBeNull();
   });
 
@@ -127,12 +128,12 @@ describe("worker liveness", () => {
 
   it("a worker whose own connection just came back judges no one dead by silence, and never itself", async () => {
     const db = await freshDb();
-    otherHostWorker(db, "silent", 60_000);
+    await otherHostWorker(db, "silent", 60_000);
     await registerWorker(db, "self", { gpus: 0, staleAfterMs: 15_000 });
-    db.update(workers)
+    await db
+      .update(workers)
       .set({ heartbeatAt: Date.now() - 60_000 })
-      .where(eq(workers.id, "self"))
-      .run();
+      .where(eq(workers.id, "self"));
 
     const cautious = await judgeWorkers(db, "self", false);
     expect([...cautious.live].sort()).toEqual(["self", "silent"]);
@@ -157,42 +158,36 @@ describe("worker liveness", () => {
 });
 
 describe("reapOrphans and a dead worker on another host", () => {
-  function seed(db: SandpitDb, workerId: string) {
+  async function seed(db: SandpitDb, workerId: string) {
     const now = Date.now();
     const base = { runtime: "bash", code: "true", timeoutMs: 10_000, memoryMb: 256, queuedAt: now, workerId, status: "running" as const };
-    db.insert(runs)
-      .values([
-        { ...base, id: `${workerId}-started`, startedAt: now, attempts: 1 },
-        { ...base, id: `${workerId}-unstarted`, attempts: 1 },
-      ])
-      .run();
-    db.insert(sandboxes)
-      .values({
-        id: `${workerId}-sandbox`,
-        name: "s",
-        runtime: "python",
-        language: "python",
-        memoryMb: 256,
-        cpus: 1000,
-        lifetimeMs: 60_000,
-        status: "ready",
-        workerId,
-        createdAt: now,
-        expiresAt: now + 60_000,
-      })
-      .run();
-    db.insert(runs)
-      .values({ ...base, id: `${workerId}-sandbox-queued`, status: "queued", workerId: null, sandboxId: `${workerId}-sandbox` })
-      .run();
+    await db.insert(runs).values([
+      { ...base, id: `${workerId}-started`, startedAt: now, attempts: 1 },
+      { ...base, id: `${workerId}-unstarted`, attempts: 1 },
+    ]);
+    await db.insert(sandboxes).values({
+      id: `${workerId}-sandbox`,
+      name: "s",
+      runtime: "python",
+      language: "python",
+      memoryMb: 256,
+      cpus: 1000,
+      lifetimeMs: 60_000,
+      status: "ready",
+      workerId,
+      createdAt: now,
+      expiresAt: now + 60_000,
+    });
+    await db.insert(runs).values({ ...base, id: `${workerId}-sandbox-queued`, status: "queued", workerId: null, sandboxId: `${workerId}-sandbox` });
   }
 
   it("ends its started runs, re-queues the unstarted, fails its sandboxes as lost with their queued runs, and forgets it", async () => {
     const db = await freshDb();
-    otherHostWorker(db, "dead", 20_000);
-    otherHostWorker(db, "alive", 1_000);
+    await otherHostWorker(db, "dead", 20_000);
+    await otherHostWorker(db, "alive", 1_000);
     await registerWorker(db, "self", { gpus: 0, staleAfterMs: 15_000 });
-    seed(db, "dead");
-    seed(db, "alive");
+    await seed(db, "dead");
+    await seed(db, "alive");
     const runEvents: RunEvent[] = [];
     const sandboxEvents: SandboxEvent[] = [];
 
@@ -202,36 +197,29 @@ describe("reapOrphans and a dead worker on another host", () => {
       publishSandbox: (event) => sandboxEvents.push(event),
     });
 
-    const run = (id: string) => db.select().from(runs).where(eq(runs.id, id)).get()!;
-    const sandbox = (id: string) => db.select().from(sandboxes).where(eq(sandboxes.id, id)).get()!;
-    expect(run("dead-started")).toMatchObject({ status: "error", error: expect.stringMatching(/worker running this run \(dead\) stopped/) });
-    expect(run("dead-unstarted")).toMatchObject({ status: "queued", workerId: null });
-    expect(sandbox("dead-sandbox")).toMatchObject({ status: "error", error: LOST_WORKER_ERROR, errorKind: "platform" });
+    const run = async (id: string) => (await db.select().from(runs).where(eq(runs.id, id)))[0];
+    const sandbox = async (id: string) => (await db.select().from(sandboxes).where(eq(sandboxes.id, id)))[0];
+    expect(await run("dead-started")).toMatchObject({ status: "error", error: expect.stringMatching(/worker running this run \(dead\) stopped/) });
+    expect(await run("dead-unstarted")).toMatchObject({ status: "queued", workerId: null });
+    expect(await sandbox("dead-sandbox")).toMatchObject({ status: "error", error: LOST_WORKER_ERROR, errorKind: "platform" });
     expect(LOST_WORKER_ERROR).toMatch(/lost its worker/);
-    expect(run("dead-sandbox-queued")).toMatchObject({ status: "error", error: "sandbox error: it lost its worker" });
+    expect(await run("dead-sandbox-queued")).toMatchObject({ status: "error", error: "sandbox error: it lost its worker" });
     expect(sandboxEvents).toEqual([{ type: "sandbox", sandboxId: "dead-sandbox", status: "error", error: LOST_WORKER_ERROR }]);
     expect(runEvents.map((event) => (event.type === "end" ? event.runId : event.type)).sort()).toEqual(["dead-sandbox-queued", "dead-started"]);
-    expect(
-      db
-        .select({ id: workers.id })
-        .from(workers)
-        .all()
-        .map((row) => row.id)
-        .sort(),
-    ).toEqual(["alive", "self"]);
+    expect((await db.select({ id: workers.id }).from(workers)).map((row) => row.id).sort()).toEqual(["alive", "self"]);
 
     // The live worker on the other host keeps everything.
-    expect(run("alive-started").status).toBe("running");
-    expect(sandbox("alive-sandbox").status).toBe("ready");
+    expect((await run("alive-started")).status).toBe("running");
+    expect((await sandbox("alive-sandbox")).status).toBe("ready");
   });
 
   it("leaves a silent worker alone while the reaper's own connection is new", async () => {
     const db = await freshDb();
-    otherHostWorker(db, "silent", 20_000);
-    seed(db, "silent");
+    await otherHostWorker(db, "silent", 20_000);
+    await seed(db, "silent");
     await reapOrphans(db, new FakeEngine(), () => {}, { workerId: "self", trustStaleness: false });
-    expect(db.select().from(runs).where(eq(runs.id, "silent-started")).get()!.status).toBe("running");
-    expect(db.select().from(sandboxes).where(eq(sandboxes.id, "silent-sandbox")).get()!.status).toBe("ready");
+    expect((await db.select().from(runs).where(eq(runs.id, "silent-started")))[0].status).toBe("running");
+    expect((await db.select().from(sandboxes).where(eq(sandboxes.id, "silent-sandbox")))[0].status).toBe("ready");
   });
 
   it("never takes the fresh claims of a worker that registered after the judgment for orphans", async () => {
@@ -240,8 +228,8 @@ describe("reapOrphans and a dead worker on another host", () => {
     const { live, judgedAt } = await judgeWorkers(db, "self");
     // Meanwhile a worker starts, and claims a run and a sandbox.
     await new Promise((resolve) => setTimeout(resolve, 2));
-    otherHostWorker(db, "newcomer", 0);
-    seed(db, "newcomer");
+    await otherHostWorker(db, "newcomer", 0);
+    await seed(db, "newcomer");
     expect(await recoverOrphanedRuns(db, live, judgedAt)).toEqual({ requeued: [], failed: [] });
     expect(await failOrphanedSandboxes(db, live, judgedAt)).toEqual([]);
     // Without the judgment's time (as before) both would have been taken.

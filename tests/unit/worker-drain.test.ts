@@ -1,9 +1,6 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
+import type { SandpitDb } from "@/lib/db/open-database";
 import { runs, sandboxes } from "@/lib/db/schema";
 import { describeLiveWorkers, registerWorker } from "@/lib/workers/worker-registry";
 import { buildContainerSpec } from "@/worker/container/build-container-spec";
@@ -14,6 +11,7 @@ import { WarmPool } from "@/worker/pool/warm-pool";
 import { RunQueueLoop } from "@/worker/queue/run-queue-loop";
 import { SandboxSupervisor } from "@/worker/sandboxes/sandbox-supervisor";
 import { FakeEngine, fakeAgent } from "../support/fake-engine";
+import { freshDatabase } from "../support/test-database";
 
 const stops: (() => unknown)[] = [];
 afterEach(async () => {
@@ -27,15 +25,15 @@ const until = async (condition: () => boolean | Promise<boolean>, ms = 3000) => 
 };
 
 let nextRun = 0;
-function queuedRun(db: SandpitDb, code: string): string {
+async function queuedRun(db: SandpitDb, code: string): Promise<string> {
   const id = `run${nextRun++}`;
-  db.insert(runs).values({ id, runtime: "bash", code, timeoutMs: 10_000, memoryMb: 256, cpus: 1000, queuedAt: Date.now() }).run();
+  await db.insert(runs).values({ id, runtime: "bash", code, timeoutMs: 10_000, memoryMb: 256, cpus: 1000, queuedAt: Date.now() });
   return id;
 }
 
 /** One worker's real queue loop, sandbox supervisor and warm pool on the fake engine; "slow" runs wait for `release`. */
 async function worker() {
-  const db = await openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
+  const db = await freshDatabase();
   await registerWorker(db, "w1", { gpus: 0, staleAfterMs: 15_000 });
   const engine = new FakeEngine();
   const waiting: (() => void)[] = [];
@@ -88,7 +86,7 @@ async function worker() {
   pool.start();
   loop.start();
   supervisor.start();
-  const status = (id: string) => db.select().from(runs).where(eq(runs.id, id)).get()!.status;
+  const status = async (id: string) => (await db.select().from(runs).where(eq(runs.id, id)))[0]!.status;
   return { db, engine, pool, loop, supervisor, status, release: () => waiting.splice(0).forEach((exit) => exit()), waiting };
 }
 
@@ -96,42 +94,38 @@ describe("draining a worker", () => {
   it("claims nothing new, empties the warm pool, and resolves only once its run has finished and its sandbox has expired", async () => {
     const { db, engine, pool, loop, supervisor, status, release, waiting } = await worker();
     expect(await until(() => pool.state()[0]?.idle === 1)).toBe(true);
-    const slow = queuedRun(db, "slow");
+    const slow = await queuedRun(db, "slow");
     loop.pump();
     expect(await until(() => waiting.length === 1)).toBe(true);
     const now = Date.now();
-    db.insert(sandboxes)
-      .values({
-        id: "held",
-        name: "held",
-        runtime: "python",
-        language: "python",
-        memoryMb: 256,
-        cpus: 1000,
-        lifetimeMs: 800,
-        status: "ready",
-        workerId: "w1",
-        createdAt: now,
-        expiresAt: now + 800,
-      })
-      .run();
+    await db.insert(sandboxes).values({
+      id: "held",
+      name: "held",
+      runtime: "python",
+      language: "python",
+      memoryMb: 256,
+      cpus: 1000,
+      lifetimeMs: 800,
+      status: "ready",
+      workerId: "w1",
+      createdAt: now,
+      expiresAt: now + 800,
+    });
 
     let drained: boolean | undefined;
     void drainWorker({ db, workerId: "w1", loop, sandboxes: supervisor, pool }, 20).then((done) => (drained = done));
-    const late = queuedRun(db, "echo late");
-    db.insert(sandboxes)
-      .values({
-        id: "new",
-        name: "new",
-        runtime: "python",
-        language: "python",
-        memoryMb: 256,
-        cpus: 1000,
-        lifetimeMs: 60_000,
-        createdAt: now,
-        expiresAt: now + 60_000,
-      })
-      .run();
+    const late = await queuedRun(db, "echo late");
+    await db.insert(sandboxes).values({
+      id: "new",
+      name: "new",
+      runtime: "python",
+      language: "python",
+      memoryMb: 256,
+      cpus: 1000,
+      lifetimeMs: 60_000,
+      createdAt: now,
+      expiresAt: now + 60_000,
+    });
     loop.pump();
     supervisor.pump();
 
@@ -141,21 +135,21 @@ describe("draining a worker", () => {
     expect(pool.state()).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(drained).toBeUndefined();
-    expect(status(late)).toBe("queued");
-    expect(db.select().from(sandboxes).where(eq(sandboxes.id, "new")).get()!.workerId).toBeNull();
+    expect(await status(late)).toBe("queued");
+    expect((await db.select().from(sandboxes).where(eq(sandboxes.id, "new")))[0]!.workerId).toBeNull();
 
     release();
-    expect(await until(() => status(slow) === "succeeded")).toBe(true);
+    expect(await until(async () => (await status(slow)) === "succeeded")).toBe(true);
     // The run is done but the held sandbox lives until its own expiry.
-    expect(db.select().from(sandboxes).where(eq(sandboxes.id, "held")).get()!.status).toBe("ready");
+    expect((await db.select().from(sandboxes).where(eq(sandboxes.id, "held")))[0]!.status).toBe("ready");
     expect(await until(() => drained === true)).toBe(true);
-    expect(db.select().from(sandboxes).where(eq(sandboxes.id, "held")).get()!.status).toBe("expired");
-    expect(status(late)).toBe("queued");
+    expect((await db.select().from(sandboxes).where(eq(sandboxes.id, "held")))[0]!.status).toBe("expired");
+    expect(await status(late)).toBe("queued");
   });
 
   it("stops waiting when a shutdown takes over", async () => {
     const { db, loop, supervisor, pool, waiting } = await worker();
-    queuedRun(db, "slow");
+    await queuedRun(db, "slow");
     loop.pump();
     expect(await until(() => waiting.length === 1)).toBe(true);
     let abandoned = false;

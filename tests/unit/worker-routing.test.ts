@@ -1,9 +1,6 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { openDatabase, type SandpitDb } from "@/lib/db/open-database";
+import type { SandpitDb } from "@/lib/db/open-database";
 import { runs, sandboxes, type SandboxRow } from "@/lib/db/schema";
 import { claimNextRun } from "@/lib/runs/claim-next-run";
 import { createRun } from "@/lib/runs/create-run";
@@ -19,9 +16,10 @@ import { REQUIREMENTS_CACHE_LABEL } from "@/worker/sandboxes/requirements-cache"
 import { requirementsImageTag } from "@/worker/sandboxes/requirements-image";
 import { SandboxSupervisor } from "@/worker/sandboxes/sandbox-supervisor";
 import { FakeEngine } from "../support/fake-engine";
+import { freshDatabase } from "../support/test-database";
 
 function freshDb(): Promise<SandpitDb> {
-  return openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), "sandpit-unit-")), "test.db"));
+  return freshDatabase();
 }
 
 const idleLoad = { concurrency: 4, activeRuns: 0, liveSandboxes: 0, pool: [] };
@@ -39,15 +37,15 @@ async function workerWith(db: SandpitDb, id: string, runtimes: string[], require
 }
 
 let nextId = 0;
-function queuedRun(db: SandpitDb, runtime: string, sandboxId: string | null = null): string {
+async function queuedRun(db: SandpitDb, runtime: string, sandboxId: string | null = null): Promise<string> {
   const id = `${runtime}-${nextId++}`;
-  db.insert(runs).values({ id, runtime, code: "", timeoutMs: 1000, memoryMb: 256, sandboxId, queuedAt: Date.now() }).run();
+  await db.insert(runs).values({ id, runtime, code: "", timeoutMs: 1000, memoryMb: 256, sandboxId, queuedAt: Date.now() });
   return id;
 }
 
-function waitingSandbox(db: SandpitDb, fields: Partial<SandboxRow> = {}): SandboxRow {
+async function waitingSandbox(db: SandpitDb, fields: Partial<SandboxRow> = {}): Promise<SandboxRow> {
   const now = Date.now();
-  return db
+  const [sandbox] = await db
     .insert(sandboxes)
     .values({
       id: `sb${nextId++}`,
@@ -61,8 +59,8 @@ function waitingSandbox(db: SandpitDb, fields: Partial<SandboxRow> = {}): Sandbo
       expiresAt: now + 60_000,
       ...fields,
     })
-    .returning()
-    .all()[0];
+    .returning();
+  return sandbox;
 }
 
 const claimAllRuns = async (db: SandpitDb, workerId: string, runtimes: readonly string[], newRuns = true) => {
@@ -79,26 +77,26 @@ describe("routing runs and sandboxes by what each worker can serve", () => {
     const db = await freshDb();
     const a = await workerWith(db, "a", ["python", "bash"]);
     const b = await workerWith(db, "b", ["go", "bash"]);
-    const python = queuedRun(db, "python");
-    const go = queuedRun(db, "go");
-    const bash1 = queuedRun(db, "bash");
-    const bash2 = queuedRun(db, "bash");
-    const deno = queuedRun(db, "deno");
+    const python = await queuedRun(db, "python");
+    const go = await queuedRun(db, "go");
+    const bash1 = await queuedRun(db, "bash");
+    const bash2 = await queuedRun(db, "bash");
+    const deno = await queuedRun(db, "deno");
 
     expect((await claimNextRun(db, "b", "runc", undefined, { runtimes: b.tracker.runtimes(), newRuns: true }))?.id).toBe(go);
     expect(await claimAllRuns(db, "a", a.tracker.runtimes())).toEqual([python, bash1, bash2]);
     expect(await claimAllRuns(db, "b", b.tracker.runtimes())).toEqual([]);
     // Nobody has deno: it waits (admission refuses such runs while workers are live, lib/workers/check-runtime-served.ts).
-    expect(db.select().from(runs).where(eq(runs.id, deno)).get()!.status).toBe("queued");
+    expect((await db.select().from(runs).where(eq(runs.id, deno)))[0].status).toBe("queued");
   });
 
   it("a draining worker takes only its own sandboxes' runs; no other worker takes those", async () => {
     const db = await freshDb();
     const a = await workerWith(db, "a", ["python", "bash"]);
     const b = await workerWith(db, "b", ["python", "bash"]);
-    const held = waitingSandbox(db, { status: "ready", workerId: "a" });
-    const fresh = queuedRun(db, "bash");
-    const inSandbox = queuedRun(db, "python", held.id);
+    const held = await waitingSandbox(db, { status: "ready", workerId: "a" });
+    const fresh = await queuedRun(db, "bash");
+    const inSandbox = await queuedRun(db, "python", held.id);
 
     expect(await claimAllRuns(db, "a", a.tracker.runtimes(), false)).toEqual([inSandbox]);
     expect(await claimAllRuns(db, "b", b.tracker.runtimes())).toEqual([fresh]);
@@ -108,8 +106,8 @@ describe("routing runs and sandboxes by what each worker can serve", () => {
     const db = await freshDb();
     const a = await workerWith(db, "a", ["python"]);
     const b = await workerWith(db, "b", ["node"]);
-    const node = waitingSandbox(db, { runtime: "node", language: "javascript" });
-    const python = waitingSandbox(db);
+    const node = await waitingSandbox(db, { runtime: "node", language: "javascript" });
+    const python = await waitingSandbox(db);
     expect((await claimNextSandbox(db, "a", { gpus: NO_GPUS, runtimes: a.tracker.runtimes() }))?.id).toBe(python.id);
     expect(await claimNextSandbox(db, "a", { gpus: NO_GPUS, runtimes: a.tracker.runtimes() })).toBeUndefined();
     expect((await claimNextSandbox(db, "b", { gpus: NO_GPUS, runtimes: b.tracker.runtimes() }))?.id).toBe(node.id);
@@ -148,7 +146,7 @@ describe("admission by runtime image", () => {
     await workerWith(db, "a", ["bash"]);
     const settings = { limits: { timeoutDefaultS: 10, timeoutMaxS: 300, memoryDefaultMb: 256, memoryMaxMb: 4096, vcpusMax: 2 }, modelsDir: "/nonexistent" };
     await expect(createRun(db, settings, { runtime: "python", code: "print(1)" })).rejects.toMatchObject({ code: "unavailable" });
-    expect(db.select().from(runs).all()).toEqual([]);
+    expect(await db.select().from(runs)).toEqual([]);
     await expect(createRun(db, settings, { runtime: "bash", code: "true" })).resolves.toMatchObject({ status: "queued" });
   });
 
@@ -213,26 +211,26 @@ describe("requirements-image affinity", () => {
     await other.tracker.refresh(db);
     expect(other.tracker.builtElsewhere(tag)).toBe(true);
 
-    const fresh = waitingSandbox(db, { requirements: JSON.stringify(requirements) });
-    const workerOf = (id: string) => db.select().from(sandboxes).where(eq(sandboxes.id, id)).get()!.workerId;
+    const fresh = await waitingSandbox(db, { requirements: JSON.stringify(requirements) });
+    const workerOf = async (id: string) => (await db.select().from(sandboxes).where(eq(sandboxes.id, id)))[0].workerId;
     /** Claims are awaited: a pump's claim loop has looked at every waiting sandbox well within this. */
     const pumped = async (supervisor: SandboxSupervisor) => {
       supervisor.pump();
       await new Promise((resolve) => setTimeout(resolve, 100));
     };
     await pumped(supervisorFor(db, other));
-    expect(workerOf(fresh.id)).toBeNull();
+    expect(await workerOf(fresh.id)).toBeNull();
     const holderSupervisor = supervisorFor(db, holder);
     await pumped(holderSupervisor);
-    expect(workerOf(fresh.id)).toBe("holder");
+    expect(await workerOf(fresh.id)).toBe("holder");
     holderSupervisor.drain(); // busy from now on, as far as the sandboxes below go
 
     // Waited past the grace (the holder is busy or gone): the other worker takes it and builds the image itself.
-    const old = waitingSandbox(db, { requirements: JSON.stringify(requirements), createdAt: Date.now() - 6000 });
+    const old = await waitingSandbox(db, { requirements: JSON.stringify(requirements), createdAt: Date.now() - 6000 });
     // Nobody has this set: no reason to wait.
-    const unheld = waitingSandbox(db, { requirements: JSON.stringify(["numpy"]) });
+    const unheld = await waitingSandbox(db, { requirements: JSON.stringify(["numpy"]) });
     await pumped(supervisorFor(db, other));
-    expect(workerOf(old.id)).toBe("other");
-    expect(workerOf(unheld.id)).toBe("other");
+    expect(await workerOf(old.id)).toBe("other");
+    expect(await workerOf(unheld.id)).toBe("other");
   });
 });
