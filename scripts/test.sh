@@ -12,9 +12,5 @@ npx tsc --noEmit & typecheck=$!
 bash scripts/lint.sh
 wait "$typecheck"
 npx vitest run
-# PostgreSQL mode (README "PostgreSQL"): the unit tests again on a server from Debian's packages (each database test
-# on a fresh database), the API's integration test with the stack's web server and worker on it, and commands
-# reaching a worker with no web link through LISTEN/NOTIFY.
-postgres_url=$(bash scripts/ensure-postgres.sh)
-DATABASE_URL=$postgres_url npx vitest run tests/unit tests/integration/runs-api.test.ts tests/integration/postgres-commands.test.ts
+bash scripts/test-postgres.sh
 bash scripts/test-sdks.sh
