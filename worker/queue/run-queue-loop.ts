@@ -2,6 +2,7 @@ import { abandonFailedTransaction, type SandpitDb } from "@/lib/db/open-database
 import { claimNextRun, type RunningShares } from "@/lib/runs/claim-next-run";
 import { isCancelRequested } from "@/lib/runs/record-run-progress";
 import { executeRun, type ActiveRun, type ExecutionDeps } from "../execution/execute-run";
+import { serialPump } from "./serial-pump";
 
 /**
  * Claims and executes runs, up to `concurrency` at once, oldest first. Woken at once by the web
@@ -13,9 +14,6 @@ export class RunQueueLoop {
   private stopped = false;
   private draining = false;
   private inFlight = 0;
-  /** A claim loop is running; a pump meanwhile asks it to look once more instead of starting a second one. */
-  private claiming = false;
-  private claimAgain = false;
 
   constructor(
     private readonly db: SandpitDb,
@@ -36,23 +34,12 @@ export class RunQueueLoop {
    * Claims runs while there is capacity. One claim loop at a time: claims are awaited, and two loops could
    * otherwise both see a free slot and claim past `concurrency`. A pump during the loop makes it look again.
    */
-  pump(): void {
-    if (this.claiming) {
-      this.claimAgain = true;
-      return;
-    }
-    this.claiming = true;
-    void this.claimWhileFree().finally(() => {
-      this.claiming = false;
-      if (this.claimAgain && !this.stopped) {
-        this.claimAgain = false;
-        this.pump();
-      }
-    });
-  }
+  readonly pump = serialPump(
+    () => this.claimWhileFree(),
+    () => this.stopped,
+  );
 
   private async claimWhileFree(): Promise<void> {
-    this.claimAgain = false;
     while (!this.stopped && this.inFlight < this.concurrency) {
       let run;
       try {

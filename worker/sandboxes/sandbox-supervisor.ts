@@ -36,6 +36,7 @@ import {
   type SandboxApiChannel,
 } from "./sandbox-api-channel";
 import { startSocketRelay } from "./socket-relay";
+import { serialPump } from "../queue/serial-pump";
 
 export type SupervisorDeps = LaunchDeps & {
   /** This worker's GPUs and how long a GPU sandbox waits for a slot; absent: no GPUs. */
@@ -71,9 +72,6 @@ const EXPIRY_SWEEP_MS = 250;
 export class SandboxSupervisor {
   private sweepTimer: NodeJS.Timeout | undefined;
   private provisioning = 0;
-  /** A claim loop is running; a pump meanwhile asks it to look once more (as RunQueueLoop does). */
-  private claiming = false;
-  private claimAgain = false;
   private draining = false;
   /** Sandboxes being provisioned: deleting one cancels its wait for (and, unshared, its) requirements build. */
   private readonly provisioningCancels = new Map<string, AbortController>();
@@ -117,23 +115,9 @@ export class SandboxSupervisor {
    * Provisions waiting sandboxes (a few at a time: requirement builds are slow). One claim loop at a time, so
    * two pumps cannot both see a free provisioning slot while their claims are awaited.
    */
-  pump(): void {
-    if (this.claiming) {
-      this.claimAgain = true;
-      return;
-    }
-    this.claiming = true;
-    void this.claimWhileFree().finally(() => {
-      this.claiming = false;
-      if (this.claimAgain) {
-        this.claimAgain = false;
-        this.pump();
-      }
-    });
-  }
+  readonly pump = serialPump(() => this.claimWhileFree());
 
   private async claimWhileFree(): Promise<void> {
-    this.claimAgain = false;
     while (this.provisioning < 2 && !this.draining) {
       let sandbox: SandboxRow | undefined;
       try {
