@@ -12,5 +12,11 @@ npx tsc --noEmit & typecheck=$!
 bash scripts/lint.sh
 wait "$typecheck"
 npx vitest run
-bash scripts/test-postgres.sh
-bash scripts/test-sdks.sh
+# The SDKs' suites (their own stack, under runc) beside the PostgreSQL pass (light: unit tests and one small file).
+sdk_log=$(mktemp)
+bash scripts/test-sdks.sh > "$sdk_log" 2>&1 & sdks=$!
+failed=0
+bash scripts/test-postgres.sh || failed=1
+wait "$sdks" || failed=1
+cat "$sdk_log"
+exit "$failed"
