@@ -46,7 +46,7 @@ export type Stack = {
 
 const root = path.resolve(import.meta.dirname, "../..");
 
-const ROOMY_SHARES = {
+export const ROOMY_SHARES = {
   OWNER_MAX_QUEUED: "10000",
   OWNER_MAX_RUNNING: "1000",
   ANON_MAX_QUEUED: "10000",
@@ -62,7 +62,11 @@ const ROOMY_SHARES = {
  * so no test leaves containers behind for the next.
  */
 function removeInstanceContainers(databasePath: string, databaseUrl: string | undefined): void {
-  const instance = createHash("sha256").update(databaseIdentity(databasePath, databaseUrl)).digest("hex").slice(0, 16);
+  removeContainersOfInstance(createHash("sha256").update(databaseIdentity(databasePath, databaseUrl)).digest("hex").slice(0, 16));
+}
+
+/** Every container (any state) labelled with this installation id. */
+export function removeContainersOfInstance(instance: string): void {
   const ids = execFileSync("docker", ["ps", "-aq", "--filter", `label=sandpit.instance=${instance}`], { encoding: "utf8" })
     .split("\n")
     .filter(Boolean);
@@ -84,7 +88,7 @@ export async function freePort(): Promise<number> {
 /** The web process's unprivileged user (scripts/create-web-user.sh): the stack runs its web server as it, like `npm run up`. */
 export const WEB_USER = "sandpit-web";
 
-function webUserIds(): { uid: number; gid: number } {
+export function webUserIds(): { uid: number; gid: number } {
   const result = spawnSync("id", ["-u", WEB_USER], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`no ${WEB_USER} user: run scripts/host-setup.sh (it creates it)`);
   const gid = Number(execFileSync("id", ["-g", WEB_USER], { encoding: "utf8" }).trim());
@@ -92,7 +96,7 @@ function webUserIds(): { uid: number; gid: number } {
 }
 
 /** As root, `asWebUser` drops to the web user first (setpriv, as scripts/up.sh does). */
-function launch(script: string, env: Record<string, string>, log: string[], label: string, asWebUser = false): ChildProcess {
+export function launch(script: string, env: Record<string, string>, log: string[], label: string, asWebUser = false): ChildProcess {
   const node = [process.execPath, "--import", "tsx", script];
   const argv =
     asWebUser && process.getuid?.() === 0 ? ["setpriv", `--reuid=${WEB_USER}`, `--regid=${WEB_USER}`, "--init-groups", "--no-new-privs", "--", ...node] : node;
@@ -107,7 +111,7 @@ function launch(script: string, env: Record<string, string>, log: string[], labe
   return child;
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, log: string[]): Promise<void> {
+export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, log: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = "";
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}\n${log.join("")}`)), timeoutMs);

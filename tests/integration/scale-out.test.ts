@@ -1,0 +1,233 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunView } from "../support/api-client";
+import { startCluster, type Cluster, type ClusterWorker } from "../support/cluster";
+import { RunViewer } from "../support/run-viewer";
+
+/**
+ * Scale-out: two web servers and three workers as separate processes on one shared database, the layout of
+ * several hosts (docs/scaling-design.md). A burst of runs from many clients over both web servers, Socket.IO
+ * viewers on both, one worker SIGKILLed mid-burst: none lost, none executed twice, every viewer sees every run
+ * whole, and the killed worker's runs end exactly as lib/runs/recover-orphaned-runs.ts rules.
+ *
+ * runc, not runsc: this file is about coordination between processes (claims, recovery, fan-out), which does not
+ * depend on the container runtime; containment under gVisor is every other integration file's subject, and runc's
+ * cheaper container creation (README "Benchmark") keeps a 300-run burst on 2 cores inside the CI budget.
+ */
+const WEB_SERVERS = 2;
+const WORKERS = 3;
+const RUNS = 300;
+const CLIENTS = 20;
+const TERMINAL = new Set(["succeeded", "failed", "timed_out", "cancelled", "error"]);
+/** Without Redis, a web server relays only the events of the workers linked to it (README "When to switch"). */
+const fanOut = Boolean(process.env.REDIS_URL);
+const sharedEnv: Record<string, string> = Object.fromEntries(
+  (["DATABASE_URL", "REDIS_URL"] as const).flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])),
+);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Three lines a little apart (so output streams live, in several chunks), then the container's hostname: Docker
+ * names a container's host after its id, so the output itself says which container ran the code, and a run
+ * executed twice could not match the one container the database recorded.
+ */
+function program(tag: string): string {
+  return `echo "${tag} one"; sleep 0.05; echo "${tag} two"; sleep 0.05; echo "${tag} three"; echo "ran in $HOSTNAME"`;
+}
+function expectedStdout(tag: string, containerId: string): string {
+  return `${tag} one\n${tag} two\n${tag} three\nran in ${containerId.slice(0, 12)}\n`;
+}
+
+type Submitted = { id: string; tag: string; client: number; webIndex: number };
+type RunRow = { id: string; status: string; attempts: number; worker_id: string | null; started_at: number | null; container_id: string | null };
+
+async function getRun(baseUrl: string, id: string, wait: boolean): Promise<RunView> {
+  const url = `${baseUrl}/api/v1/runs/${id}${wait ? "?wait=1" : ""}`;
+  // A GET is safe to repeat: a kept-alive connection the server closed just as it was reused fails once.
+  const response = await fetch(url).catch(() => fetch(url));
+  if (!response.ok) throw new Error(`GET run ${id} on ${baseUrl}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as RunView;
+}
+
+async function waitTerminal(baseUrl: string, id: string): Promise<RunView> {
+  for (;;) {
+    const run = await getRun(baseUrl, id, true);
+    if (TERMINAL.has(run.status)) return run;
+  }
+}
+
+/**
+ * Freezes the victim (SIGSTOP) at a moment it holds a run that has started and one it has claimed but not yet
+ * started, when the timing allows (else any run it holds), reads which runs it held, and SIGKILLs it still frozen:
+ * so the snapshot is exactly what recovery finds.
+ */
+async function killHoldingRuns(cluster: Cluster, victim: ClusterWorker): Promise<RunRow[]> {
+  const preferBothUntil = Date.now() + 8000;
+  const giveUpAt = Date.now() + 30_000;
+  for (;;) {
+    victim.process.kill("SIGSTOP");
+    const held = cluster.query<RunRow>(
+      `SELECT id, status, attempts, worker_id, started_at, container_id FROM runs WHERE worker_id = '${victim.id}' AND status = 'running'`,
+    );
+    const both = held.some((run) => run.started_at !== null) && held.some((run) => run.started_at === null);
+    if (both || (held.length > 0 && Date.now() > preferBothUntil)) {
+      await cluster.kill(victim, "SIGKILL");
+      return held;
+    }
+    victim.process.kill("SIGCONT");
+    if (Date.now() > giveUpAt) throw new Error(`worker ${victim.id} never held a run to be killed with`);
+    await sleep(10);
+  }
+}
+
+describe(`scale-out: ${WEB_SERVERS} web servers, ${WORKERS} workers, ${sharedEnv.DATABASE_URL ? "PostgreSQL" : "SQLite"}${fanOut ? " + Redis" : ""}`, () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({
+      containerRuntime: "runc",
+      webServers: WEB_SERVERS,
+      workers: WORKERS,
+      sharedEnv,
+      workerEnv: { WORKER_CONCURRENCY: "3" },
+    });
+  }, 180_000);
+  afterAll(async () => cluster?.stop(), 60_000);
+
+  it(`${RUNS} runs from ${CLIENTS} clients over both web servers, a worker SIGKILLed mid-burst: none lost, none run twice, every viewer sees each run whole`, async () => {
+    const started = Date.now();
+    const { webUrls } = cluster;
+    const viewers = await Promise.all(webUrls.map((url) => RunViewer.connect(url)));
+    const tokens = await cluster.createTokens(Array.from({ length: CLIENTS }, (_, client) => `scale-out-${client}`));
+    // The victim links to the first web server, which keeps another worker: both web servers keep a linked worker.
+    const victim = cluster.workers[WORKERS - 1];
+    expect(cluster.workers.filter((worker) => worker.webIndex === victim.webIndex).length).toBeGreaterThan(1);
+
+    let accepted = 0;
+    const subscriptions: Promise<unknown>[] = [];
+    const burst = Promise.all(
+      Array.from({ length: CLIENTS }, async (_, client) => {
+        const webIndex = client % WEB_SERVERS;
+        const submitted: Submitted[] = [];
+        for (let index = 0; index < RUNS / CLIENTS; index++) {
+          const tag = `scale-out-${client}-${index}`;
+          const response = await fetch(`${webUrls[webIndex]}/api/v1/runs`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${tokens[client]}` },
+            body: JSON.stringify({ runtime: "bash", code: program(tag) }),
+          });
+          const json = (await response.json()) as { id: string };
+          expect(response.status, JSON.stringify(json)).toBe(201);
+          accepted++;
+          // Viewers on every web server subscribe at once, mostly while the run is still queued: what they see comes live.
+          subscriptions.push(...viewers.map((viewer) => viewer.watch(json.id)));
+          submitted.push({ id: json.id, tag, client, webIndex });
+        }
+        return submitted;
+      }),
+    );
+    const killed = (async () => {
+      while (accepted < RUNS / 3) await sleep(20);
+      return killHoldingRuns(cluster, victim);
+    })();
+    const [submittedByClient, held] = await Promise.all([burst, killed]);
+    const burstMs = Date.now() - started;
+    await Promise.all(subscriptions);
+
+    // Every client waits for each of its runs, on the web server it used.
+    const finalViews = new Map<string, RunView>();
+    await Promise.all(
+      submittedByClient.map(async (submitted) => {
+        for (const run of submitted) finalViews.set(run.id, await waitTerminal(webUrls[run.webIndex], run.id));
+      }),
+    );
+    const doneMs = Date.now() - started;
+    const submitted = submittedByClient.flat();
+    expect(new Set(submitted.map((run) => run.id)).size).toBe(RUNS);
+
+    // The database holds exactly these runs.
+    const rows = new Map(
+      cluster.query<RunRow>("SELECT id, status, attempts, worker_id, started_at, container_id FROM runs").map((row) => [row.id, row] as const),
+    );
+    expect([...rows.keys()].sort()).toEqual(submitted.map((run) => run.id).sort());
+
+    // Recovery's rules (lib/runs/recover-orphaned-runs.ts) decide the killed worker's runs: one whose code had
+    // started ends in `error` with the reason; one claimed but not started is queued again and runs elsewhere.
+    const endedByKill = new Set(held.filter((run) => run.started_at !== null).map((run) => run.id));
+    const requeuedByKill = new Set(held.filter((run) => run.started_at === null).map((run) => run.id));
+    expect(held.length).toBeGreaterThan(0);
+    const workerIds = new Set(cluster.workers.map((worker) => worker.id));
+    for (const run of submitted) {
+      const row = rows.get(run.id)!;
+      const view = finalViews.get(run.id)!;
+      const context = JSON.stringify({ run, row, view: { status: view.status, stdout: view.stdout, stderr: view.stderr, error: view.error } });
+      expect(workerIds.has(row.worker_id!), context).toBe(true);
+      if (endedByKill.has(run.id)) {
+        expect({ status: view.status, attempts: row.attempts, worker: row.worker_id }, context).toEqual({ status: "error", attempts: 1, worker: victim.id });
+        expect(view.error, context).toBe(`the worker running this run (${victim.id}) stopped before it finished; output may be incomplete`);
+        expect(expectedStdout(run.tag, row.container_id ?? "").startsWith(view.stdout), context).toBe(true);
+        continue;
+      }
+      expect({ status: view.status, stderr: view.stderr, attempts: row.attempts }, context).toEqual({
+        status: "succeeded",
+        stderr: "",
+        attempts: requeuedByKill.has(run.id) ? 2 : 1,
+      });
+      if (requeuedByKill.has(run.id)) expect(row.worker_id, context).not.toBe(victim.id);
+      // One container per run, and the output comes from that container.
+      expect(row.container_id, context).toMatch(/^[0-9a-f]{64}$/);
+      expect(view.stdout, context).toBe(expectedStdout(run.tag, row.container_id!));
+    }
+    const containerIds = [...rows.values()].map((row) => row.container_id).filter(Boolean);
+    expect(new Set(containerIds).size).toBe(containerIds.length);
+
+    // Every viewer sees every run whole: each chunk once, the end, and at most one start (two would mean two executions).
+    // Without Redis a web server relays only its own workers' events, so a viewer is held to those runs (and to
+    // what the replay on subscribe gives for runs already over).
+    const workerById = new Map(cluster.workers.map((worker) => [worker.id, worker]));
+    const expectedFor = (viewerIndex: number) =>
+      submitted.filter((run) => {
+        if (fanOut) return true;
+        const seen = viewers[viewerIndex].runs.get(run.id)!;
+        const ranHere = workerById.get(rows.get(run.id)!.worker_id!)!.webIndex === viewerIndex && !endedByKill.has(run.id);
+        return ranHere || TERMINAL.has(seen.statusAtSubscribe ?? "");
+      });
+    const viewDeadline = Date.now() + 20_000;
+    while (viewers.some((viewer, index) => expectedFor(index).some((run) => !viewer.runs.get(run.id)?.end)) && Date.now() < viewDeadline) await sleep(100);
+    let liveAcrossServers = 0;
+    for (const [index, viewer] of viewers.entries()) {
+      const runsExpected = expectedFor(index);
+      expect(runsExpected.length, `viewer on web ${index}`).toBeGreaterThan(RUNS / 4);
+      for (const run of runsExpected) {
+        const seen = viewer.runs.get(run.id)!;
+        const view = finalViews.get(run.id)!;
+        const context = `viewer on web ${index}, run ${run.id} (${run.tag}), subscribed while ${seen.statusAtSubscribe}`;
+        expect(
+          { status: seen.end?.status, stdout: viewer.output(run.id), stderr: viewer.output(run.id, "stderr"), duplicates: seen.duplicateSeqs },
+          context,
+        ).toEqual({
+          status: view.status,
+          stdout: view.stdout,
+          stderr: view.stderr,
+          duplicates: 0,
+        });
+        expect(seen.starts, context).toBeLessThanOrEqual(1);
+        if (seen.statusAtSubscribe === "queued" && !endedByKill.has(run.id)) expect(seen.starts, context).toBe(1);
+        const worker = workerById.get(rows.get(run.id)!.worker_id!)!;
+        if (seen.statusAtSubscribe === "queued" && worker.webIndex !== index) liveAcrossServers++;
+      }
+    }
+    // With fan-out, viewers got live output from workers linked to the other web server: the path under test ran.
+    if (fanOut) expect(liveAcrossServers).toBeGreaterThan(RUNS / 10);
+    for (const viewer of viewers) viewer.close();
+
+    console.log(
+      [
+        `scale-out: ${RUNS} runs from ${CLIENTS} clients over ${WEB_SERVERS} web servers, ${WORKERS} workers (${sharedEnv.DATABASE_URL ? "PostgreSQL" : "SQLite"}${fanOut ? " + Redis" : ", no Redis"})`,
+        `burst accepted in ${burstMs} ms, all terminal after ${doneMs} ms (${(RUNS / (doneMs / 1000)).toFixed(1)} runs/s)`,
+        `${victim.id} SIGKILLed holding ${held.length} run(s): ${endedByKill.size} started (ended in error), ${requeuedByKill.size} not started (re-queued, then succeeded)`,
+        `runs per worker: ${[...workerIds].map((id) => `${id} ${[...rows.values()].filter((row) => row.worker_id === id).length}`).join(", ")}`,
+        `viewer subscriptions that saw live output from a worker linked to the other web server: ${liveAcrossServers}`,
+      ].join("\n"),
+    );
+  }, 240_000);
+});
