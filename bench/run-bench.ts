@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import Dockerode from "dockerode";
 import { io } from "socket.io-client";
@@ -16,7 +17,7 @@ import { Client, runCode } from "../sdk/js/src/index";
 import { startStack, type Stack } from "../tests/support/stack";
 import { loadBenchConfig, type BenchContainerRuntime } from "./lib/bench-config";
 import { dockerRunArgs } from "./lib/docker-run-args";
-import { evaluateGoals, renderMarkdown, STAGES, type BenchResults, type ContainerRuntimeResults, type Stage } from "./lib/report";
+import { evaluateGoals, renderMarkdown, renderWorkerScaling, STAGES, type BenchResults, type ContainerRuntimeResults, type Stage } from "./lib/report";
 import { HELLO, IN_IMAGE_COMMAND, TIMED_PROGRAMS, TIMESTAMP_WRITER, type TimedProgram } from "./lib/programs";
 import { epochMs, sleep, summarize } from "./lib/stats";
 import { hostInterpreters } from "./lib/host-interpreters";
@@ -384,7 +385,75 @@ async function benchContainerRuntime(containerRuntime: BenchContainerRuntime): P
   return result;
 }
 
+/**
+ * The same load against 1, 2, 3… workers on one database (one stack per count, fresh each time): clients send warm
+ * python hellos back to back for BENCH_THROUGHPUT_S. On one host the workers share its cores and Docker daemon, so
+ * this shows what a second worker on the same machine buys (README "Benchmark": the ceiling), not what another host would.
+ */
+async function benchWorkerScaling(containerRuntime: BenchContainerRuntime): Promise<NonNullable<ContainerRuntimeResults["workerScaling"]>> {
+  const sandbox = sandboxFor(containerRuntime);
+  const scaling: NonNullable<ContainerRuntimeResults["workerScaling"]> = {};
+  for (const workers of config.workerCounts) {
+    log(`${containerRuntime}: ${workers} worker(s), ${config.workerClients} clients back to back, ${config.throughputSeconds} s`);
+    const stack = await startStack({
+      containerRuntime: sandbox.containerRuntime,
+      workers,
+      webEnv: { TOKEN_RUNS_PER_MINUTE: "1000000", MAX_QUEUED_RUNS: "100000" },
+      // Each worker at its default concurrency (the machine's cores), as `npm run up` starts it.
+      workerEnv: { ...sandbox.workerEnv, WORKER_CONCURRENCY: String(os.availableParallelism()) },
+    });
+    try {
+      const token = createToken(stack);
+      await sleep(3000); // the pools' first fill
+      const warmth = { warm: 0, total: 0 };
+      await sustained(config.workerClients, 2, httpHello(stack, token, "python", { warm: 0, total: 0 })); // warm-up, not counted
+      const run = await sustained(config.workerClients, config.throughputSeconds, httpHello(stack, token, "python", warmth));
+      scaling[String(workers)] = { ...summarize(run.latencies), perSecond: run.perSecond, hitRate: warmth.warm / warmth.total };
+      log(`${containerRuntime}: ${workers} worker(s): ${run.perSecond.toFixed(2)} runs/s`);
+    } finally {
+      await stack.stop();
+    }
+  }
+  return scaling;
+}
+
+/** `BENCH_ONLY=workers`: the scale-out rows alone, for runc and runsc, in bench/results/workers-latest.{json,md}. */
+async function mainWorkersOnly() {
+  const startedAt = new Date();
+  const containerRuntimes = config.containerRuntimes.filter((runtime) => runtime !== "runsc-debian");
+  const perRuntime: ContainerRuntimeResults[] = [];
+  for (const containerRuntime of containerRuntimes) {
+    perRuntime.push({
+      containerRuntime,
+      gvisor: await gvisorLabel(containerRuntime),
+      docker: {},
+      cold: {},
+      warmHttp: {},
+      warmSdk: {},
+      warmHitRate: {},
+      warmStages: {},
+      coldStages: {},
+      workerScaling: await benchWorkerScaling(containerRuntime),
+    });
+  }
+  const results = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: machineDescription(),
+    workerClients: config.workerClients,
+    containerRuntimes: perRuntime,
+  };
+  const markdown =
+    [`Measured ${results.startedAt.slice(0, 16).replace("T", " ")} UTC on ${results.machine}.`, "", ...renderWorkerScaling(results)].join("\n") + "\n";
+  const dir = path.join(root, "bench/results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "workers-latest.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(path.join(dir, "workers-latest.md"), markdown);
+  console.log("\n" + markdown);
+}
+
 async function main() {
+  if (config.only === "workers") return mainWorkersOnly();
   const startedAt = new Date();
   const interpreters = hostInterpreters(path.join(root, "bench/tmp"), config);
   const bare: BenchResults["bare"] = {};
@@ -402,6 +471,10 @@ async function main() {
   }
   const perRuntime: ContainerRuntimeResults[] = [];
   for (const containerRuntime of config.containerRuntimes) perRuntime.push(await benchContainerRuntime(containerRuntime));
+  // Scale-out rows for the runtimes sandboxes use (Debian's runsc is only a comparison point).
+  for (const result of perRuntime) {
+    if (result.containerRuntime !== "runsc-debian") result.workerScaling = await benchWorkerScaling(result.containerRuntime);
+  }
 
   const results: BenchResults = {
     startedAt: startedAt.toISOString(),
@@ -411,6 +484,7 @@ async function main() {
     bare,
     containerRuntimes: perRuntime,
     goals: [],
+    workerClients: config.workerClients,
   };
   results.goals = evaluateGoals(results);
   const markdown = renderMarkdown(results);

@@ -31,6 +31,16 @@ const benchEnvSchema = z.object({
     .transform((text) => text.split(",").map((item) => Number(item.trim())))
     .pipe(z.array(z.number().int().min(1).max(64)).min(1)),
   BENCH_UPDATE_README: z.enum(["0", "1"]).default("1"),
+  /** Worker counts of the scale-out rows: one stack per count, the same clients and programs for each. */
+  BENCH_WORKERS: z
+    .string()
+    .default("1,2,3")
+    .transform((text) => text.split(",").map((item) => Number(item.trim())))
+    .pipe(z.array(z.number().int().min(1).max(16)).min(1)),
+  /** Back-to-back clients of the scale-out rows: enough to keep the largest worker count busy. */
+  BENCH_WORKER_CLIENTS: z.coerce.number().int().min(1).max(64).default(6),
+  /** `workers`: measure only the scale-out rows (written to bench/results/workers-latest.*; README untouched). */
+  BENCH_ONLY: z.enum(["", "workers"]).default(""),
 });
 
 /** A Docker runtime the benchmark compares: runc, the current runsc, Debian's runsc. */
@@ -50,7 +60,10 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env) {
     unpacedRuns: value.BENCH_UNPACED_RUNS,
     programRuns: value.BENCH_PROGRAM_RUNS,
     concurrency: value.BENCH_CONCURRENCY,
-    updateReadme: value.BENCH_UPDATE_README === "1",
+    updateReadme: value.BENCH_UPDATE_README === "1" && value.BENCH_ONLY === "",
+    workerCounts: value.BENCH_WORKERS,
+    workerClients: value.BENCH_WORKER_CLIENTS,
+    only: value.BENCH_ONLY,
     /** Passed to child processes (docker, interpreters) so they find their tools. */
     path: env.PATH ?? "/usr/bin:/bin",
     home: env.HOME ?? "/root",

@@ -37,6 +37,8 @@ export type ContainerRuntimeResults = {
   programs?: Partial<Record<TimedProgram, Summary>>;
   /** Engine API cost of one hardened container: create+start, and remove (force) of a running one. */
   containerCost?: { createStart: Summary; remove: Summary };
+  /** The same back-to-back load against 1, 2, 3… workers sharing one database, keyed by the worker count. */
+  workerScaling?: Record<string, Summary & { perSecond: number; hitRate: number }>;
 };
 
 export type Goal = { goal: string; measured: string; ratio: number; limit: string; met: boolean };
@@ -49,6 +51,8 @@ export type BenchResults = {
   bare: PerRuntime<Summary & { label: string }>;
   containerRuntimes: ContainerRuntimeResults[];
   goals: Goal[];
+  /** Clients of the scale-out rows (ContainerRuntimeResults.workerScaling). */
+  workerClients?: number;
 };
 
 const ms = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? "–" : value < 100 ? value.toFixed(1) : value.toFixed(0));
@@ -232,6 +236,8 @@ export function renderMarkdown(results: BenchResults): string {
     }
   }
   lines.push("");
+  lines.push(...renderWorkerScaling(results));
+  lines.push("");
   lines.push("**Goals** (ratios of numbers measured above, in this run)");
   lines.push("");
   lines.push("| goal | measured | ratio | limit | |");
@@ -242,4 +248,20 @@ export function renderMarkdown(results: BenchResults): string {
   const bare = Object.entries(results.bare).map(([runtime, value]) => `${runtime}: ${value!.label}`);
   lines.push(`Bare interpreters: ${bare.join("; ")}.`);
   return lines.join("\n") + "\n";
+}
+
+/** The scale-out rows: runs/s with 1, 2, 3… workers on one database, same clients and programs (README "Benchmark"). */
+export function renderWorkerScaling(results: Pick<BenchResults, "containerRuntimes" | "workerClients">): string[] {
+  const measured = results.containerRuntimes.filter((r) => r.workerScaling);
+  const counts = [...new Set(measured.flatMap((r) => Object.keys(r.workerScaling!)))].sort((a, b) => Number(a) - Number(b));
+  if (!counts.length) return [];
+  const cell = (summary: (Summary & { perSecond: number; hitRate: number }) | undefined) =>
+    summary ? `**${rate(summary.perSecond)}/s**, ${pair(summary)} ms, ${Math.round(summary.hitRate * 100)}%` : "–";
+  return [
+    `**Throughput with ${counts.join(", ")} workers** (one database, each worker at its default concurrency; warm python hello from ${results.workerClients ?? "?"} clients, back to back, pool on; runs/s, latency p50 / p95, warm hits)`,
+    "",
+    `| container runtime | ${counts.map((count) => `${count} worker${count === "1" ? "" : "s"}`).join(" | ")} |`,
+    `|---|${counts.map(() => "---").join("|")}|`,
+    ...measured.map((r) => `| ${r.containerRuntime} | ${counts.map((count) => cell(r.workerScaling![count])).join(" | ")} |`),
+  ];
 }
