@@ -420,6 +420,8 @@ async function benchWorkerScaling(containerRuntime: BenchContainerRuntime): Prom
 /** `BENCH_ONLY=workers`: the scale-out rows alone, for runc and runsc, in bench/results/workers-latest.{json,md}. */
 async function mainWorkersOnly() {
   const startedAt = new Date();
+  // A shared machine's other load moves these numbers: recorded beside them.
+  const loadBefore = os.loadavg()[0];
   const containerRuntimes = config.containerRuntimes.filter((runtime) => runtime !== "runsc-debian");
   const perRuntime: ContainerRuntimeResults[] = [];
   for (const containerRuntime of containerRuntimes) {
