@@ -442,11 +442,14 @@ async function mainWorkersOnly() {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     machine: machineDescription(),
+    loadAverage1m: { before: loadBefore, after: os.loadavg()[0] },
     workerClients: config.workerClients,
     containerRuntimes: perRuntime,
   };
+  const load = `1-minute load average ${loadBefore.toFixed(1)} before, ${results.loadAverage1m.after.toFixed(1)} after`;
   const markdown =
-    [`Measured ${results.startedAt.slice(0, 16).replace("T", " ")} UTC on ${results.machine}.`, "", ...renderWorkerScaling(results)].join("\n") + "\n";
+    [`Measured ${results.startedAt.slice(0, 16).replace("T", " ")} UTC on ${results.machine} (${load}).`, "", ...renderWorkerScaling(results)].join("\n") +
+    "\n";
   const dir = path.join(root, "bench/results");
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, "workers-latest.json"), JSON.stringify(results, null, 2) + "\n");
