@@ -21,5 +21,6 @@ cp "$(readlink -f "$(command -v node)")" "$stage/node"
     echo .next
 } >"$stage/files"
 tar -c -f - --exclude=.next/cache --verbatim-files-from -T "$stage/files" | tar -x -f - -C "$stage/app"
-docker build -q -t "$tag" "$stage"
+# The legacy builder, as scripts/build-images.sh: Debian's Docker CLI has no buildx.
+DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$stage"
 echo "build-app-image: built $tag"
