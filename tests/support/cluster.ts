@@ -4,7 +4,6 @@ import { randomBytes } from "node:crypto";
 import { chownSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createTokens } from "./create-token";
 import { freePort, launch, removeContainersOfInstance, ROOMY_SHARES, waitForLine, webUserIds, type ContainerRuntime } from "./stack";
 
 /**
@@ -44,6 +43,8 @@ export type Cluster = {
   logs(): string;
   stop(): Promise<void>;
 };
+
+const root = path.resolve(import.meta.dirname, "../..");
 
 const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 
@@ -131,7 +132,17 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         db.close();
       }
     },
-    createTokens: (names) => createTokens(dataDir, names),
+    createTokens(names) {
+      // Made by a process with the cluster's environment, so the tokens land in the database the cluster uses.
+      const output = execFileSync(process.execPath, ["--import", "tsx", "tests/support/create-tokens-cli.ts", ...names], {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", NODE_ENV: "production", ...shared },
+        encoding: "utf8",
+      });
+      const tokens = output.trim().split("\n");
+      if (tokens.length !== names.length) throw new Error(`expected ${names.length} tokens, got: ${output}`);
+      return Promise.resolve(tokens);
+    },
     async kill(worker, signal = "SIGKILL") {
       if (!alive(worker.process)) return;
       const exited = new Promise((resolve) => worker.process.once("exit", resolve));
