@@ -213,27 +213,40 @@ describe(`scale-out: ${WEB_SERVERS} web servers, ${WORKERS} workers, ${MODE === 
     const viewDeadline = Date.now() + 20_000;
     while (viewers.some((viewer, index) => expectedFor(index).some((run) => !viewer.runs.get(run.id)?.end)) && Date.now() < viewDeadline) await sleep(100);
     let liveAcrossServers = 0;
+    const misses: string[] = [];
     for (const [index, viewer] of viewers.entries()) {
       const runsExpected = expectedFor(index);
       expect(runsExpected.length, `viewer on web ${index}`).toBeGreaterThan(RUNS / 4);
       for (const run of runsExpected) {
         const seen = viewer.runs.get(run.id)!;
         const view = finalViews.get(run.id)!;
-        const context = `viewer on web ${index}, run ${run.id} (${run.tag}), subscribed while ${seen.statusAtSubscribe}`;
-        expect(
-          { status: seen.end?.status, stdout: viewer.output(run.id), stderr: viewer.output(run.id, "stderr"), duplicates: seen.duplicateSeqs },
-          context,
-        ).toEqual({
-          status: view.status,
-          stdout: view.stdout,
-          stderr: view.stderr,
-          duplicates: 0,
-        });
-        expect(seen.starts, context).toBeLessThanOrEqual(1);
-        if (seen.statusAtSubscribe === "queued" && !endedByKill.has(run.id)) expect(seen.starts, context).toBe(1);
         const worker = workerById.get(rows.get(run.id)!.worker_id!)!;
+        const saw = { status: seen.end?.status, stdout: viewer.output(run.id), stderr: viewer.output(run.id, "stderr"), duplicates: seen.duplicateSeqs };
+        const whole = { status: view.status, stdout: view.stdout, stderr: view.stderr, duplicates: 0 };
+        if (JSON.stringify(saw) !== JSON.stringify(whole)) {
+          misses.push(
+            `viewer on web ${index}: run ${run.id} (${run.tag}, sent to web ${run.webIndex}, run by ${worker.id} linked to web ${worker.webIndex}, ` +
+              `subscribed while ${seen.statusAtSubscribe}, ${seen.starts} start(s)) saw ${JSON.stringify(saw)}, not ${JSON.stringify(whole)}`,
+          );
+        }
+        const context = `viewer on web ${index}, run ${run.id} (${run.tag}), subscribed while ${seen.statusAtSubscribe}`;
+        expect(seen.starts, context).toBeLessThanOrEqual(1);
+        if (seen.statusAtSubscribe === "queued" && !endedByKill.has(run.id) && saw.status) expect(seen.starts, context).toBe(1);
         if (seen.statusAtSubscribe === "queued" && worker.webIndex !== index) liveAcrossServers++;
       }
+    }
+    // Every miss at once, with where the run went and what the processes complained of, so a failure says which path lost it.
+    const complaints = () =>
+      cluster
+        .logs()
+        .split("\n")
+        .filter((line) => /error|disconnect|lost|fail|refus/i.test(line))
+        .slice(-20)
+        .join("\n");
+    if (misses.length) {
+      expect.fail(
+        `${misses.length} runs not seen whole (viewer reconnects: ${viewers.map((viewer) => viewer.reconnects).join(", ")}):\n${misses.slice(0, 8).join("\n")}\n${complaints()}`,
+      );
     }
     // With fan-out, viewers got live output from workers linked to the other web server: the path under test ran.
     if (fanOut) expect(liveAcrossServers).toBeGreaterThan(RUNS / 10);

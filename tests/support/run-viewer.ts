@@ -19,10 +19,23 @@ export type ViewedRun = {
  */
 export class RunViewer {
   readonly runs = new Map<string, ViewedRun>();
+  /** Times the connection was lost and made again (each time, like the playground, it subscribes again). */
+  reconnects = 0;
   private readonly socket: Socket;
 
   private constructor(readonly webUrl: string) {
     this.socket = io(webUrl, { transports: ["websocket"], reconnectionDelay: 200 });
+    let connectedBefore = false;
+    this.socket.on("connect", () => {
+      if (connectedBefore) {
+        this.reconnects++;
+        // As lib/realtime/use-run-stream.ts does: a new connection has no rooms, so subscribe again after what arrived.
+        for (const [runId, run] of this.runs) {
+          if (!run.end) this.socket.emit(CHANNELS.subscribe, { runId, afterSeq: Math.max(-1, ...run.chunks.keys()) });
+        }
+      }
+      connectedBefore = true;
+    });
     this.socket.on(CHANNELS.runEvent, (event: RunEvent) => {
       const run = this.runs.get(event.runId);
       if (!run) return;
