@@ -27,8 +27,8 @@ const TERMINAL = new Set(["succeeded", "failed", "timed_out", "cancelled", "erro
  */
 const MODE: "postgres" | "sqlite" = process.env.SCALE_OUT_MODE === "postgres" ? "postgres" : "sqlite";
 const fanOut = MODE === "postgres";
-/** The private PostgreSQL server's port (scripts/ensure-postgres.sh refuses one that something else holds). */
-const POSTGRES_PORT = 55439;
+/** The private PostgreSQL server's port: below the ephemeral range (32768+), so no outgoing connection can hold it. */
+const POSTGRES_PORT = 16439;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
