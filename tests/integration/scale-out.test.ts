@@ -55,10 +55,11 @@ async function getRun(baseUrl: string, id: string, wait: boolean): Promise<RunVi
   return (await response.json()) as RunView;
 }
 
-async function waitTerminal(baseUrl: string, id: string): Promise<RunView> {
+/** The run once it is terminal, or as it stands at the deadline (a run that never ends is lost: the caller says which). */
+async function waitTerminal(baseUrl: string, id: string, deadline: number): Promise<RunView> {
   for (;;) {
     const run = await getRun(baseUrl, id, true);
-    if (TERMINAL.has(run.status)) return run;
+    if (TERMINAL.has(run.status) || Date.now() > deadline) return run;
   }
 }
 
@@ -152,11 +153,12 @@ describe(`scale-out: ${WEB_SERVERS} web servers, ${WORKERS} workers, ${MODE === 
     const burstMs = Date.now() - started;
     await Promise.all(subscriptions);
 
-    // Every client waits for each of its runs, on the web server it used.
+    // Every client waits for each of its runs, on the web server it used (a minute after the burst at most: more is lost).
     const finalViews = new Map<string, RunView>();
+    const waitDeadline = Date.now() + 60_000;
     await Promise.all(
       submittedByClient.map(async (submitted) => {
-        for (const run of submitted) finalViews.set(run.id, await waitTerminal(webUrls[run.webIndex], run.id));
+        for (const run of submitted) finalViews.set(run.id, await waitTerminal(webUrls[run.webIndex], run.id, waitDeadline));
       }),
     );
     const doneMs = Date.now() - started;
@@ -168,6 +170,8 @@ describe(`scale-out: ${WEB_SERVERS} web servers, ${WORKERS} workers, ${MODE === 
       cluster.query<RunRow>("SELECT id, status, attempts, worker_id, started_at, container_id FROM runs").map((row) => [row.id, row] as const),
     );
     expect([...rows.keys()].sort()).toEqual(submitted.map((run) => run.id).sort());
+    const lost = submitted.filter((run) => !TERMINAL.has(finalViews.get(run.id)!.status)).map((run) => rows.get(run.id));
+    expect(lost, `runs that never ended (the database's rows): ${JSON.stringify(lost.slice(0, 5))}`).toEqual([]);
 
     // Recovery's rules (lib/runs/recover-orphaned-runs.ts) decide the killed worker's runs: one whose code had
     // started ends in `error` with the reason; one claimed but not started is queued again and runs elsewhere.
@@ -318,17 +322,13 @@ describe(`scale-out: ${WEB_SERVERS} web servers, ${WORKERS} workers, ${MODE === 
       expect(after.length).toBeGreaterThan(0);
 
       // None lost: every run accepted before, during or after the restart ends; those accepted after it succeed.
-      const outcomes = await Promise.all(
-        accepted.map(async (run) => {
-          for (;;) {
-            const view = await getRun(webUrls[run.webIndex], run.id, true);
-            if (TERMINAL.has(view.status)) return { run, view };
-          }
-        }),
-      );
+      const waitDeadline = Date.now() + 60_000;
+      const outcomes = await Promise.all(accepted.map(async (run) => ({ run, view: await waitTerminal(webUrls[run.webIndex], run.id, waitDeadline) })));
       const rows = new Map(
         cluster.query<RunRow>("SELECT id, status, attempts, worker_id, started_at, container_id FROM runs").map((row) => [row.id, row] as const),
       );
+      const lost = outcomes.filter(({ view }) => !TERMINAL.has(view.status)).map(({ run }) => rows.get(run.id));
+      expect(lost, `runs that never ended (the database's rows): ${JSON.stringify(lost.slice(0, 5))}`).toEqual([]);
       let endedByRestart = 0;
       for (const { run, view } of outcomes) {
         const row = rows.get(run.id)!;
