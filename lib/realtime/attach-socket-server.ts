@@ -11,6 +11,7 @@ import {
   busAnnouncementSchema,
   CHANNELS,
   roomForRun,
+  runIdOfRoom,
   runEventSchema,
   sandboxEventSchema,
   subscribeRequestSchema,
@@ -48,8 +49,10 @@ async function subscribe(socket: Socket, db: SandpitDb, runId: string, afterSeq:
   try {
     void socket.join(roomForRun(runId)); // the default in-memory adapter joins synchronously
     socket.data.ledger.resubscribe(runId, afterSeq);
-    for (const chunk of await listChunks(db, runId, afterSeq)) deliver(socket, toChunkEvent(chunk));
+    // The run before its chunks: a worker stores every chunk before the end, so a run already over here has all of
+    // them in the read below. Read the other way round, a run ending in between gave the end without its last chunks.
     const latest = (await findRun(db, runId))!;
+    for (const chunk of await listChunks(db, runId, afterSeq)) deliver(socket, toChunkEvent(chunk));
     if (isTerminal(latest.status)) deliver(socket, toEndEvent(latest));
     return { ok: true, status: latest.status };
   } finally {
@@ -69,6 +72,9 @@ async function fillGap(socket: Socket, db: SandpitDb, event: RunEvent, afterSeq:
     for (const each of held) deliver(socket, each);
   }
 }
+
+/** How often a web server looks in the database for runs its viewers watch whose end never reached it. */
+const MISSED_END_SWEEP_MS = 2000;
 
 function secretsMatch(given: unknown, expected: string): boolean {
   if (typeof given !== "string") return false;
@@ -111,6 +117,41 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
         });
     }
   };
+
+  /**
+   * The safety net for an end that never came: a worker that dies between recording a run's end and sending it (or
+   * an end lost between web servers, with nothing after it to reveal the gap) leaves viewers waiting forever. Every
+   * MISSED_END_SWEEP_MS, each watched run that some viewer has not seen end is read; if it is over, those viewers get
+   * the missing chunks and the end, as a gap fill. One read per watched, unfinished run.
+   */
+  let sweeping = false;
+  const sweepMissedEnds = async () => {
+    // A copy: rooms come and go while the reads below wait.
+    for (const [room, members] of [...io.sockets.adapter.rooms]) {
+      const runId = runIdOfRoom(room);
+      if (!runId) continue;
+      const waiting = [...members]
+        .map((id) => io.sockets.sockets.get(id))
+        .filter((browser): browser is Socket => !!browser && !replaying(browser).has(runId) && !(browser.data.ledger as DeliveryLedger).ended(runId));
+      if (!waiting.length) continue;
+      const run = await findRun(db, runId);
+      if (!run || !isTerminal(run.status)) continue;
+      const end = toEndEvent(run);
+      for (const browser of waiting) {
+        const replayAfter = (browser.data.ledger as DeliveryLedger).replayBefore(end);
+        if (replayAfter !== null && !replaying(browser).has(runId)) await fillGap(browser, db, end, replayAfter);
+      }
+    }
+  };
+  const sweepTimer = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    sweepMissedEnds()
+      .catch((error: unknown) => console.error("[socket] missed-end sweep failed:", (error as Error).message))
+      .finally(() => (sweeping = false));
+  }, MISSED_END_SWEEP_MS);
+  sweepTimer.unref();
+  httpServer.once("close", () => clearInterval(sweepTimer));
 
   io.on("connection", (socket) => {
     // What this connection has been sent: it lives and dies with the socket.

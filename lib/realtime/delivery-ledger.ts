@@ -36,6 +36,11 @@ export class DeliveryLedger {
     return event.type === "end" ? last : null;
   }
 
+  /** Whether this connection has been sent the run's end. */
+  ended(runId: string): boolean {
+    return this.sent.get(runId) === ENDED;
+  }
+
   /** A fresh subscription replays from `afterSeq`: forget what was sent after it. */
   resubscribe(runId: string, afterSeq: number): void {
     this.sent.set(runId, afterSeq);

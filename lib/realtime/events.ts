@@ -103,4 +103,7 @@ export const CHANNELS = {
 
 export const WORKER_NAMESPACE = "/worker";
 
-export const roomForRun = (runId: string) => `run:${runId}`;
+const RUN_ROOM_PREFIX = "run:";
+export const roomForRun = (runId: string) => `${RUN_ROOM_PREFIX}${runId}`;
+/** The run a room is for, or undefined for any other room (Socket.IO gives each connection a room of its own id). */
+export const runIdOfRoom = (room: string): string | undefined => (room.startsWith(RUN_ROOM_PREFIX) ? room.slice(RUN_ROOM_PREFIX.length) : undefined);

@@ -41,4 +41,16 @@ describe("DeliveryLedger", () => {
     ledger.admit(end("r"));
     expect(ledger.replayBefore(end("r"))).toBeNull();
   });
+
+  it("knows whether a run's end was sent (the missed-end sweep asks)", () => {
+    const ledger = new DeliveryLedger();
+    expect(ledger.ended("r")).toBe(false);
+    ledger.resubscribe("r", -1);
+    ledger.admit(chunk("r", 0));
+    expect(ledger.ended("r")).toBe(false);
+    ledger.admit(end("r"));
+    expect(ledger.ended("r")).toBe(true);
+    ledger.forget("r");
+    expect(ledger.ended("r")).toBe(false);
+  });
 });
