@@ -1,13 +1,13 @@
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunView } from "../support/api-client";
 import { startCluster, type Cluster, type ClusterWorker } from "../support/cluster";
 import { privatePostgres, type PrivatePostgres } from "../support/private-postgres";
+import { ensureRedis, freshKeyPrefix } from "../support/redis";
 import { RunViewer } from "../support/run-viewer";
 
 /**
- * Scale-out: two web servers and three workers as separate processes on one shared database, the layout of
- * several hosts (docs/scaling-design.md). A burst of runs from many clients over both web servers, Socket.IO
+ * Scale-out: two web servers and three workers as separate processes sharing one database and one Redis, the layout
+ * of several hosts (docs/scaling-design.md). A burst of runs from many clients over both web servers, Socket.IO
  * viewers on both, one worker SIGKILLed mid-burst: none lost, none executed twice, every viewer sees every run
  * whole, and the killed worker's runs end exactly as lib/runs/recover-orphaned-runs.ts rules.
  *
@@ -22,11 +22,10 @@ const CLIENTS = 20;
 const TERMINAL = new Set(["succeeded", "failed", "timed_out", "cancelled", "error"]);
 /**
  * The layout the issue asks for: PostgreSQL (a private server from scripts/ensure-postgres.sh, so the test may restart
- * it) and Redis (scripts/ensure-redis.sh). SCALE_OUT_MODE=sqlite: one SQLite file and no Redis instead, the one-box
- * default stretched over two web servers, where each web server relays only its own workers' events.
+ * it) and Redis (scripts/ensure-redis.sh, under a key prefix of this test's own). SCALE_OUT_DATABASE=sqlite: one
+ * SQLite file in the shared DATA_DIR instead (processes on one host share it just as well), without the restart.
  */
-const MODE: "postgres" | "sqlite" = process.env.SCALE_OUT_MODE === "postgres" ? "postgres" : "sqlite";
-const fanOut = MODE === "postgres";
+const DATABASE: "postgres" | "sqlite" = process.env.SCALE_OUT_DATABASE === "postgres" ? "postgres" : "sqlite";
 /** The private PostgreSQL server's port: below the ephemeral range (32768+), so no outgoing connection can hold it. */
 const POSTGRES_PORT = 16439;
 
@@ -87,18 +86,17 @@ async function killHoldingRuns(cluster: Cluster, victim: ClusterWorker): Promise
   }
 }
 
-describe(`scale-out: ${WEB_SERVERS} web servers, ${WORKERS} workers, ${MODE === "postgres" ? "PostgreSQL + Redis" : "SQLite, no Redis"}`, () => {
+describe(`scale-out: ${WEB_SERVERS} web servers, ${WORKERS} workers, ${DATABASE === "postgres" ? "PostgreSQL" : "SQLite"} + Redis`, () => {
   let cluster: Cluster;
   let postgres: PrivatePostgres | undefined;
   const sharedEnv: Record<string, string> = {};
   beforeAll(async () => {
-    if (MODE === "postgres") {
+    if (DATABASE === "postgres") {
       postgres = privatePostgres("scale-out", POSTGRES_PORT);
       sharedEnv.DATABASE_URL = postgres.createDatabase("scale_out");
-      sharedEnv.REDIS_URL = execFileSync("bash", ["scripts/ensure-redis.sh"], { encoding: "utf8" }).trim();
-      // Other tests share that Redis: this cluster's keys and channels are its own.
-      sharedEnv.REDIS_KEY_PREFIX = `scale-out-${process.pid}`;
     }
+    sharedEnv.REDIS_URL = ensureRedis();
+    sharedEnv.REDIS_KEY_PREFIX = freshKeyPrefix("scale-out");
     cluster = await startCluster({
       containerRuntime: "runc",
       webServers: WEB_SERVERS,
@@ -203,25 +201,15 @@ describe(`scale-out: ${WEB_SERVERS} web servers, ${WORKERS} workers, ${MODE === 
     const containerIds = [...rows.values()].map((row) => row.container_id).filter(Boolean);
     expect(new Set(containerIds).size).toBe(containerIds.length);
 
-    // Every viewer sees every run whole: each chunk once, the end, and at most one start (two would mean two executions).
-    // Without Redis a web server relays only its own workers' events, so a viewer is held to those runs (and to
-    // what the replay on subscribe gives for runs already over).
+    // Every viewer sees every run whole, wherever it ran: each chunk once, the end, and at most one start (two would
+    // mean two executions).
     const workerById = new Map(cluster.workers.map((worker) => [worker.id, worker]));
-    const expectedFor = (viewerIndex: number) =>
-      submitted.filter((run) => {
-        if (fanOut) return true;
-        const seen = viewers[viewerIndex].runs.get(run.id)!;
-        const ranHere = workerById.get(rows.get(run.id)!.worker_id!)!.webIndex === viewerIndex && !endedByKill.has(run.id);
-        return ranHere || TERMINAL.has(seen.statusAtSubscribe ?? "");
-      });
     const viewDeadline = Date.now() + 20_000;
-    while (viewers.some((viewer, index) => expectedFor(index).some((run) => !viewer.runs.get(run.id)?.end)) && Date.now() < viewDeadline) await sleep(100);
+    while (viewers.some((viewer) => submitted.some((run) => !viewer.runs.get(run.id)?.end)) && Date.now() < viewDeadline) await sleep(100);
     let liveAcrossServers = 0;
     const misses: string[] = [];
     for (const [index, viewer] of viewers.entries()) {
-      const runsExpected = expectedFor(index);
-      expect(runsExpected.length, `viewer on web ${index}`).toBeGreaterThan(RUNS / 4);
-      for (const run of runsExpected) {
+      for (const run of submitted) {
         const seen = viewer.runs.get(run.id)!;
         const view = finalViews.get(run.id)!;
         const worker = workerById.get(rows.get(run.id)!.worker_id!)!;
@@ -235,8 +223,8 @@ describe(`scale-out: ${WEB_SERVERS} web servers, ${WORKERS} workers, ${MODE === 
         }
         const context = `viewer on web ${index}, run ${run.id} (${run.tag}), subscribed while ${seen.statusAtSubscribe}`;
         expect(seen.starts, context).toBeLessThanOrEqual(1);
-        if (seen.statusAtSubscribe === "queued" && !endedByKill.has(run.id) && saw.status) expect(seen.starts, context).toBe(1);
-        if (seen.statusAtSubscribe === "queued" && worker.webIndex !== index) liveAcrossServers++;
+        // A start only ever comes live (a replay or a gap fill has none): this one came from the other web server's worker.
+        if (seen.starts === 1 && worker.webIndex !== index) liveAcrossServers++;
       }
     }
     // Every miss at once, with where the run went and what the processes complained of, so a failure says which path lost it.
@@ -252,13 +240,14 @@ describe(`scale-out: ${WEB_SERVERS} web servers, ${WORKERS} workers, ${MODE === 
         `${misses.length} runs not seen whole (viewer reconnects: ${viewers.map((viewer) => viewer.reconnects).join(", ")}):\n${misses.slice(0, 8).join("\n")}\n${complaints()}`,
       );
     }
-    // With fan-out, viewers got live output from workers linked to the other web server: the path under test ran.
-    if (fanOut) expect(liveAcrossServers).toBeGreaterThan(RUNS / 10);
+    // Viewers got live events from workers linked to the other web server: the fan-out path ran, not only the
+    // database's replays and gap fills.
+    expect(liveAcrossServers).toBeGreaterThan(RUNS / 10);
     for (const viewer of viewers) viewer.close();
 
     console.log(
       [
-        `scale-out: ${RUNS} runs from ${CLIENTS} clients over ${WEB_SERVERS} web servers, ${WORKERS} workers (${MODE === "postgres" ? "PostgreSQL + Redis" : "SQLite, no Redis"})`,
+        `scale-out: ${RUNS} runs from ${CLIENTS} clients over ${WEB_SERVERS} web servers, ${WORKERS} workers (${DATABASE === "postgres" ? "PostgreSQL" : "SQLite"} + Redis)`,
         `burst accepted in ${burstMs} ms, all terminal after ${doneMs} ms (${(RUNS / (doneMs / 1000)).toFixed(1)} runs/s)`,
         `${victim.id} SIGKILLed holding ${held.length} run(s): ${endedByKill.size} started (ended in error), ${requeuedByKill.size} not started (re-queued, then succeeded)`,
         `runs per worker: ${[...workerIds].map((id) => `${id} ${[...rows.values()].filter((row) => row.worker_id === id).length}`).join(", ")}`,
@@ -266,7 +255,7 @@ describe(`scale-out: ${WEB_SERVERS} web servers, ${WORKERS} workers, ${MODE === 
       ].join("\n"),
     );
   }, 240_000);
-  it.runIf(MODE === "postgres")(
+  it.runIf(DATABASE === "postgres")(
     "PostgreSQL restarted mid-burst: clients get 503s with a message, never a 500 or a hang, and no accepted run is lost",
     async () => {
       const { webUrls } = cluster;

@@ -5,8 +5,11 @@
  */
 import { createApiToken } from "@/lib/auth/api-tokens";
 import { webConfig } from "@/lib/config/web-config";
-import { openDatabase } from "@/lib/db/open-database";
+import { closeDatabase, openDatabase } from "@/lib/db/open-database";
 
-const db = openDatabase(webConfig().databasePath);
-for (const name of process.argv.slice(2)) console.log(createApiToken(db, name).token);
-db.$client.close();
+const db = await openDatabase(webConfig().databasePath);
+try {
+  for (const name of process.argv.slice(2)) console.log((await createApiToken(db, name)).token);
+} finally {
+  await closeDatabase(db);
+}
