@@ -286,14 +286,15 @@ describe(`scale-out: ${WEB_SERVERS} web servers, ${WORKERS} workers, ${DATABASE 
           }
         }),
       );
-      await sleep(1500);
+      // Load before, 2 s without a server (a fast shutdown ends every session), load after it is back.
+      await sleep(1000);
       window.stopAt = Date.now();
       postgres!.stop();
       window.downAt = Date.now();
-      await sleep(3000);
+      await sleep(2000);
       postgres!.start();
       window.upAt = Date.now();
-      await sleep(4000);
+      await sleep(1500);
       stopped = true;
       await clients;
 
