@@ -19,7 +19,13 @@ export type PrivatePostgres = {
 export function privatePostgres(name: string, port: number): PrivatePostgres {
   const env = { ...process.env, SANDPIT_PG_DIR: `/tmp/sandpit-pg-${name}`, SANDPIT_PG_PORT: String(port) };
   const script = (action: string) =>
-    execFileSync("bash", [path.join(root, "scripts/ensure-postgres.sh"), action], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+    // The first start on a clean machine installs Debian's postgresql: minutes, not seconds.
+    execFileSync("bash", [path.join(root, "scripts/ensure-postgres.sh"), action], {
+      env,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 300_000,
+    }).trim();
   const serverUrl = script("start");
   return {
     createDatabase(prefix) {
