@@ -13,7 +13,7 @@ const ALONE = [
   "tests/integration/requirements.test.ts",
   "tests/integration/load.test.ts",
   "tests/integration/faults-*.test.ts",
-  "tests/integration/cluster.test.ts",
+  "tests/integration/scale-out.test.ts",
 ];
 
 export default defineConfig({
