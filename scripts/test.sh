@@ -7,6 +7,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh --with-chromium
 # Redis for the tests of several web servers (tests/support/redis.ts finds it running; starting it is idempotent).
 bash scripts/ensure-redis.sh >/dev/null
+# PostgreSQL from Debian's packages, installed and started before any test needs it (the scale-out test starts a
+# private cluster of its own with the same script; the PostgreSQL pass, scripts/test-postgres.sh, uses this one).
+bash scripts/ensure-postgres.sh >/dev/null
 # The type check and the linters at once (two cores; each about half a minute).
 npx tsc --noEmit & typecheck=$!
 bash scripts/lint.sh

@@ -25,7 +25,7 @@ const TERMINAL = new Set(["succeeded", "failed", "timed_out", "cancelled", "erro
  * it) and Redis (scripts/ensure-redis.sh, under a key prefix of this test's own). SCALE_OUT_DATABASE=sqlite: one
  * SQLite file in the shared DATA_DIR instead (processes on one host share it just as well), without the restart.
  */
-const DATABASE: "postgres" | "sqlite" = process.env.SCALE_OUT_DATABASE === "postgres" ? "postgres" : "sqlite";
+const DATABASE: "postgres" | "sqlite" = process.env.SCALE_OUT_DATABASE === "sqlite" ? "sqlite" : "postgres";
 /** The private PostgreSQL server's port: below the ephemeral range (32768+), so no outgoing connection can hold it. */
 const POSTGRES_PORT = 16439;
 

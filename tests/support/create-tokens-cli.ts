@@ -7,7 +7,7 @@ import { createApiToken } from "@/lib/auth/api-tokens";
 import { webConfig } from "@/lib/config/web-config";
 import { closeDatabase, openDatabase } from "@/lib/db/open-database";
 
-const db = await openDatabase(webConfig().databasePath);
+const db = await openDatabase(webConfig().database);
 try {
   for (const name of process.argv.slice(2)) console.log((await createApiToken(db, name)).token);
 } finally {
