@@ -37,6 +37,18 @@ function watchRun(url: string, runId: string): Promise<Watched> {
   }).finally(() => socket.close());
 }
 
+/** Each viewer (named by its web server) saw the run succeed and got every chunk once, in order: `output` in all. */
+function expectEveryChunk(viewers: Record<string, Watched>, output: string) {
+  for (const [name, watched] of Object.entries(viewers)) {
+    expect(watched.end.status, name).toBe("succeeded");
+    expect(
+      watched.chunks.map((chunk) => chunk.seq),
+      `${name}: every chunk once, in order`,
+    ).toEqual(watched.chunks.map((_, index) => index));
+    expect(watched.chunks.map((chunk) => chunk.data).join(""), name).toBe(output);
+  }
+}
+
 describe("several web servers sharing Redis", () => {
   let stack: Stack;
   let webA: string;
@@ -77,17 +89,9 @@ describe("several web servers sharing Redis", () => {
     const { id } = await created.json();
     const [onB, onA] = await Promise.all([watchRun(webB, id), watchRun(webA, id)]);
 
-    const expected = ["first", "second", ...lines].map((line) => `${line}\n`).join("");
-    for (const [name, watched] of [
-      ["B", onB],
-      ["A", onA],
-    ] as const) {
-      expect(watched.end.status, name).toBe("succeeded");
-      expect(
-        watched.chunks.map((chunk) => chunk.seq),
-        `${name}: every chunk once, in order`,
-      ).toEqual(watched.chunks.map((_, index) => index));
-      expect(watched.chunks.map((chunk) => chunk.data).join(""), name).toBe(expected);
+    const viewers = { B: onB, A: onA };
+    expectEveryChunk(viewers, ["first", "second", ...lines].map((line) => `${line}\n`).join(""));
+    for (const [name, watched] of Object.entries(viewers)) {
       // Subscribed before any output, so nothing came from the replay: every chunk was relayed live.
       expect(watched.chunks[0].at, name).toBeGreaterThanOrEqual(watched.acknowledgedAt);
       const second = watched.chunks.find((chunk) => chunk.data.startsWith("second"))!;
@@ -170,18 +174,7 @@ describe("several web servers sharing Redis", () => {
     ensureRedis(REDIS_PORT);
 
     const [onB, onA] = await watching;
-    const expected = Array.from({ length: 60 }, (_, index) => `tick ${index}\n`).join("");
-    for (const [name, watched] of [
-      ["B", onB],
-      ["A", onA],
-    ] as const) {
-      expect(watched.end.status, name).toBe("succeeded");
-      expect(
-        watched.chunks.map((chunk) => chunk.seq),
-        name,
-      ).toEqual(watched.chunks.map((_, index) => index));
-      expect(watched.chunks.map((chunk) => chunk.data).join(""), name).toBe(expected);
-    }
+    expectEveryChunk({ B: onB, A: onA }, Array.from({ length: 60 }, (_, index) => `tick ${index}\n`).join(""));
     expect(stack.logs()).toContain("this web server's own limits apply meanwhile");
     // Both web servers are still serving, and share again: a run through B reaches the worker on A.
     for (const url of stack.webUrls) expect((await fetch(`${url}/api/v1/health`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);

@@ -4,12 +4,12 @@ import { closePostgres, openPostgres, type PostgresDb } from "@/lib/db/open-post
 import { runs, sandboxes } from "@/lib/db/postgres-schema";
 import { claimNextRunPostgres } from "@/lib/runs/claim-next-run-postgres";
 import { freshPostgresDatabase } from "../support/postgres";
+import { queuedRunValues, sandboxValues } from "../support/test-rows";
 
 /** Real PostgreSQL (scripts/ensure-postgres.sh): the claim's locking is the server's, so it is tested on one. */
 let database: Awaited<ReturnType<typeof freshPostgresDatabase>>;
 const opened: PostgresDb[] = [];
 let db: PostgresDb;
-let counter = 0;
 
 beforeAll(async () => {
   database = await freshPostgresDatabase();
@@ -32,10 +32,12 @@ async function reset() {
 }
 
 async function queue(owner: string, count: number, sandboxId: string | null = null): Promise<string[]> {
-  const ids = Array.from({ length: count }, () => `run-${++counter}`);
+  const ids: string[] = [];
   // One at a time: seq order is queue order.
-  for (const id of ids) {
-    await db.insert(runs).values({ id, runtime: "bash", code: "true", timeoutMs: 1000, memoryMb: 64, ownerKey: owner, sandboxId, queuedAt: Date.now() });
+  for (let index = 0; index < count; index++) {
+    const run = queuedRunValues({ ownerKey: owner, sandboxId });
+    await db.insert(runs).values(run);
+    ids.push(run.id);
   }
   return ids;
 }
@@ -80,19 +82,7 @@ describe("claimNextRunPostgres: the fair order of the SQLite claim", () => {
 
   it("gives a sandbox's runs only to the worker holding the sandbox", async () => {
     await reset();
-    const now = Date.now();
-    await db.insert(sandboxes).values({
-      id: "sb1",
-      name: "sb1",
-      runtime: "python",
-      language: "python",
-      memoryMb: 256,
-      cpus: 1000,
-      lifetimeMs: 60_000,
-      workerId: "holder",
-      createdAt: now,
-      expiresAt: now + 60_000,
-    });
+    await db.insert(sandboxes).values(sandboxValues({ id: "sb1", workerId: "holder" }));
     const [inSandbox] = await queue("token:a", 1, "sb1");
     expect(await claimNextRunPostgres(db, "other", "runc")).toBeUndefined();
     expect((await claimNextRunPostgres(db, "holder", "runc"))!.id).toBe(inSandbox);

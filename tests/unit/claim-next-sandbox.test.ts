@@ -4,25 +4,10 @@ import { sandboxes } from "@/lib/db/schema";
 import type { GpuInventory } from "@/lib/gpus/gpu-inventory";
 import { claimNextSandbox } from "@/lib/sandboxes/sandbox-lifecycle";
 import { freshDatabase, freshDatabaseLocation, openTestDatabase } from "../support/test-database";
+import { insertSandbox } from "../support/test-rows";
 
 function freshDb() {
   return freshDatabase();
-}
-
-async function waitingSandbox(db: SandpitDb, id: string, gpu: string | null) {
-  const now = Date.now();
-  await db.insert(sandboxes).values({
-    id,
-    name: id,
-    runtime: "python",
-    language: "python",
-    memoryMb: 256,
-    cpus: 1000,
-    lifetimeMs: 60_000,
-    gpu,
-    createdAt: now,
-    expiresAt: now + 60_000,
-  });
 }
 
 /** Two workers on one database: one without GPUs, one with a T4 it can pass to containers. */
@@ -47,10 +32,10 @@ const claimAll = async (db: SandpitDb, workerId: string, inventory: GpuInventory
 describe("claimNextSandbox routes GPU sandboxes to workers that can serve them", () => {
   it("a worker without GPUs claims only CPU sandboxes, leaving the GPU ones (even older ones) waiting", async () => {
     const db = await freshDb();
-    await waitingSandbox(db, "gpu-t4", "T4");
-    await waitingSandbox(db, "cpu-1", null);
-    await waitingSandbox(db, "gpu-any", "any");
-    await waitingSandbox(db, "cpu-2", null);
+    await insertSandbox(db, { id: "gpu-t4", gpu: "T4" });
+    await insertSandbox(db, { id: "cpu-1", gpu: null });
+    await insertSandbox(db, { id: "gpu-any", gpu: "any" });
+    await insertSandbox(db, { id: "cpu-2", gpu: null });
     expect(await claimAll(db, "cpu-worker", cpuOnly)).toEqual(["cpu-1", "cpu-2"]);
     expect(await claimAll(db, "stuck-worker", stuckA100)).toEqual([]);
     expect(await claimAll(db, "gpu-worker", withT4)).toEqual(["gpu-t4", "gpu-any"]);
@@ -58,9 +43,9 @@ describe("claimNextSandbox routes GPU sandboxes to workers that can serve them",
 
   it("a GPU worker takes CPU work too, oldest first, but never a GPU type it lacks", async () => {
     const db = await freshDb();
-    await waitingSandbox(db, "gpu-h100", "H100");
-    await waitingSandbox(db, "cpu-1", null);
-    await waitingSandbox(db, "gpu-t4", "t4");
+    await insertSandbox(db, { id: "gpu-h100", gpu: "H100" });
+    await insertSandbox(db, { id: "cpu-1", gpu: null });
+    await insertSandbox(db, { id: "gpu-t4", gpu: "t4" });
     expect(await claimAll(db, "gpu-worker", withT4)).toEqual(["cpu-1", "gpu-t4"]);
     expect(await claimAll(db, "cpu-worker", cpuOnly)).toEqual([]);
     const left = await db.select({ id: sandboxes.id, workerId: sandboxes.workerId }).from(sandboxes);
@@ -71,7 +56,7 @@ describe("claimNextSandbox routes GPU sandboxes to workers that can serve them",
     const file = await freshDatabaseLocation();
     const a = await openTestDatabase(file);
     const b = await openTestDatabase(file);
-    for (let index = 0; index < 6; index++) await waitingSandbox(a, `s${index}`, index % 2 ? "T4" : null);
+    for (let index = 0; index < 6; index++) await insertSandbox(a, { id: `s${index}`, gpu: index % 2 ? "T4" : null });
     const claimed: string[] = [];
     for (let turn = 0; turn < 8; turn++) {
       const sandbox = await claimNextSandbox(turn % 2 ? a : b, `w${turn % 2}`, { gpus: withT4, runtimes: null });

@@ -2,36 +2,18 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { authenticate, createSandboxToken } from "@/lib/auth/api-tokens";
 import type { SandpitDb } from "@/lib/db/open-database";
-import { sandboxes, type SandboxRow } from "@/lib/db/schema";
+import { sandboxes } from "@/lib/db/schema";
 import { endSandboxTree, orphanedChildren } from "@/lib/sandboxes/sandbox-lifecycle";
 import { freshDatabase } from "../support/test-database";
+import { insertSandbox } from "../support/test-rows";
 
 async function freshDb() {
   return freshDatabase();
 }
 
-async function readySandbox(db: SandpitDb, id: string, parent: string | null, depth: number): Promise<SandboxRow> {
-  const now = Date.now();
-  const [row] = await db
-    .insert(sandboxes)
-    .values({
-      id,
-      name: id,
-      runtime: "python",
-      language: "python",
-      memoryMb: 256,
-      cpus: 1000,
-      lifetimeMs: 60_000,
-      status: "ready",
-      workerId: "w1",
-      createdAt: now,
-      expiresAt: now + 60_000,
-      parentSandboxId: parent,
-      depth,
-    })
-    .returning();
-  return row;
-}
+/** A sandbox worker w1 holds, `depth` levels down its tree (under `parentSandboxId`). */
+const readySandbox = (db: SandpitDb, id: string, parentSandboxId: string | null, depth: number) =>
+  insertSandbox(db, { id, status: "ready", workerId: "w1", parentSandboxId, depth });
 
 const status = async (db: SandpitDb, id: string) => (await db.select().from(sandboxes).where(eq(sandboxes.id, id)))[0].status;
 const asBearer = (token: string) => new Request("http://localhost/api/v1/sandboxes", { headers: { authorization: `Bearer ${token}` } });

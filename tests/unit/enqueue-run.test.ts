@@ -10,6 +10,7 @@ import { enqueueRun, type AdmissionSettings, type RunToQueue } from "@/lib/runs/
 import { addressOwner, tokenOwner } from "@/lib/runs/run-owner";
 import { downloadFromSandbox, runInSandbox, uploadToSandbox } from "@/lib/sandboxes/run-in-sandbox";
 import { freshDatabase } from "../support/test-database";
+import { insertSandbox } from "../support/test-rows";
 
 const limits = { timeoutDefaultS: 10, timeoutMaxS: 300, memoryDefaultMb: 256, memoryMaxMb: 4096, vcpusMax: 4 };
 const shares = {
@@ -96,21 +97,7 @@ describe("every way of queueing a run goes through the same admission", () => {
     const made = await createApiToken(db, "admission-test");
     token = { id: made.id } as ApiTokenRow;
     sandboxId = "sandbox-1";
-    const now = Date.now();
-    await db.insert(sandboxes).values({
-      id: sandboxId,
-      name: "s",
-      tokenId: token.id,
-      runtime: "bash",
-      language: "shell",
-      code: "echo hi",
-      memoryMb: 64,
-      cpus: 1000,
-      lifetimeMs: 60_000,
-      status: "ready",
-      createdAt: now,
-      expiresAt: now + 60_000,
-    });
+    await insertSandbox(db, { id: sandboxId, tokenId: token.id, runtime: "bash", language: "shell", code: "echo hi", memoryMb: 64, status: "ready" });
   });
 
   const full = { liveSandboxes: 10, maxQueuedRuns: 1 };

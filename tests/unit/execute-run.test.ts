@@ -1,40 +1,23 @@
 import { eq } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { runChunks, runs, type RunRow } from "@/lib/db/schema";
 import type { RunEvent } from "@/lib/realtime/events";
-import { DEFAULT_HARDENING } from "@/worker/container/hardening-policy";
 import { executeRun, type ActiveRun, type ExecutionDeps } from "@/worker/execution/execute-run";
 import { WarmPool } from "@/worker/pool/warm-pool";
 import { buildContainerSpec } from "@/worker/container/build-container-spec";
 import { singleUseRequest } from "@/worker/execution/launchers";
 import { FakeEngine, fakeAgent, type AgentRun } from "../support/fake-engine";
 import { freshDatabase } from "../support/test-database";
+import { insertRun } from "../support/test-rows";
+import { testLaunchDeps } from "../support/worker-deps";
 
 function freshDb(): Promise<SandpitDb> {
   return freshDatabase();
 }
 
-let nextRun = 0;
 /** A run as claimNextRun hands it to the worker: running, on this worker. */
-async function claimedRun(db: SandpitDb, fields: Partial<RunRow> = {}): Promise<RunRow> {
-  const [run] = await db
-    .insert(runs)
-    .values({
-      id: `run${nextRun++}`,
-      runtime: "bash",
-      code: "echo hi",
-      timeoutMs: 10_000,
-      memoryMb: 256,
-      cpus: 1000,
-      status: "running",
-      workerId: "w1",
-      queuedAt: Date.now(),
-      ...fields,
-    })
-    .returning();
-  return run;
-}
+const claimedRun = (db: SandpitDb, fields: Partial<RunRow> = {}) => insertRun(db, { code: "echo hi", status: "running", workerId: "w1", ...fields });
 
 async function setup(program?: (run: AgentRun) => void, overrides: Partial<ExecutionDeps> = {}) {
   const db = await freshDb();
@@ -42,14 +25,7 @@ async function setup(program?: (run: AgentRun) => void, overrides: Partial<Execu
   if (program) engine.onStart = fakeAgent(program);
   const events: RunEvent[] = [];
   const deps: ExecutionDeps = {
-    db,
-    engine,
-    policy: DEFAULT_HARDENING,
-    workerId: "w1",
-    instanceId: "i1",
-    imagePrefix: "sandpit/",
-    modelsDir: "/nonexistent",
-    containerRuntime: "runc",
+    ...testLaunchDeps(db, engine),
     outputLimitBytes: 1024 * 1024,
     publish: (event) => events.push(event),
     ...overrides,
@@ -269,8 +245,4 @@ describe("executeRun on the fake engine", () => {
       await pool.stop();
     }
   });
-});
-
-afterEach(() => {
-  nextRun = 0;
 });

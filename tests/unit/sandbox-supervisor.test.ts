@@ -1,33 +1,13 @@
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import type { SandpitDb } from "@/lib/db/open-database";
-import { runs, sandboxes, type SandboxRow } from "@/lib/db/schema";
+import { runs, sandboxes } from "@/lib/db/schema";
 import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
 import { DEFAULT_HARDENING } from "@/worker/container/hardening-policy";
-import { SandboxSupervisor, type SupervisorDeps } from "@/worker/sandboxes/sandbox-supervisor";
+import { SandboxSupervisor } from "@/worker/sandboxes/sandbox-supervisor";
 import { FakeEngine } from "../support/fake-engine";
 import { freshDatabase } from "../support/test-database";
-
-let nextSandbox = 0;
-async function waitingSandbox(db: SandpitDb, fields: Partial<SandboxRow> = {}): Promise<SandboxRow> {
-  const now = Date.now();
-  const [sandbox] = await db
-    .insert(sandboxes)
-    .values({
-      id: `sb${nextSandbox++}`,
-      name: "test",
-      runtime: "python",
-      language: "python",
-      memoryMb: 512,
-      cpus: 500,
-      lifetimeMs: 60_000,
-      createdAt: now,
-      expiresAt: now + 60_000,
-      ...fields,
-    })
-    .returning();
-  return sandbox;
-}
+import { insertRun, insertSandbox } from "../support/test-rows";
+import { testSupervisorDeps } from "../support/worker-deps";
 
 const supervisors: SandboxSupervisor[] = [];
 afterEach(() => {
@@ -39,28 +19,13 @@ async function setup() {
   const engine = new FakeEngine();
   const sandboxEvents: SandboxEvent[] = [];
   const runEvents: RunEvent[] = [];
-  const deps: SupervisorDeps = {
-    db,
-    engine,
-    policy: DEFAULT_HARDENING,
-    workerId: "w1",
-    instanceId: "i1",
-    imagePrefix: "sandpit/",
-    modelsDir: "/nonexistent",
-    containerRuntime: "runsc",
-    webUrl: "http://127.0.0.1:9", // only nested sandboxes reach it; none here
-    publishRun: (event) => runEvents.push(event),
-    publishSandbox: (event) => sandboxEvents.push(event),
-    requirements: {
-      cacheBytes: 1024 * 1024 * 1024,
-      buildTimeoutMs: 60_000,
-      usageFile: null,
-      pipIndexUrl: "https://pypi.org/simple",
-      npmRegistry: "https://registry.npmjs.org/",
-      fetchDockerRuntime: null,
-    },
-  };
-  const supervisor = new SandboxSupervisor(deps);
+  const supervisor = new SandboxSupervisor(
+    testSupervisorDeps(db, engine, {
+      containerRuntime: "runsc",
+      publishRun: (event) => runEvents.push(event),
+      publishSandbox: (event) => sandboxEvents.push(event),
+    }),
+  );
   supervisors.push(supervisor);
   const row = async (id: string) => (await db.select().from(sandboxes).where(eq(sandboxes.id, id)))[0];
   /** Waits until the sandbox has left "creating" (or `until` says so). */
@@ -75,7 +40,13 @@ describe("SandboxSupervisor on the fake engine", () => {
   it("provisions a sandbox: a hardened idle container with its env, its code and files written as the sandbox user", async () => {
     const { db, engine, supervisor, sandboxEvents, settled } = await setup();
     const files = [{ path: "data/input.txt", content: Buffer.from("42\n").toString("base64") }];
-    const sandbox = await waitingSandbox(db, { code: "print(1)", env: JSON.stringify({ GREETING: "hi" }), files: JSON.stringify(files) });
+    const sandbox = await insertSandbox(db, {
+      memoryMb: 512,
+      cpus: 500,
+      code: "print(1)",
+      env: JSON.stringify({ GREETING: "hi" }),
+      files: JSON.stringify(files),
+    });
     supervisor.pump();
     const ready = await settled(sandbox.id);
     expect(ready).toMatchObject({ status: "ready", containerId: "c0", workerId: "w1", requirementsCached: true, error: null });
@@ -112,7 +83,7 @@ describe("SandboxSupervisor on the fake engine", () => {
         process.exit(3);
       });
     };
-    const sandbox = await waitingSandbox(db, { code: "print(1)" });
+    const sandbox = await insertSandbox(db, { code: "print(1)" });
     supervisor.pump();
     const failed = await settled(sandbox.id);
     expect(failed.status).toBe("error");
@@ -124,7 +95,7 @@ describe("SandboxSupervisor on the fake engine", () => {
   it("fails the sandbox as a platform fault when the engine cannot start its container", async () => {
     const { db, engine, supervisor, settled } = await setup();
     engine.startError = new Error("no space left on device");
-    const sandbox = await waitingSandbox(db);
+    const sandbox = await insertSandbox(db);
     supervisor.pump();
     const failed = await settled(sandbox.id);
     expect(failed).toMatchObject({ status: "error", errorKind: "platform" });
@@ -133,7 +104,7 @@ describe("SandboxSupervisor on the fake engine", () => {
 
   it("rejects requirements for a runtime without an installer, as the caller's fault, before any container starts", async () => {
     const { db, engine, supervisor, settled } = await setup();
-    const sandbox = await waitingSandbox(db, { runtime: "bash", language: "bash", requirements: JSON.stringify(["left-pad"]) });
+    const sandbox = await insertSandbox(db, { runtime: "bash", language: "bash", requirements: JSON.stringify(["left-pad"]) });
     supervisor.pump();
     const failed = await settled(sandbox.id);
     expect(failed).toMatchObject({ status: "error", errorKind: "rejected" });
@@ -143,7 +114,7 @@ describe("SandboxSupervisor on the fake engine", () => {
   it("a sandbox deleted while its container is being created never becomes ready, and its container is removed", async () => {
     const { db, engine, supervisor, row, settled } = await setup();
     engine.holdStarts();
-    const sandbox = await waitingSandbox(db);
+    const sandbox = await insertSandbox(db);
     supervisor.pump();
     await settled(sandbox.id, () => engine.heldStarts() > 0);
     await supervisor.remove(sandbox.id, "deleted");
@@ -156,10 +127,10 @@ describe("SandboxSupervisor on the fake engine", () => {
 
   it("removing a sandbox removes its container and ends its queued runs with the reason", async () => {
     const { db, engine, supervisor, runEvents, settled } = await setup();
-    const sandbox = await waitingSandbox(db);
+    const sandbox = await insertSandbox(db);
     supervisor.pump();
     await settled(sandbox.id);
-    await db.insert(runs).values({ id: "queued1", runtime: "python", code: "", timeoutMs: 1000, memoryMb: 512, sandboxId: sandbox.id, queuedAt: Date.now() });
+    await insertRun(db, { id: "queued1", runtime: "python", sandboxId: sandbox.id });
     await supervisor.remove(sandbox.id, "deleted");
     expect(engine.events).toContain("remove c0");
     expect((await db.select().from(runs).where(eq(runs.id, "queued1")))[0]).toMatchObject({ status: "error", error: "sandbox deleted" });
@@ -168,7 +139,7 @@ describe("SandboxSupervisor on the fake engine", () => {
 
   it("expires a sandbox whose lifetime is over, whether or not anyone asks", async () => {
     const { db, engine, supervisor, sandboxEvents, row, settled } = await setup();
-    const sandbox = await waitingSandbox(db, { lifetimeMs: 1 });
+    const sandbox = await insertSandbox(db, { lifetimeMs: 1 });
     supervisor.start();
     const ended = await settled(sandbox.id, async () => (await row(sandbox.id)).status === "expired");
     expect(ended.status).toBe("expired");
@@ -179,7 +150,7 @@ describe("SandboxSupervisor on the fake engine", () => {
 
   it("fails a sandbox whose model is not in the store", async () => {
     const { db, engine, supervisor, settled } = await setup();
-    const sandbox = await waitingSandbox(db, { model: "Missing/Model" });
+    const sandbox = await insertSandbox(db, { model: "Missing/Model" });
     supervisor.pump();
     const failed = await settled(sandbox.id);
     expect(failed.status).toBe("error");

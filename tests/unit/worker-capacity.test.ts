@@ -8,7 +8,7 @@ import { runs, sandboxes, workers } from "@/lib/db/schema";
 import { failOrphanedSandboxes, LOST_WORKER_ERROR } from "@/lib/sandboxes/sandbox-lifecycle";
 import { recoverOrphanedRuns } from "@/lib/runs/recover-orphaned-runs";
 import { workerCapacitySchema } from "@/lib/workers/worker-capacity";
-import { describeLiveWorkers, heartbeat, isWorkerAlive, judgeWorkers, registerWorker, requestDrain } from "@/lib/workers/worker-registry";
+import { describeLiveWorkers, heartbeat, isWorkerAlive, judgeWorkers, requestDrain } from "@/lib/workers/worker-registry";
 import { liveGpuInventories } from "@/lib/workers/gpu-availability";
 import { loadWorkerConfig } from "@/worker/config";
 import { CapacityTracker } from "@/worker/capacity/capacity-tracker";
@@ -17,6 +17,7 @@ import { REQUIREMENTS_CACHE_LABEL } from "@/worker/sandboxes/requirements-cache"
 import type { RunEvent, SandboxEvent } from "@/lib/realtime/events";
 import { FakeEngine } from "../support/fake-engine";
 import { freshDatabase } from "../support/test-database";
+import { insertRun, insertSandbox, registerTestWorker } from "../support/test-rows";
 
 function freshDb(): Promise<SandpitDb> {
   return freshDatabase();
@@ -70,12 +71,7 @@ describe("worker capacity", () => {
     const db = await freshDb();
     const tracker = new CapacityTracker(new FakeEngine(), "sandpit/", "w1");
     await tracker.refresh(null, true);
-    await registerWorker(db, "w1", {
-      gpus: 0,
-      runtime: { containerRuntime: "runc", gvisor: null },
-      capacity: tracker.capacity(idleLoad),
-      staleAfterMs: 15_000,
-    });
+    await registerTestWorker(db, "w1", { runtime: { containerRuntime: "runc", gvisor: null }, capacity: tracker.capacity(idleLoad) });
     expect(await heartbeat(db, "w1", tracker.capacity({ ...idleLoad, activeRuns: 3, liveSandboxes: 1 }))).toEqual({ draining: false });
 
     const [shown] = await describeLiveWorkers(db);
@@ -86,13 +82,13 @@ describe("worker capacity", () => {
 
   it("a drain request reaches the worker with its next heartbeat; a deleted row answers null (judged dead)", async () => {
     const db = await freshDb();
-    await registerWorker(db, "w1", { gpus: 0, staleAfterMs: 15_000 });
+    await registerTestWorker(db, "w1");
     expect(await requestDrain(db, "w1")).toBe(true);
     expect(await requestDrain(db, "nobody")).toBe(false);
     expect(await heartbeat(db, "w1")).toEqual({ draining: true });
     expect((await describeLiveWorkers(db))[0].draining).toBe(true);
     // Registering again (a restart under the same WORKER_ID) serves again.
-    await registerWorker(db, "w1", { gpus: 0, staleAfterMs: 15_000 });
+    await registerTestWorker(db, "w1");
     expect(await heartbeat(db, "w1")).toEqual({ draining: false });
     await db.delete(workers).where(eq(workers.id, "w1"));
     expect(await heartbeat(db, "w1")).toBeNull();
@@ -107,7 +103,7 @@ describe("worker capacity", () => {
       slotsPerDevice: 1,
       unusableReason: null,
     };
-    await registerWorker(db, "gpu", { gpus: 1, gpuInventory: inventory, staleAfterMs: 15_000 });
+    await registerTestWorker(db, "gpu", { gpus: 1, gpuInventory: inventory });
     expect(await liveGpuInventories(db)).toHaveLength(1);
     await requestDrain(db, "gpu");
     expect(await liveGpuInventories(db)).toEqual([]);
@@ -129,7 +125,7 @@ describe("worker liveness", () => {
   it("a worker whose own connection just came back judges no one dead by silence, and never itself", async () => {
     const db = await freshDb();
     await otherHostWorker(db, "silent", 60_000);
-    await registerWorker(db, "self", { gpus: 0, staleAfterMs: 15_000 });
+    await registerTestWorker(db, "self");
     await db
       .update(workers)
       .set({ heartbeatAt: Date.now() - 60_000 })
@@ -158,34 +154,20 @@ describe("worker liveness", () => {
 });
 
 describe("reapOrphans and a dead worker on another host", () => {
+  /** What `workerId` holds: a run it started, one it claimed but had not started, and a ready sandbox with a queued run. */
   async function seed(db: SandpitDb, workerId: string) {
-    const now = Date.now();
-    const base = { runtime: "bash", code: "true", timeoutMs: 10_000, memoryMb: 256, queuedAt: now, workerId, status: "running" as const };
-    await db.insert(runs).values([
-      { ...base, id: `${workerId}-started`, startedAt: now, attempts: 1 },
-      { ...base, id: `${workerId}-unstarted`, attempts: 1 },
-    ]);
-    await db.insert(sandboxes).values({
-      id: `${workerId}-sandbox`,
-      name: "s",
-      runtime: "python",
-      language: "python",
-      memoryMb: 256,
-      cpus: 1000,
-      lifetimeMs: 60_000,
-      status: "ready",
-      workerId,
-      createdAt: now,
-      expiresAt: now + 60_000,
-    });
-    await db.insert(runs).values({ ...base, id: `${workerId}-sandbox-queued`, status: "queued", workerId: null, sandboxId: `${workerId}-sandbox` });
+    const claimed = { workerId, status: "running" as const, attempts: 1 };
+    await insertRun(db, { ...claimed, id: `${workerId}-started`, startedAt: Date.now() });
+    await insertRun(db, { ...claimed, id: `${workerId}-unstarted` });
+    await insertSandbox(db, { id: `${workerId}-sandbox`, status: "ready", workerId });
+    await insertRun(db, { id: `${workerId}-sandbox-queued`, sandboxId: `${workerId}-sandbox` });
   }
 
   it("ends its started runs, re-queues the unstarted, fails its sandboxes as lost with their queued runs, and forgets it", async () => {
     const db = await freshDb();
     await otherHostWorker(db, "dead", 20_000);
     await otherHostWorker(db, "alive", 1_000);
-    await registerWorker(db, "self", { gpus: 0, staleAfterMs: 15_000 });
+    await registerTestWorker(db, "self");
     await seed(db, "dead");
     await seed(db, "alive");
     const runEvents: RunEvent[] = [];
@@ -224,7 +206,7 @@ describe("reapOrphans and a dead worker on another host", () => {
 
   it("never takes the fresh claims of a worker that registered after the judgment for orphans", async () => {
     const db = await freshDb();
-    await registerWorker(db, "self", { gpus: 0, staleAfterMs: 15_000 });
+    await registerTestWorker(db, "self");
     const { live, judgedAt } = await judgeWorkers(db, "self");
     // Meanwhile a worker starts, and claims a run and a sandbox.
     await new Promise((resolve) => setTimeout(resolve, 2));

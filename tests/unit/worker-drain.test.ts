@@ -1,10 +1,8 @@
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import type { SandpitDb } from "@/lib/db/open-database";
 import { runs, sandboxes } from "@/lib/db/schema";
-import { describeLiveWorkers, registerWorker } from "@/lib/workers/worker-registry";
+import { describeLiveWorkers } from "@/lib/workers/worker-registry";
 import { buildContainerSpec } from "@/worker/container/build-container-spec";
-import { DEFAULT_HARDENING } from "@/worker/container/hardening-policy";
 import { singleUseRequest } from "@/worker/execution/launchers";
 import { drainWorker } from "@/worker/lifecycle/drain-worker";
 import { WarmPool } from "@/worker/pool/warm-pool";
@@ -12,6 +10,8 @@ import { RunQueueLoop } from "@/worker/queue/run-queue-loop";
 import { SandboxSupervisor } from "@/worker/sandboxes/sandbox-supervisor";
 import { FakeEngine, fakeAgent } from "../support/fake-engine";
 import { freshDatabase } from "../support/test-database";
+import { insertRun, insertSandbox, registerTestWorker } from "../support/test-rows";
+import { testLaunchDeps, testSupervisorDeps } from "../support/worker-deps";
 
 const stops: (() => unknown)[] = [];
 afterEach(async () => {
@@ -24,33 +24,17 @@ const until = async (condition: () => boolean | Promise<boolean>, ms = 3000) => 
   return condition();
 };
 
-let nextRun = 0;
-async function queuedRun(db: SandpitDb, code: string): Promise<string> {
-  const id = `run${nextRun++}`;
-  await db.insert(runs).values({ id, runtime: "bash", code, timeoutMs: 10_000, memoryMb: 256, cpus: 1000, queuedAt: Date.now() });
-  return id;
-}
-
 /** One worker's real queue loop, sandbox supervisor and warm pool on the fake engine; "slow" runs wait for `release`. */
 async function worker() {
   const db = await freshDatabase();
-  await registerWorker(db, "w1", { gpus: 0, staleAfterMs: 15_000 });
+  await registerTestWorker(db, "w1");
   const engine = new FakeEngine();
   const waiting: (() => void)[] = [];
   engine.onStart = fakeAgent(({ code, exit }) => {
     if (code === "slow") waiting.push(() => exit(0));
     else exit(0);
   });
-  const deps = {
-    db,
-    engine,
-    policy: DEFAULT_HARDENING,
-    workerId: "w1",
-    instanceId: "i1",
-    imagePrefix: "sandpit/",
-    modelsDir: "/nonexistent",
-    containerRuntime: "runc" as const,
-  };
+  const deps = testLaunchDeps(db, engine);
   const defaultKey = { runtime: "bash" as const, memoryMb: 256, cpusMilli: 1000 };
   const pool = new WarmPool(engine, (key) => buildContainerSpec({ ...singleUseRequest(key, deps), role: { pool: true } }, deps.policy), {
     enabled: true,
@@ -64,20 +48,7 @@ async function worker() {
     defaultKeys: [defaultKey],
   });
   const loop = new RunQueueLoop(db, { ...deps, pool, outputLimitBytes: 1024 * 1024, publish: () => {} }, 2, 20);
-  const supervisor = new SandboxSupervisor({
-    ...deps,
-    webUrl: "http://127.0.0.1:9",
-    publishRun: () => {},
-    publishSandbox: () => {},
-    requirements: {
-      cacheBytes: 1 << 30,
-      buildTimeoutMs: 60_000,
-      usageFile: null,
-      pipIndexUrl: "https://pypi.org/simple",
-      npmRegistry: "https://registry.npmjs.org/",
-      fetchDockerRuntime: null,
-    },
-  });
+  const supervisor = new SandboxSupervisor(testSupervisorDeps(db, engine));
   stops.push(
     () => loop.stop(),
     () => supervisor.stop(),
@@ -94,38 +65,16 @@ describe("draining a worker", () => {
   it("claims nothing new, empties the warm pool, and resolves only once its run has finished and its sandbox has expired", async () => {
     const { db, engine, pool, loop, supervisor, status, release, waiting } = await worker();
     expect(await until(() => pool.state()[0]?.idle === 1)).toBe(true);
-    const slow = await queuedRun(db, "slow");
+    const slow = (await insertRun(db, { code: "slow" })).id;
     loop.pump();
     expect(await until(() => waiting.length === 1)).toBe(true);
     const now = Date.now();
-    await db.insert(sandboxes).values({
-      id: "held",
-      name: "held",
-      runtime: "python",
-      language: "python",
-      memoryMb: 256,
-      cpus: 1000,
-      lifetimeMs: 800,
-      status: "ready",
-      workerId: "w1",
-      createdAt: now,
-      expiresAt: now + 800,
-    });
+    await insertSandbox(db, { id: "held", lifetimeMs: 800, status: "ready", workerId: "w1", createdAt: now, expiresAt: now + 800 });
 
     let drained: boolean | undefined;
     void drainWorker({ db, workerId: "w1", loop, sandboxes: supervisor, pool }, 20).then((done) => (drained = done));
-    const late = await queuedRun(db, "echo late");
-    await db.insert(sandboxes).values({
-      id: "new",
-      name: "new",
-      runtime: "python",
-      language: "python",
-      memoryMb: 256,
-      cpus: 1000,
-      lifetimeMs: 60_000,
-      createdAt: now,
-      expiresAt: now + 60_000,
-    });
+    const late = (await insertRun(db, { code: "echo late" })).id;
+    await insertSandbox(db, { id: "new" });
     loop.pump();
     supervisor.pump();
 
@@ -149,7 +98,7 @@ describe("draining a worker", () => {
 
   it("stops waiting when a shutdown takes over", async () => {
     const { db, loop, supervisor, pool, waiting } = await worker();
-    await queuedRun(db, "slow");
+    await insertRun(db, { code: "slow" });
     loop.pump();
     expect(await until(() => waiting.length === 1)).toBe(true);
     let abandoned = false;

@@ -1,22 +1,23 @@
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SandpitDb } from "@/lib/db/open-database";
-import { runs, sandboxes, type SandboxRow } from "@/lib/db/schema";
+import { runs, sandboxes } from "@/lib/db/schema";
 import { claimNextRun } from "@/lib/runs/claim-next-run";
 import { createRun } from "@/lib/runs/create-run";
 import { claimNextSandbox } from "@/lib/sandboxes/sandbox-lifecycle";
 import { NO_GPUS } from "@/lib/gpus/gpu-inventory";
 import { leaveToImageHolder } from "@/lib/workers/sandbox-routing";
-import { registerWorker, requestDrain } from "@/lib/workers/worker-registry";
+import { requestDrain } from "@/lib/workers/worker-registry";
 import { assertRuntimeServed } from "@/lib/workers/check-runtime-served";
 import { SandpitError } from "@/lib/errors/sandpit-error";
 import { CapacityTracker } from "@/worker/capacity/capacity-tracker";
-import { DEFAULT_HARDENING } from "@/worker/container/hardening-policy";
 import { REQUIREMENTS_CACHE_LABEL } from "@/worker/sandboxes/requirements-cache";
 import { requirementsImageTag } from "@/worker/sandboxes/requirements-image";
 import { SandboxSupervisor } from "@/worker/sandboxes/sandbox-supervisor";
 import { FakeEngine } from "../support/fake-engine";
 import { freshDatabase } from "../support/test-database";
+import { insertRun, insertSandbox, registerTestWorker } from "../support/test-rows";
+import { TEST_REQUIREMENTS_SETTINGS, testSupervisorDeps } from "../support/worker-deps";
 
 function freshDb(): Promise<SandpitDb> {
   return freshDatabase();
@@ -32,35 +33,8 @@ async function workerWith(db: SandpitDb, id: string, runtimes: string[], require
   for (const tag of requirementImages) await engine.buildImage({ tag, labels: { [REQUIREMENTS_CACHE_LABEL]: "1" }, networkMode: "none" });
   const tracker = new CapacityTracker(engine, "sandpit/", id);
   await tracker.refresh(null, true);
-  await registerWorker(db, id, { gpus: 0, capacity: tracker.capacity(idleLoad), staleAfterMs: 15_000 });
+  await registerTestWorker(db, id, { capacity: tracker.capacity(idleLoad) });
   return { id, engine, tracker };
-}
-
-let nextId = 0;
-async function queuedRun(db: SandpitDb, runtime: string, sandboxId: string | null = null): Promise<string> {
-  const id = `${runtime}-${nextId++}`;
-  await db.insert(runs).values({ id, runtime, code: "", timeoutMs: 1000, memoryMb: 256, sandboxId, queuedAt: Date.now() });
-  return id;
-}
-
-async function waitingSandbox(db: SandpitDb, fields: Partial<SandboxRow> = {}): Promise<SandboxRow> {
-  const now = Date.now();
-  const [sandbox] = await db
-    .insert(sandboxes)
-    .values({
-      id: `sb${nextId++}`,
-      name: "s",
-      runtime: "python",
-      language: "python",
-      memoryMb: 256,
-      cpus: 1000,
-      lifetimeMs: 60_000,
-      createdAt: now,
-      expiresAt: now + 60_000,
-      ...fields,
-    })
-    .returning();
-  return sandbox;
 }
 
 const claimAllRuns = async (db: SandpitDb, workerId: string, runtimes: readonly string[], newRuns = true) => {
@@ -77,11 +51,11 @@ describe("routing runs and sandboxes by what each worker can serve", () => {
     const db = await freshDb();
     const a = await workerWith(db, "a", ["python", "bash"]);
     const b = await workerWith(db, "b", ["go", "bash"]);
-    const python = await queuedRun(db, "python");
-    const go = await queuedRun(db, "go");
-    const bash1 = await queuedRun(db, "bash");
-    const bash2 = await queuedRun(db, "bash");
-    const deno = await queuedRun(db, "deno");
+    const python = (await insertRun(db, { runtime: "python" })).id;
+    const go = (await insertRun(db, { runtime: "go" })).id;
+    const bash1 = (await insertRun(db, { runtime: "bash" })).id;
+    const bash2 = (await insertRun(db, { runtime: "bash" })).id;
+    const deno = (await insertRun(db, { runtime: "deno" })).id;
 
     expect((await claimNextRun(db, "b", "runc", undefined, { runtimes: b.tracker.runtimes(), newRuns: true }))?.id).toBe(go);
     expect(await claimAllRuns(db, "a", a.tracker.runtimes())).toEqual([python, bash1, bash2]);
@@ -94,9 +68,9 @@ describe("routing runs and sandboxes by what each worker can serve", () => {
     const db = await freshDb();
     const a = await workerWith(db, "a", ["python", "bash"]);
     const b = await workerWith(db, "b", ["python", "bash"]);
-    const held = await waitingSandbox(db, { status: "ready", workerId: "a" });
-    const fresh = await queuedRun(db, "bash");
-    const inSandbox = await queuedRun(db, "python", held.id);
+    const held = await insertSandbox(db, { status: "ready", workerId: "a" });
+    const fresh = (await insertRun(db, { runtime: "bash" })).id;
+    const inSandbox = (await insertRun(db, { runtime: "python", sandboxId: held.id })).id;
 
     expect(await claimAllRuns(db, "a", a.tracker.runtimes(), false)).toEqual([inSandbox]);
     expect(await claimAllRuns(db, "b", b.tracker.runtimes())).toEqual([fresh]);
@@ -106,8 +80,8 @@ describe("routing runs and sandboxes by what each worker can serve", () => {
     const db = await freshDb();
     const a = await workerWith(db, "a", ["python"]);
     const b = await workerWith(db, "b", ["node"]);
-    const node = await waitingSandbox(db, { runtime: "node", language: "javascript" });
-    const python = await waitingSandbox(db);
+    const node = await insertSandbox(db, { runtime: "node", language: "javascript" });
+    const python = await insertSandbox(db);
     expect((await claimNextSandbox(db, "a", { gpus: NO_GPUS, runtimes: a.tracker.runtimes() }))?.id).toBe(python.id);
     expect(await claimNextSandbox(db, "a", { gpus: NO_GPUS, runtimes: a.tracker.runtimes() })).toBeUndefined();
     expect((await claimNextSandbox(db, "b", { gpus: NO_GPUS, runtimes: b.tracker.runtimes() }))?.id).toBe(node.id);
@@ -152,7 +126,7 @@ describe("admission by runtime image", () => {
 
   it("a worker that has not reported capacity may serve anything", async () => {
     const db = await freshDb();
-    await registerWorker(db, "old", { gpus: 0, staleAfterMs: 15_000 });
+    await registerTestWorker(db, "old");
     await workerWith(db, "a", ["bash"]);
     expect(await refusal(db, "deno")).toBeNull();
   });
@@ -173,31 +147,10 @@ describe("requirements-image affinity", () => {
     for (const supervisor of supervisors.splice(0)) supervisor.stop();
   });
 
-  const requirementsSettings = {
-    cacheBytes: 1024 * 1024 * 1024,
-    buildTimeoutMs: 60_000,
-    usageFile: null,
-    pipIndexUrl: "https://pypi.org/simple",
-    npmRegistry: "https://registry.npmjs.org/",
-    fetchDockerRuntime: null,
-  };
-
   function supervisorFor(db: SandpitDb, worker: Awaited<ReturnType<typeof workerWith>>) {
-    const supervisor = new SandboxSupervisor({
-      db,
-      engine: worker.engine,
-      policy: DEFAULT_HARDENING,
-      workerId: worker.id,
-      instanceId: "i1",
-      imagePrefix: "sandpit/",
-      modelsDir: "/nonexistent",
-      containerRuntime: "runc",
-      webUrl: "http://127.0.0.1:9",
-      publishRun: () => {},
-      publishSandbox: () => {},
-      requirements: requirementsSettings,
-      routing: { capacity: worker.tracker, affinityGraceMs: 5000 },
-    });
+    const supervisor = new SandboxSupervisor(
+      testSupervisorDeps(db, worker.engine, { workerId: worker.id, routing: { capacity: worker.tracker, affinityGraceMs: 5000 } }),
+    );
     supervisors.push(supervisor);
     return supervisor;
   }
@@ -205,13 +158,13 @@ describe("requirements-image affinity", () => {
   it("a worker without the image leaves a fresh sandbox to the worker that built it; after the grace it takes it", async () => {
     const db = await freshDb();
     const requirements = ["requests"];
-    const tag = requirementsImageTag({ imagePrefix: "sandpit/", runtime: "python", requirements, ...requirementsSettings }, "sandpit/python");
+    const tag = requirementsImageTag({ imagePrefix: "sandpit/", runtime: "python", requirements, ...TEST_REQUIREMENTS_SETTINGS }, "sandpit/python");
     const holder = await workerWith(db, "holder", ["python"], [tag]);
     const other = await workerWith(db, "other", ["python"]);
     await other.tracker.refresh(db);
     expect(other.tracker.builtElsewhere(tag)).toBe(true);
 
-    const fresh = await waitingSandbox(db, { requirements: JSON.stringify(requirements) });
+    const fresh = await insertSandbox(db, { requirements: JSON.stringify(requirements) });
     const workerOf = async (id: string) => (await db.select().from(sandboxes).where(eq(sandboxes.id, id)))[0].workerId;
     /** Claims are awaited: a pump's claim loop has looked at every waiting sandbox well within this. */
     const pumped = async (supervisor: SandboxSupervisor) => {
@@ -226,9 +179,9 @@ describe("requirements-image affinity", () => {
     holderSupervisor.drain(); // busy from now on, as far as the sandboxes below go
 
     // Waited past the grace (the holder is busy or gone): the other worker takes it and builds the image itself.
-    const old = await waitingSandbox(db, { requirements: JSON.stringify(requirements), createdAt: Date.now() - 6000 });
+    const old = await insertSandbox(db, { requirements: JSON.stringify(requirements), createdAt: Date.now() - 6000 });
     // Nobody has this set: no reason to wait.
-    const unheld = await waitingSandbox(db, { requirements: JSON.stringify(["numpy"]) });
+    const unheld = await insertSandbox(db, { requirements: JSON.stringify(["numpy"]) });
     await pumped(supervisorFor(db, other));
     expect(await workerOf(old.id)).toBe("other");
     expect(await workerOf(unheld.id)).toBe("other");
