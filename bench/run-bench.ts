@@ -280,17 +280,12 @@ function dockerOnce(args: string[]): () => Promise<number> {
     });
 }
 
+function emptyResults(containerRuntime: BenchContainerRuntime): ContainerRuntimeResults {
+  return { containerRuntime, docker: {}, cold: {}, warmHttp: {}, warmSdk: {}, warmHitRate: {}, warmStages: {}, coldStages: {} };
+}
+
 async function benchContainerRuntime(containerRuntime: BenchContainerRuntime): Promise<ContainerRuntimeResults> {
-  const result: ContainerRuntimeResults = {
-    containerRuntime,
-    docker: {},
-    cold: {},
-    warmHttp: {},
-    warmSdk: {},
-    warmHitRate: {},
-    warmStages: {},
-    coldStages: {},
-  };
+  const result = emptyResults(containerRuntime);
   const n = config.runs;
   const sandbox = sandboxFor(containerRuntime);
   result.gvisor = await gvisorLabel(containerRuntime);
@@ -426,15 +421,8 @@ async function mainWorkersOnly() {
   const perRuntime: ContainerRuntimeResults[] = [];
   for (const containerRuntime of containerRuntimes) {
     perRuntime.push({
-      containerRuntime,
+      ...emptyResults(containerRuntime),
       gvisor: await gvisorLabel(containerRuntime),
-      docker: {},
-      cold: {},
-      warmHttp: {},
-      warmSdk: {},
-      warmHitRate: {},
-      warmStages: {},
-      coldStages: {},
       workerScaling: await benchWorkerScaling(containerRuntime),
     });
   }
