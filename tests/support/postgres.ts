@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import pg from "pg";
-import { dialectOf } from "@/lib/db/database-dialect";
+import { dialectOf } from "../../lib/db/database-dialect.js";
 
 let serverUrl: string | undefined;
 

@@ -4,8 +4,9 @@ import { chownSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { databaseIdentity } from "@/lib/db/database-dialect";
-import { freshPostgresDatabase, testsOnPostgres } from "./postgres";
+// Relative and `.js`, not `@/`: the SDKs' suites import this file too, with Node's resolution and no alias.
+import { databaseIdentity } from "../../lib/db/database-dialect.js";
+import { freshPostgresDatabase, testsOnPostgres } from "./postgres.js";
 
 /**
  * A real Sandpit for tests: the production web server and one or more workers as child processes,
