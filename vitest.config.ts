@@ -3,8 +3,9 @@ import { defineConfig } from "vitest/config";
 
 /**
  * Files that measure the machine or need it quiet: attack tests compare the host's free disk, memory and process
- * count before and after; others bound latencies, CPU shares or throughput; the fault tests stop engines. They run
- * one at a time, after everything else.
+ * count before and after; others bound latencies, CPU shares or throughput; two fault tests stop engines or fill a
+ * disk (the web-restart one only checks what streaming clients receive, so it shares). They run one at a time,
+ * after everything else.
  */
 const ALONE = [
   "tests/integration/adversarial-*.test.ts",
@@ -12,7 +13,8 @@ const ALONE = [
   "tests/integration/fair-shares.test.ts",
   "tests/integration/requirements.test.ts",
   "tests/integration/load.test.ts",
-  "tests/integration/faults-*.test.ts",
+  "tests/integration/faults-docker.test.ts",
+  "tests/integration/faults-storage.test.ts",
   "tests/integration/scale-out.test.ts",
 ];
 
