@@ -5,7 +5,7 @@ import { Server as SocketServer, type Socket } from "socket.io";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { isSameOrigin } from "@/lib/http/same-origin";
 import { webRedis } from "@/lib/redis/web-redis";
-import { findRun, isTerminal, listChunks, toChunkEvent, toEndEvent } from "@/lib/runs/run-view";
+import { findEndedRuns, findRun, isTerminal, listChunks, toChunkEvent, toEndEvent } from "@/lib/runs/run-view";
 import { DeliveryLedger } from "./delivery-ledger";
 import {
   busAnnouncementSchema,
@@ -122,24 +122,26 @@ export function attachSocketServer(httpServer: HttpServer, db: SandpitDb, worker
    * The safety net for an end that never came: a worker that dies between recording a run's end and sending it (or
    * an end lost between web servers, with nothing after it to reveal the gap) leaves viewers waiting forever. Every
    * MISSED_END_SWEEP_MS, each watched run that some viewer has not seen end is read; if it is over, those viewers get
-   * the missing chunks and the end, as a gap fill. One read per watched, unfinished run.
+   * the missing chunks and the end, as a gap fill. One query for all of them.
    */
   let sweeping = false;
   const sweepMissedEnds = async () => {
-    // A copy: rooms come and go while the reads below wait.
-    for (const [room, members] of [...io.sockets.adapter.rooms]) {
+    // Viewers per run, copied now: rooms come and go while the read below waits.
+    const waitingByRun = new Map<string, Socket[]>();
+    for (const [room, members] of io.sockets.adapter.rooms) {
       const runId = runIdOfRoom(room);
       if (!runId) continue;
       const waiting = [...members]
         .map((id) => io.sockets.sockets.get(id))
         .filter((browser): browser is Socket => !!browser && !replaying(browser).has(runId) && !(browser.data.ledger as DeliveryLedger).ended(runId));
-      if (!waiting.length) continue;
-      const run = await findRun(db, runId);
-      if (!run || !isTerminal(run.status)) continue;
+      if (waiting.length) waitingByRun.set(runId, waiting);
+    }
+    if (!waitingByRun.size) return;
+    for (const run of await findEndedRuns(db, [...waitingByRun.keys()])) {
       const end = toEndEvent(run);
-      for (const browser of waiting) {
+      for (const browser of waitingByRun.get(run.id) ?? []) {
         const replayAfter = (browser.data.ledger as DeliveryLedger).replayBefore(end);
-        if (replayAfter !== null && !replaying(browser).has(runId)) await fillGap(browser, db, end, replayAfter);
+        if (replayAfter !== null && !replaying(browser).has(run.id)) await fillGap(browser, db, end, replayAfter);
       }
     }
   };

@@ -1,4 +1,4 @@
-import { asc, eq, gt, and } from "drizzle-orm";
+import { asc, eq, gt, and, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { SandpitDb } from "@/lib/db/open-database";
 import { RUN_STATUSES, runChunks, runs, TERMINAL_STATUSES, type RunChunkRow, type RunRow } from "@/lib/db/schema";
@@ -43,6 +43,24 @@ export function isTerminal(status: RunRow["status"]): boolean {
 export async function findRun(db: SandpitDb, id: string): Promise<RunRow | undefined> {
   const [run] = await db.select().from(runs).where(eq(runs.id, id)).limit(1);
   return run;
+}
+
+/** Ids per query: well under SQLite's and PostgreSQL's limits on bound parameters. */
+const IDS_PER_QUERY = 500;
+
+/** The runs among `ids` that have ended: one query per batch of ids (the missed-end sweep asks about every watched run). */
+export async function findEndedRuns(db: SandpitDb, ids: readonly string[]): Promise<RunRow[]> {
+  const ended: RunRow[] = [];
+  for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
+    const batch = ids.slice(start, start + IDS_PER_QUERY);
+    ended.push(
+      ...(await db
+        .select()
+        .from(runs)
+        .where(and(inArray(runs.id, batch), inArray(runs.status, [...TERMINAL_STATUSES])))),
+    );
+  }
+  return ended;
 }
 
 export async function listChunks(db: SandpitDb, runId: string, afterSeq = -1): Promise<RunChunkRow[]> {
