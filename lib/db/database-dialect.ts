@@ -15,7 +15,11 @@ export function dialectOf(databaseUrl: string | undefined): DatabaseDialect {
   throw new Error(DATABASE_URL_HINT);
 }
 
-/** This process's dialect, from its environment (schema.ts reads it once, at load). */
+/**
+ * This process's dialect, from its environment (schema.ts reads it once, at load, before any config is parsed). Read
+ * here, not through lib/config: this module imports nothing, because schema.ts reaches the browser bundle's module
+ * graph, where the config modules' node:fs would break the build.
+ */
 export function processDialect(): DatabaseDialect {
   return dialectOf(process.env.DATABASE_URL);
 }
