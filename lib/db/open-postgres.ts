@@ -31,6 +31,9 @@ export async function openPostgres(url: string, settings: PostgresPoolSettings =
     idleTimeoutMillis: 30_000,
     // A hung server must not hang a request: statements past this are cancelled by the server.
     statement_timeout: 30_000,
+    // The client's own bound, a little past the server's: a query on a connection that died without a word (a server
+    // restart mid-transaction) would otherwise wait forever, and with it a worker's claim loop or heartbeat.
+    query_timeout: 35_000,
     application_name: "sandpit",
   });
   // An idle connection the server closed: without a listener the pool's "error" event would end the process.

@@ -100,6 +100,7 @@ const POSTGRES_CONNECTION_MESSAGES = [
   "timeout exceeded when trying to connect",
   "Client has encountered a connection error",
   "Client was closed and is not queryable",
+  "Query read timeout",
 ];
 
 /**
